@@ -1,0 +1,229 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * The small TCP services the engine answers itself: echo (RFC 862),
+ * discard (RFC 863), chargen (RFC 864), daytime (RFC 867) and time
+ * (RFC 868).  The formatters are pure and tested on their own; the rest
+ * drives a bufferevent with backpressure: echo stops reading while its
+ * output is above the high-water mark, chargen writes only when the
+ * socket drained, and every connection has an idle timeout.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "builtin.h"
+#include "engine.h"
+#include "portmuxd.h"
+
+#define OUT_HIGH	(64 * 1024)	/* echo: stop reading above this */
+#define OUT_LOW		(16 * 1024)	/* refill/resume below this */
+
+/* RFC 868: seconds since 1900-01-01 00:00 UTC, mod 2^32, big-endian. */
+void
+builtin_time_fmt(time_t now, uint8_t out[4])
+{
+	uint32_t	 t = (uint32_t)((uint64_t)now + RFC868_EPOCH_OFFSET);
+
+	out[0] = (uint8_t)(t >> 24);
+	out[1] = (uint8_t)(t >> 16);
+	out[2] = (uint8_t)(t >> 8);
+	out[3] = (uint8_t)t;
+}
+
+/* RFC 867 leaves the format free; this is the ctime style inetd uses. */
+size_t
+builtin_daytime_fmt(time_t now, char *buf, size_t size)
+{
+	struct tm	 tm;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return 0;
+	return strftime(buf, size, "%a %b %e %H:%M:%S %Y\r\n", &tm);
+}
+
+/*
+ * RFC 864 line k: 72 characters of the 95 printable ASCII characters
+ * (0x20-0x7e) starting at ring[k mod 95], then CRLF.
+ */
+void
+builtin_chargen_line(uint64_t k, char out[CHARGEN_LINE])
+{
+	unsigned int	 start = (unsigned int)(k % 95), i;
+
+	for (i = 0; i < 72; i++)
+		out[i] = (char)(0x20 + (start + i) % 95);
+	out[72] = '\r';
+	out[73] = '\n';
+}
+
+static void
+set_timeouts(struct conn *c, bool rd)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = c->service->timeout_ms / 1000;
+	tv.tv_usec = (c->service->timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, rd ? &tv : NULL, &tv);
+}
+
+static void
+chargen_fill(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	char		 line[CHARGEN_LINE];
+
+	while (evbuffer_get_length(out) < OUT_LOW) {
+		builtin_chargen_line(c->chargen_line++, line);
+		if (evbuffer_add(out, line, sizeof(line)) == -1)
+			break;
+		c->bytes_out += sizeof(line);
+	}
+}
+
+/* Finish: send what is queued, then close (from write_cb). */
+static void
+finish(struct conn *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c, NULL);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	size_t		 n = evbuffer_get_length(in);
+
+	c->bytes_in += n;
+	if (c->service->builtin != BUILTIN_ECHO) {
+		(void)evbuffer_drain(in, n);
+		return;
+	}
+	c->bytes_out += n;
+	if (evbuffer_add_buffer(bufferevent_get_output(bev), in) == -1) {
+		conn_free(c, "error");
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(bev)) >= OUT_HIGH)
+		bufferevent_disable(bev, EV_READ);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_free(c, NULL);
+		return;
+	}
+	if (c->service->builtin == BUILTIN_CHARGEN)
+		chargen_fill(c);
+	else if (c->service->builtin == BUILTIN_ECHO)
+		bufferevent_enable(bev, EV_READ);
+}
+
+static void
+event_cb(struct bufferevent *bev __unused, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		conn_free(c, "timeout");
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		conn_free(c, EVUTIL_SOCKET_ERROR() == ECONNRESET ? NULL :
+		    "error");
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
+		/* A half-close: echo still owes what it read. */
+		if (c->service->builtin == BUILTIN_ECHO)
+			finish(c);
+		else
+			conn_free(c, NULL);
+	}
+}
+
+/* Serve the builtin of c on fd; -1 if it could not even start. */
+int
+builtin_start(struct conn *c, int fd)
+{
+	struct evbuffer	*out;
+	char		 buf[64];
+	uint8_t		 t[4];
+	size_t		 n;
+
+	c->bev = bufferevent_socket_new(c->e->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		return -1;
+	}
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	out = bufferevent_get_output(c->bev);
+	switch (c->service->builtin) {
+	case BUILTIN_ECHO:
+		bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
+		bufferevent_setwatermark(c->bev, EV_READ, 0, OUT_HIGH);
+		set_timeouts(c, true);
+		break;
+	case BUILTIN_DISCARD:
+		set_timeouts(c, true);
+		break;
+	case BUILTIN_CHARGEN:
+		/* The client only reads: idle means not reading. */
+		bufferevent_setwatermark(c->bev, EV_WRITE, OUT_LOW, 0);
+		set_timeouts(c, false);
+		chargen_fill(c);
+		break;
+	case BUILTIN_DAYTIME:
+		set_timeouts(c, false);
+		if ((n = builtin_daytime_fmt(time(NULL), buf, sizeof(buf))) ==
+		    0 || evbuffer_add(out, buf, n) == -1)
+			return -1;
+		c->bytes_out += n;
+		break;
+	case BUILTIN_TIME:
+		set_timeouts(c, false);
+		builtin_time_fmt(time(NULL), t);
+		if (evbuffer_add(out, t, sizeof(t)) == -1)
+			return -1;
+		c->bytes_out += sizeof(t);
+		break;
+	default:
+		return -1;
+	}
+	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
+		return -1;
+	if (c->service->builtin == BUILTIN_DAYTIME ||
+	    c->service->builtin == BUILTIN_TIME)
+		finish(c);
+	return 0;
+}

@@ -1,0 +1,3124 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * The configuration file: a pre-pass over the raw text, the libconfuse
+ * schema and its callbacks, the conversion of cfg_t into struct conf and
+ * the validation of the result.  Only this file includes <confuse.h>.
+ *
+ * The pre-pass exists because libconfuse 3.3 cannot be given the raw
+ * text.  Its lexer adds two to the line counter for every one-line
+ * comment and one for every block comment, so every later message would
+ * point at the wrong line; it fails on a comment inside a list; it turns
+ * an undefined ${VAR} into an empty string without a word; and its own
+ * include() keeps at most ten files open at once, which a glob of a
+ * conf.d directory easily exceeds.  So the pre-pass reads every file
+ * itself, refusing a file over 1 MiB or a line over 4096 bytes before
+ * anything else looks at it, blanks out comments, checks each ${VAR},
+ * splices include()d files in place and keeps a map from the lines of the
+ * combined text back to file:line.  libconfuse parses the combined text
+ * and every message, its own included, goes through that map.
+ *
+ * Every problem is reported, each at the line of the key that causes it:
+ * the parse callbacks record where each key was set.  Only a syntax error
+ * stops libconfuse, so those come one at a time.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <confuse.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <grp.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "portmuxd.h"
+
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR	"/run"
+#endif
+
+/* Caps on the input, so that no file can stall or bloat the monitor. */
+#define CONF_MAX_FILE	(1024 * 1024)		/* bytes in one file */
+#define CONF_MAX_TOTAL	(16 * 1024 * 1024)	/* bytes in all files */
+#define CONF_MAX_LINE	4096			/* bytes in one line */
+#define CONF_MAX_DEPTH	16			/* nested includes */
+#define CONF_MAX_NAME	64			/* bytes in a service name */
+#define CONF_MAX_GROUPS	65536			/* supplementary groups */
+
+#define ENGINE_USER	"_portmuxd"
+#define SERVICE_USER	"nobody"
+
+/* How a value is checked; the list kinds come last. */
+enum kind {
+	K_ACCOUNT,		/* user or group name */
+	K_PATH,			/* absolute path */
+	K_SOCKPATH,		/* absolute path that fits in sun_path */
+	K_ENUM,
+	K_BOOL,
+	K_UINT,
+	K_INT,
+	K_LIMIT,		/* a positive count or "unlimited" */
+	K_DURATION,
+	K_RATE,
+	K_PORT,
+	K_OCTAL,
+	K_RLIM_COUNT,
+	K_RLIM_TIME,
+	K_RLIM_SIZE,
+	K_OWNER,		/* user[:group] */
+	K_CIDR,
+	K_ADDR,
+	K_ENV,			/* "K=V" */
+	K_ENVNAME,
+	K_ARG,
+};
+#define K_LIST	K_CIDR
+
+struct keydef {
+	const char		*name;
+	enum kind		 kind;
+	long long		 min;
+	long long		 max;
+	const char *const	*words;		/* K_ENUM */
+};
+
+enum level {
+	LVL_ERR,
+	LVL_WARN,
+	LVL_HOST,		/* host-dependent: a warning under -n */
+};
+
+/* Lines from cline on in the combined text come from file:line on. */
+struct seg {
+	int		 cline;
+	const char	*file;
+	int		 line;
+};
+
+struct fileid {
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+/* Where a key was set in a section. */
+struct keyline {
+	const char	*key;		/* the keydef's name */
+	const char	*file;		/* interned */
+	int		 line;
+	unsigned int	 nvalues;	/* list values seen so far */
+	bool		 bad;		/* reported: use the default instead */
+};
+
+/* Where a section starts and where its keys are. */
+struct secinfo {
+	const cfg_t	*sec;
+	const char	*file;
+	int		 line;
+	struct keyline	*keys;
+	size_t		 nkeys;
+};
+
+struct loadctx {
+	int		 flags;
+	bool		 as_root;
+	int		 nerr;
+	const char	*mainfile;	/* interned */
+
+	/* The pre-pass: the combined text and its line map. */
+	char		*out;
+	size_t		 outlen;
+	size_t		 outsize;
+	int		 cline;		/* current line of out, from 1 */
+	struct seg	*segs;
+	size_t		 nsegs;
+	char		**files;	/* interned file names */
+	size_t		 nfiles;
+	struct fileid	 chain[CONF_MAX_DEPTH + 1]; /* files being read */
+	int		 depth;
+	size_t		 total;		/* bytes read from all files */
+
+	/* The parse: sections and keys; secs[0] is the root. */
+	struct secinfo	**secs;
+	size_t		 nsecs;
+
+	/* The host: who starts portmuxd and what that allows. */
+	uid_t		 uid;
+	gid_t		 gid;
+	char		*uname;
+	char		*gname;
+	int		 portmin;	/* lowest port bindable as non-root */
+	long		 somaxconn;
+	bool		 backlog_warned;
+};
+
+/* One file being read by the pre-pass. */
+struct lex {
+	struct loadctx	*ctx;
+	const char	*file;		/* interned */
+	char		*dir;		/* for relative includes; NULL: cwd */
+	const char	*p;		/* next byte */
+	const char	*end;
+	int		 line;
+	int		 braces;	/* open braces */
+	int		 braceline;	/* line of the outermost one */
+	bool		 inword;	/* p follows an unquoted word's byte */
+};
+
+/* A section being converted, with the defaults it inherits. */
+struct src {
+	struct loadctx	*ctx;
+	cfg_t		*sec;
+	struct secinfo	*si;
+	cfg_t		*def;		/* NULL: no defaults section */
+	struct secinfo	*di;
+	struct service	*svc;		/* NULL for the global section */
+	bool		 own_exec;	/* sec sets server or builtin */
+	bool		 soft;		/* disabled: host problems are warnings */
+};
+
+static void	*ecalloc(size_t, size_t);
+static void	*ereallocarray(void *, size_t, size_t);
+static char	*estrdup(const char *);
+static const char *vis(const char *);
+static const char *at(const char *, const char *, int);
+static void	 report(struct loadctx *, enum level, const char *, int,
+		    const char *, ...) __attribute__((__format__(printf, 5, 6)));
+static void	 vreport(struct loadctx *, enum level, const char *, int,
+		    const char *, va_list)
+		    __attribute__((__format__(printf, 5, 0)));
+
+static int	 parse_num(const char *, long long, long long, long long *);
+static int	 parse_scaled(const char *, const char *,
+		    const unsigned long long *, unsigned long long,
+		    unsigned long long, unsigned long long *);
+static int	 parse_bool(const char *, bool *);
+static int	 parse_enum(const char *const *, const char *);
+static int	 parse_octal(const char *, long long, long long *);
+static int	 parse_limit(const char *, uint32_t *);
+static int	 parse_rlim(enum kind, const char *, rlim_t *);
+static int	 parse_cidr(const char *, struct cidr *);
+static int	 parse_addr(const char *, struct bindaddr *);
+static bool	 valid_account(const char *);
+static bool	 valid_envname(const char *, size_t);
+static bool	 reserved_env(const char *, size_t);
+static bool	 valid_svcname(const char *);
+static const struct keydef *keydef_find(const char *);
+static int	 check_value(const struct keydef *, const char *, char *,
+		    size_t);
+static void	 words_join(const char *const *, char *, size_t);
+
+static const char *intern(struct loadctx *, const char *);
+static void	 out_put(struct loadctx *, char);
+static void	 seg_push(struct loadctx *, const char *, int);
+static void	 where(const struct loadctx *, int, const char **, int *);
+static int	 read_conf(struct loadctx *, const char *, const char *, int,
+		    char **, size_t *, struct fileid *);
+static int	 check_text(struct loadctx *, const char *, const char *,
+		    size_t);
+static char	*dir_of(const char *);
+static void	 prep(struct loadctx *, const char *, const char *, size_t,
+		    char *);
+static int	 lex_file(struct lex *);
+static void	 lex_copy(struct lex *);
+static void	 lex_blank(struct lex *);
+static bool	 wordc(int);
+static int	 lex_string(struct lex *);
+static int	 lex_comment(struct lex *);
+static int	 lex_var(struct lex *, bool);
+static bool	 lex_isinclude(const struct lex *);
+static int	 lex_include(struct lex *);
+static int	 lex_incarg(struct lex *, char *, size_t);
+static void	 lex_skipws(struct lex *);
+static void	 include_path(struct lex *, const char *, int);
+static void	 include_one(struct lex *, const char *, int);
+static int	 glob_errfn(const char *, int);
+static int	 strcmp_p(const void *, const void *);
+
+static struct secinfo *sec_get(struct loadctx *, const cfg_t *);
+static struct secinfo *sec_add(struct loadctx *, const cfg_t *,
+		    const char *, int);
+static struct keyline *key_find(const struct secinfo *, const char *);
+static const char *prefix(const cfg_t *);
+static int	 opt_cb(cfg_t *, cfg_opt_t *, const char *, void *);
+static int	 sec_cb(cfg_t *, cfg_opt_t *, const char *, void *);
+static void	 errfn(cfg_t *, const char *, va_list)
+		    __attribute__((__format__(printf, 2, 0)));
+static cfg_t	*parse(struct loadctx *);
+
+static bool	 sec_has(cfg_t *, const struct secinfo *, const char *);
+static bool	 exec_pair(const char *);
+static cfg_t	*src_from(struct src *, const char *);
+static bool	 src_given(struct src *, const char *);
+static const char *src_str(struct src *, const char *);
+static void	 src_line(struct src *, const char *, const char **, int *);
+static void	 src_msg(struct src *, enum level, const char *, const char *,
+		    ...) __attribute__((__format__(printf, 4, 5)));
+static bool	 src_bool(struct src *, const char *, bool);
+static long long src_num(struct src *, const char *, long long);
+static uint32_t	 src_limit(struct src *, const char *, uint32_t);
+static uint32_t	 src_dur(struct src *, const char *, uint32_t);
+static void	 src_rate(struct src *, const char *, uint32_t, uint32_t,
+		    struct rate *);
+static int	 src_enum(struct src *, const char *, int);
+static void	 src_rlim(struct src *, const char *, struct rlim *);
+static char	**src_strv(struct src *, const char *);
+static void	 src_acl(struct src *, const char *, struct acl *);
+
+static long	 read_long(const char *, long);
+static void	 host_init(struct loadctx *);
+static char	*group_name(gid_t);
+static void	 conf_global(struct loadctx *, cfg_t *, struct conf *);
+static void	 conf_engine(struct src *, struct conf *);
+static void	 conf_services(struct loadctx *, cfg_t *, struct conf *);
+static void	 svc_build(struct src *, const struct conf *);
+static void	 svc_port(struct src *);
+static void	 svc_exec(struct src *);
+static void	 svc_limits(struct src *);
+static void	 svc_child(struct src *);
+static void	 svc_socket(struct src *);
+static void	 svc_addrs(struct src *);
+static void	 check_exec(struct src *);
+static void	 check_proto(struct src *);
+static void	 check_wait(struct src *);
+static void	 check_env(struct src *);
+static void	 svc_creds(struct src *, const struct conf *);
+static void	 svc_groups(struct service *);
+static void	 svc_owner(struct src *);
+static void	 svc_files(struct src *);
+static void	 svc_host(struct src *);
+static bool	 binds_overlap(const struct service *, const struct bindaddr *,
+		    const struct service *, const struct bindaddr *);
+static const char *addr_str(const struct bindaddr *);
+static bool	 find_overlap(struct src *, size_t, size_t, size_t *,
+		    size_t *);
+static void	 check_overlaps(struct src *, size_t);
+static void	 check_unsupported(struct src *);
+static void	 svc_clear(struct service *);
+static void	 strv_free(char **);
+static struct conf *load_finish(struct loadctx *);
+static void	 ctx_init(struct loadctx *, const char *, int);
+static void	 ctx_clear(struct loadctx *);
+
+/*
+ * libconfuse calls back without a user pointer, so the load in progress
+ * is reached through this.  Loading is not reentrant, which suits the
+ * monitor: it loads at start and on SIGHUP, from its event loop.
+ */
+static struct loadctx	*cur;
+
+/* glob(3)'s error callback has no user pointer either. */
+static int		 glob_errno;
+static char		 glob_errpath[PATH_MAX];
+
+static const char *const proto_words[] = { "tcp", "udp", "unix", NULL };
+/* In the order of enum builtin, after BUILTIN_NONE. */
+static const char *const builtin_words[] = {
+	"echo", "discard", "daytime", "chargen", "time", "tcpmux", NULL
+};
+static const char *const stderr_words[] = { "log", "client", "null", NULL };
+static const char *const logdest_words[] = { "syslog", "stderr", NULL };
+static const char *const level_words[] = {
+	"error", "warn", "info", "debug", NULL
+};
+static const int level_values[] = {
+	LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG
+};
+static const char *const facility_words[] = {
+	"daemon", "local0", "local1", "local2", "local3", "local4", "local5",
+	"local6", "local7", "user", "auth", "authpriv", NULL
+};
+static const int facility_values[] = {
+	LOG_DAEMON, LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+	LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7, LOG_USER, LOG_AUTH,
+	LOG_AUTHPRIV
+};
+
+/*
+ * Every key, global and per service; "user", "group", "allow" and "deny"
+ * exist at both levels with the same syntax.  Limits keep values sane:
+ * tcpmux_maxlen bounds a buffer the engine fills from the network.
+ */
+static const struct keydef keydefs[] = {
+	{ "user",		K_ACCOUNT,	0, 0, NULL },
+	{ "group",		K_ACCOUNT,	0, 0, NULL },
+	{ "pidfile",		K_PATH,		0, 0, NULL },
+	{ "log",		K_ENUM,		0, 0, logdest_words },
+	{ "log_facility",	K_ENUM,		0, 0, facility_words },
+	{ "log_level",		K_ENUM,		0, 0, level_words },
+	{ "max_children",	K_LIMIT,	0, 0, NULL },
+	{ "ban_time",		K_DURATION,	1, 0, NULL },
+	{ "ban_max",		K_UINT,		1, 1048576, NULL },
+	{ "reload_grace",	K_DURATION,	0, 0, NULL },
+	{ "stop_grace",		K_DURATION,	0, 0, NULL },
+	{ "protocol",		K_ENUM,		0, 0, proto_words },
+	{ "port",		K_PORT,		0, 0, NULL },
+	{ "builtin",		K_ENUM,		0, 0, builtin_words },
+	{ "server",		K_PATH,		0, 0, NULL },
+	{ "wait",		K_BOOL,		0, 0, NULL },
+	{ "instances",		K_LIMIT,	0, 0, NULL },
+	{ "per_source",		K_LIMIT,	0, 0, NULL },
+	{ "source_prefix4",	K_UINT,		0, 32, NULL },
+	{ "source_prefix6",	K_UINT,		0, 128, NULL },
+	{ "rate",		K_RATE,		0, 0, NULL },
+	{ "timeout",		K_DURATION,	1, 0, NULL },
+	{ "tcpmux_timeout",	K_DURATION,	1, 0, NULL },
+	{ "tcpmux_maxlen",	K_UINT,		1, 4096, NULL },
+	{ "udp_reply_rate",	K_RATE,		0, 0, NULL },
+	{ "ban_after",		K_RATE,		0, 0, NULL },
+	{ "ban_factor",		K_UINT,		1, 1000, NULL },
+	{ "rlimit_nofile",	K_RLIM_COUNT,	0, 0, NULL },
+	{ "rlimit_nproc",	K_RLIM_COUNT,	0, 0, NULL },
+	{ "rlimit_cpu",		K_RLIM_TIME,	0, 0, NULL },
+	{ "rlimit_as",		K_RLIM_SIZE,	0, 0, NULL },
+	{ "nice",		K_INT,		-20, 19, NULL },
+	{ "umask",		K_OCTAL,	0, 0777, NULL },
+	{ "chroot",		K_PATH,		0, 0, NULL },
+	{ "stderr",		K_ENUM,		0, 0, stderr_words },
+	{ "keepalive",		K_BOOL,		0, 0, NULL },
+	{ "tcpmux",		K_BOOL,		0, 0, NULL },
+	{ "backlog",		K_UINT,		1, 65535, NULL },
+	{ "v6only",		K_BOOL,		0, 0, NULL },
+	{ "freebind",		K_BOOL,		0, 0, NULL },
+	{ "disable",		K_BOOL,		0, 0, NULL },
+	{ "accounting",		K_BOOL,		0, 0, NULL },
+	{ "path",		K_SOCKPATH,	0, 0, NULL },
+	{ "mode",		K_OCTAL,	0, 0777, NULL },
+	{ "owner",		K_OWNER,	0, 0, NULL },
+	{ "allow",		K_CIDR,		0, 0, NULL },
+	{ "deny",		K_CIDR,		0, 0, NULL },
+	{ "address",		K_ADDR,		0, 0, NULL },
+	{ "env",		K_ENV,		0, 0, NULL },
+	{ "passenv",		K_ENVNAME,	0, 0, NULL },
+	{ "args",		K_ARG,		0, 0, NULL },
+};
+
+/* Keys only an exec'd service uses: an error on a builtin. */
+static const char *const exec_keys[] = {
+	"args", "user", "group", "env", "passenv", "rlimit_nofile",
+	"rlimit_nproc", "rlimit_cpu", "rlimit_as", "nice", "umask", "chroot",
+	"stderr", "accounting", NULL
+};
+
+/* Variables env.c sets for each connection: a service must not fake them. */
+static const char *const reserved_vars[] = {
+	"PROTO", "REMOTE_HOST", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
+	"TCPLOCALPORT", "UDPREMOTEIP", "UDPREMOTEPORT", "UDPLOCALIP",
+	"UDPLOCALPORT", "UNIXREMOTEUID", "UNIXREMOTEGID", "UNIXREMOTEPID",
+	NULL
+};
+
+#define SCALAR(n)	CFG_STR_CB(n, NULL, CFGF_NODEFAULT, opt_cb)
+#define LIST(n)		CFG_STR_LIST_CB(n, NULL, CFGF_NODEFAULT, opt_cb)
+
+/*
+ * A hidden option whose default value libconfuse parses when it creates
+ * a section, calling sec_cb() at the line of the section's opening brace:
+ * the only moment that line is known, since cfg_t.line moves on with the
+ * parse.  The name cannot be written without quotes, and sec_cb() rejects
+ * it when it is.
+ */
+#define SEC_HOOK	"{start}"
+static char		 sec_hook_default[] = "x";
+
+static cfg_opt_t service_opts[] = {
+	CFG_PTR_CB(SEC_HOOK, sec_hook_default, CFGF_NONE, sec_cb, NULL),
+	SCALAR("protocol"), SCALAR("port"), LIST("address"),
+	SCALAR("builtin"), SCALAR("server"), LIST("args"),
+	SCALAR("user"), SCALAR("group"), SCALAR("wait"),
+	SCALAR("instances"), SCALAR("per_source"),
+	SCALAR("source_prefix4"), SCALAR("source_prefix6"),
+	SCALAR("rate"), SCALAR("timeout"), SCALAR("tcpmux_timeout"),
+	SCALAR("tcpmux_maxlen"), SCALAR("udp_reply_rate"),
+	SCALAR("ban_after"), SCALAR("ban_factor"),
+	LIST("allow"), LIST("deny"), LIST("env"), LIST("passenv"),
+	SCALAR("rlimit_nofile"), SCALAR("rlimit_nproc"),
+	SCALAR("rlimit_cpu"), SCALAR("rlimit_as"),
+	SCALAR("nice"), SCALAR("umask"), SCALAR("chroot"), SCALAR("stderr"),
+	SCALAR("keepalive"), SCALAR("tcpmux"), SCALAR("backlog"),
+	SCALAR("v6only"), SCALAR("freebind"), SCALAR("disable"),
+	SCALAR("accounting"), SCALAR("path"), SCALAR("mode"), SCALAR("owner"),
+	CFG_END()
+};
+
+/* include() is not here: the pre-pass has already spliced it in. */
+static cfg_opt_t root_opts[] = {
+	SCALAR("user"), SCALAR("group"), SCALAR("pidfile"), SCALAR("log"),
+	SCALAR("log_facility"), SCALAR("log_level"), SCALAR("max_children"),
+	LIST("allow"), LIST("deny"), SCALAR("ban_time"), SCALAR("ban_max"),
+	SCALAR("reload_grace"), SCALAR("stop_grace"),
+	/* MULTI, so that a second one is seen rather than merged. */
+	CFG_SEC("defaults", service_opts, CFGF_MULTI),
+	CFG_SEC("service", service_opts,
+	    CFGF_TITLE | CFGF_MULTI | CFGF_NO_TITLE_DUPES),
+	CFG_END()
+};
+
+/* Out of memory while loading is fatal (STYLE.md 3.4). */
+static void *
+ecalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		fatal("conf: calloc");
+	return p;
+}
+
+static void *
+ereallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx("conf: reallocarray overflow");
+	if ((p = realloc(p, n * size == 0 ? 1 : n * size)) == NULL)
+		fatal("conf: realloc");
+	return p;
+}
+
+static char *
+estrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("conf: strdup");
+	return p;
+}
+
+/*
+ * A value as it may appear in a message: at most 64 bytes, so that one
+ * absurd value cannot drown the rest.  Four rotating buffers let one
+ * message quote several values.  report() replaces control characters.
+ */
+static const char *
+vis(const char *s)
+{
+	static char	 buf[4][72];
+	static int	 n;
+	char		*b = buf[n++ % 4];
+	size_t		 len = strlen(s);
+
+	if (len <= 64)
+		memcpy(b, s, len + 1);
+	else {
+		memcpy(b, s, 61);
+		memcpy(b + 61, "...", 4);
+	}
+	return b;
+}
+
+/* "line N" for a place in file, else "FILE:N"; rotating buffers. */
+static const char *
+at(const char *file, const char *where_file, int line)
+{
+	static char	 buf[2][PATH_MAX + 32];
+	static int	 n;
+	char		*b = buf[n++ % 2];
+
+	if (strcmp(file, where_file) == 0)
+		(void)snprintf(b, sizeof(buf[0]), "line %d", line);
+	else
+		(void)snprintf(b, sizeof(buf[0]), "%s:%d", where_file, line);
+	return b;
+}
+
+static void
+report(struct loadctx *ctx, enum level lvl, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vreport(ctx, lvl, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Writes "file:line: msg" (ntpd's parse.y format, which -n prints and
+ * editors understand) with control characters made '?', since a quoted
+ * value may hold a newline that would split the log line.
+ */
+static void
+vreport(struct loadctx *ctx, enum level lvl, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	char	 msg[1024], *p;
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (p = msg; *p != '\0'; p++)
+		if (iscntrl((unsigned char)*p))
+			*p = '?';
+	if (lvl == LVL_HOST)
+		lvl = (ctx->flags & CONF_CHECK_ONLY) ? LVL_WARN : LVL_ERR;
+	if (lvl == LVL_WARN)
+		log_warnx("%s:%d: warning: %s", file, line, msg);
+	else {
+		log_warnx("%s:%d: %s", file, line, msg);
+		ctx->nerr++;
+	}
+}
+
+/*
+ * A decimal integer from min to max: digits, and a minus sign only when
+ * min is negative.  strtoll() alone would also take blanks, a plus sign,
+ * or octal and hex with base 0, none of which the config format allows.
+ */
+static int
+parse_num(const char *s, long long min, long long max, long long *out)
+{
+	const char	*p = s;
+	char		*end;
+	long long	 v;
+
+	if (*p == '-' && min < 0)
+		p++;
+	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * N with at most one unit letter from units, factors[i] being the scale
+ * of units[i] and deflt that of a bare N.  The result must not exceed
+ * max.
+ */
+static int
+parse_scaled(const char *s, const char *units,
+    const unsigned long long *factors, unsigned long long deflt,
+    unsigned long long max, unsigned long long *out)
+{
+	char			 num[32];
+	const char		*u;
+	size_t			 n = strlen(s);
+	unsigned long long	 f = deflt;
+	long long		 v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	if (!isdigit((unsigned char)s[n - 1])) {
+		if ((u = strchr(units, s[n - 1])) == NULL)
+			return -1;
+		f = factors[u - units];
+		n--;
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_num(num, 0, LLONG_MAX, &v) == -1 ||
+	    (unsigned long long)v > max / f)
+		return -1;
+	*out = (unsigned long long)v * f;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 ||
+	    strcasecmp(s, "on") == 0)
+		*out = true;
+	else if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0 ||
+	    strcasecmp(s, "off") == 0)
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* The index of s in a NULL-terminated word list, or -1. */
+static int
+parse_enum(const char *const *words, const char *s)
+{
+	int	 i;
+
+	for (i = 0; words[i] != NULL; i++)
+		if (strcasecmp(words[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* Octal digits only: a mode written 644 or 0644 means the same. */
+static int
+parse_octal(const char *s, long long max, long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	if (*s == '\0' || strspn(s, "01234567") != strlen(s) ||
+	    strlen(s) > 8)
+		return -1;
+	v = strtoll(s, &end, 8);
+	if (*end != '\0' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * instances, per_source and max_children: a positive count or
+ * "unlimited".  0 gets its own message (-2): in inetd and xinetd 0 or a
+ * missing value meant no limit, and a silent change of meaning would be
+ * a trap.
+ */
+static int
+parse_limit(const char *s, uint32_t *out)
+{
+	long long	 v;
+
+	if (strcmp(s, "unlimited") == 0) {
+		*out = LIMIT_UNLIMITED;
+		return 0;
+	}
+	if (parse_num(s, 0, LIMIT_UNLIMITED - 1, &v) == -1)
+		return -1;
+	if (v == 0)
+		return -2;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+parse_rlim(enum kind kind, const char *s, rlim_t *out)
+{
+	static const unsigned long long time_f[] = { 1, 60, 3600 };
+	unsigned long long	 v;
+	uint64_t		 size;
+	long long		 n;
+
+	if (strcmp(s, "unlimited") == 0) {
+		*out = RLIM_INFINITY;
+		return 0;
+	}
+	switch (kind) {
+	case K_RLIM_COUNT:
+		if (parse_num(s, 0, LLONG_MAX, &n) == -1)
+			return -1;
+		v = (unsigned long long)n;
+		break;
+	case K_RLIM_TIME:
+		/* RLIMIT_CPU counts seconds. */
+		if (parse_scaled(s, "smh", time_f, 1, LLONG_MAX, &v) == -1)
+			return -1;
+		break;
+	default:
+		if (conf_parse_size(s, &size) == -1)
+			return -1;
+		v = size;
+		break;
+	}
+	if (v >= (unsigned long long)RLIM_INFINITY)
+		return -1;
+	*out = (rlim_t)v;
+	return 0;
+}
+
+int
+conf_parse_duration(const char *s, uint32_t *ms)
+{
+	static const unsigned long long f[] = { 1000, 60 * 1000, 3600 * 1000 };
+	unsigned long long	 v;
+
+	if (parse_scaled(s, "smh", f, 1000, UINT32_MAX, &v) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	*ms = (uint32_t)v;
+	return 0;
+}
+
+int
+conf_parse_size(const char *s, uint64_t *bytes)
+{
+	static const unsigned long long f[] = {
+		1024ULL, 1024ULL * 1024, 1024ULL * 1024 * 1024
+	};
+	unsigned long long	 v;
+
+	if (parse_scaled(s, "KMG", f, 1, UINT64_MAX, &v) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	*bytes = v;
+	return 0;
+}
+
+/* "N/DURATION", N > 0 and DURATION > 0, or "unlimited" (count 0). */
+int
+conf_parse_rate(const char *s, struct rate *r)
+{
+	const char	*slash;
+	char		 num[16];
+	long long	 n;
+	uint32_t	 ms;
+
+	if (strcmp(s, "unlimited") == 0) {
+		r->count = 0;
+		r->window_ms = 0;
+		return 0;
+	}
+	if ((slash = strchr(s, '/')) == NULL ||
+	    (size_t)(slash - s) >= sizeof(num))
+		goto bad;
+	memcpy(num, s, (size_t)(slash - s));
+	num[slash - s] = '\0';
+	if (parse_num(num, 1, UINT32_MAX, &n) == -1 ||
+	    conf_parse_duration(slash + 1, &ms) == -1 || ms == 0)
+		goto bad;
+	r->count = (uint32_t)n;
+	r->window_ms = ms;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+/* Returns 0, -1 for a syntax error or -2 for host bits set. */
+static int
+parse_cidr(const char *s, struct cidr *c)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	long long	 prefix;
+	unsigned int	 max, i;
+	size_t		 len = strlen(s);
+
+	memset(c, 0, sizeof(*c));
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len + 1);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	prefix = max;
+	if (slash != NULL && parse_num(slash, 0, max, &prefix) == -1)
+		return -1;
+	c->prefix = (unsigned int)prefix;
+	for (i = c->prefix; i < max; i++)
+		if (c->addr[i / 8] & (0x80 >> (i % 8)))
+			return -2;
+	return 0;
+}
+
+int
+conf_parse_cidr(const char *s, struct cidr *c)
+{
+	if (parse_cidr(s, c) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A literal address, port 0; hostnames never (DESIGN.md). */
+static int
+parse_addr(const char *s, struct bindaddr *ba)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ba->ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ba->ss;
+
+	memset(ba, 0, sizeof(*ba));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		ba->len = sizeof(*sin);
+		ba->wildcard = sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	} else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		ba->len = sizeof(*sin6);
+		ba->wildcard = IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	} else
+		return -1;
+	return 0;
+}
+
+/* 1-65535, or a name /etc/services knows for that protocol. */
+int
+conf_parse_port(const char *s, enum proto proto, uint16_t *port)
+{
+	struct servent	*se;
+	long long	 n;
+
+	if (*s != '\0' && strspn(s, "0123456789") == strlen(s)) {
+		if (parse_num(s, 1, 65535, &n) == -1)
+			goto bad;
+		*port = (uint16_t)n;
+		return 0;
+	}
+	if (*s == '\0' || proto == PROTO_UNIX ||
+	    (se = getservbyname(s, conf_proto_name(proto))) == NULL)
+		goto bad;
+	*port = ntohs((uint16_t)se->s_port);
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+/* The portable user name characters of POSIX, as useradd(8) takes. */
+static bool
+valid_account(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n > 0 && n <= 32 && s[0] != '-' &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789._-") == n;
+}
+
+static bool
+valid_envname(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (n == 0 || isdigit((unsigned char)s[0]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+static bool
+reserved_env(const char *s, size_t n)
+{
+	int	 i;
+
+	if (n >= 8 && strncmp(s, "PORTMUX_", 8) == 0)
+		return true;
+	for (i = 0; reserved_vars[i] != NULL; i++)
+		if (strlen(reserved_vars[i]) == n &&
+		    strncmp(reserved_vars[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+/* Names appear in logs and on the tcpmux wire (RFC 1078): keep them tame. */
+static bool
+valid_svcname(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n > 0 && n <= CONF_MAX_NAME &&
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_.+") == n;
+}
+
+static const struct keydef *
+keydef_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(keydefs) / sizeof(keydefs[0]); i++)
+		if (strcmp(keydefs[i].name, name) == 0)
+			return &keydefs[i];
+	return NULL;
+}
+
+static void
+words_join(const char *const *words, char *buf, size_t len)
+{
+	int	 i;
+
+	buf[0] = '\0';
+	for (i = 0; words[i] != NULL; i++) {
+		if (i > 0)
+			(void)strncat(buf, words[i + 1] == NULL ? " or " : ", ",
+			    len - strlen(buf) - 1);
+		(void)strncat(buf, words[i], len - strlen(buf) - 1);
+	}
+}
+
+/*
+ * The syntax of one value, checked as libconfuse reads it so that the
+ * message has the key's line.  Returns -1 with the problem in why.
+ */
+static int
+check_value(const struct keydef *k, const char *v, char *why, size_t len)
+{
+	struct cidr	 c;
+	struct bindaddr	 ba;
+	const char	*eq;
+	char		 list[160], user[40];
+	long long	 n;
+	uint32_t	 u32;
+	struct rate	 r;
+	rlim_t		 rl;
+	bool		 b;
+	int		 rc;
+
+	switch (k->kind) {
+	case K_ACCOUNT:
+		if (valid_account(v))
+			return 0;
+		(void)snprintf(why, len, "not a valid user or group name");
+		return -1;
+	case K_PATH:
+	case K_SOCKPATH:
+		if (v[0] != '/') {
+			(void)snprintf(why, len, "not an absolute path");
+			return -1;
+		}
+		if (k->kind == K_SOCKPATH &&
+		    strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+			(void)snprintf(why, len, "too long for a unix socket "
+			    "(at most %zu bytes)",
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+			return -1;
+		}
+		return 0;
+	case K_ENUM:
+		if (parse_enum(k->words, v) != -1)
+			return 0;
+		words_join(k->words, list, sizeof(list));
+		(void)snprintf(why, len, "expected %s", list);
+		return -1;
+	case K_BOOL:
+		if (parse_bool(v, &b) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected true or false");
+		return -1;
+	case K_UINT:
+	case K_INT:
+		if (parse_num(v, k->min, k->max, &n) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected a number from %lld to %lld",
+		    k->min, k->max);
+		return -1;
+	case K_LIMIT:
+		if ((rc = parse_limit(v, &u32)) == 0)
+			return 0;
+		(void)snprintf(why, len, rc == -2 ? "0 is not a valid limit; "
+		    "use unlimited" : "expected a positive number or unlimited");
+		return -1;
+	case K_DURATION:
+		if (conf_parse_duration(v, &u32) == -1)
+			(void)snprintf(why, len, "expected a duration: seconds, "
+			    "or a number with s, m or h");
+		else if (u32 < k->min)
+			(void)snprintf(why, len, "must not be 0");
+		else
+			return 0;
+		return -1;
+	case K_RATE:
+		if (conf_parse_rate(v, &r) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected N/DURATION (e.g. 30/10s) "
+		    "with N and DURATION above 0, or unlimited");
+		return -1;
+	case K_PORT:
+		if (*v != '\0' && strspn(v, "0123456789") == strlen(v)) {
+			if (parse_num(v, 1, 65535, &n) == 0)
+				return 0;
+			(void)snprintf(why, len, "out of range (1-65535)");
+			return -1;
+		}
+		if (getservbyname(v, "tcp") != NULL ||
+		    getservbyname(v, "udp") != NULL)
+			return 0;
+		(void)snprintf(why, len, "not a port number or a service name "
+		    "known to /etc/services");
+		return -1;
+	case K_OCTAL:
+		if (parse_octal(v, k->max, &n) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected an octal mode from 0 to %llo",
+		    k->max);
+		return -1;
+	case K_RLIM_COUNT:
+	case K_RLIM_TIME:
+	case K_RLIM_SIZE:
+		if (parse_rlim(k->kind, v, &rl) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected %s or unlimited",
+		    k->kind == K_RLIM_COUNT ? "a number" :
+		    k->kind == K_RLIM_TIME ? "seconds, or a number with s, m "
+		    "or h" : "bytes, or a number with K, M or G");
+		return -1;
+	case K_OWNER:
+		if ((eq = strchr(v, ':')) == NULL)
+			eq = v + strlen(v);
+		if ((size_t)(eq - v) < sizeof(user)) {
+			memcpy(user, v, (size_t)(eq - v));
+			user[eq - v] = '\0';
+			if (valid_account(user) &&
+			    (*eq == '\0' || valid_account(eq + 1)))
+				return 0;
+		}
+		(void)snprintf(why, len, "expected user or user:group");
+		return -1;
+	case K_CIDR:
+		if ((rc = parse_cidr(v, &c)) == 0)
+			return 0;
+		if (rc == -2)
+			(void)snprintf(why, len, "host bits set beyond the /%u "
+			    "prefix", c.prefix);
+		else
+			(void)snprintf(why, len, "not an address or CIDR block "
+			    "(hostnames are not accepted)");
+		return -1;
+	case K_ADDR:
+		if (parse_addr(v, &ba) == 0)
+			return 0;
+		(void)snprintf(why, len, "not an IPv4 or IPv6 address "
+		    "(hostnames are not accepted)");
+		return -1;
+	case K_ENV:
+		if ((eq = strchr(v, '=')) == NULL ||
+		    !valid_envname(v, (size_t)(eq - v))) {
+			(void)snprintf(why, len, "expected NAME=value");
+			return -1;
+		}
+		if (reserved_env(v, (size_t)(eq - v))) {
+			(void)snprintf(why, len, "portmuxd sets this variable "
+			    "for each connection");
+			return -1;
+		}
+		return 0;
+	case K_ENVNAME:
+		if (!valid_envname(v, strlen(v))) {
+			(void)snprintf(why, len, "not a variable name");
+			return -1;
+		}
+		if (reserved_env(v, strlen(v))) {
+			(void)snprintf(why, len, "portmuxd sets this variable "
+			    "for each connection");
+			return -1;
+		}
+		return 0;
+	case K_ARG:
+		return 0;
+	}
+	return 0;
+}
+
+/* File names live as long as the load; messages point into them. */
+static const char *
+intern(struct loadctx *ctx, const char *name)
+{
+	ctx->files = ereallocarray(ctx->files, ctx->nfiles + 1,
+	    sizeof(*ctx->files));
+	return ctx->files[ctx->nfiles++] = estrdup(name);
+}
+
+static void
+out_put(struct loadctx *ctx, char c)
+{
+	if (ctx->outlen + 1 >= ctx->outsize) {
+		ctx->outsize = ctx->outsize == 0 ? 65536 : ctx->outsize * 2;
+		ctx->out = ereallocarray(ctx->out, ctx->outsize, 1);
+	}
+	ctx->out[ctx->outlen++] = c;
+	if (c == '\n')
+		ctx->cline++;
+}
+
+/* From the current line of the combined text on, lines come from here. */
+static void
+seg_push(struct loadctx *ctx, const char *file, int line)
+{
+	ctx->segs = ereallocarray(ctx->segs, ctx->nsegs + 1,
+	    sizeof(*ctx->segs));
+	ctx->segs[ctx->nsegs].cline = ctx->cline;
+	ctx->segs[ctx->nsegs].file = file;
+	ctx->segs[ctx->nsegs].line = line;
+	ctx->nsegs++;
+}
+
+/*
+ * The file and line of line cline of the combined text: the last segment
+ * starting at or before it.  An empty included file leaves a segment that
+ * the next one, starting at the same line, overrides.
+ */
+static void
+where(const struct loadctx *ctx, int cline, const char **file, int *line)
+{
+	size_t	 lo = 0, hi = ctx->nsegs, mid;
+
+	if (cline < 1)
+		cline = 1;
+	if (ctx->nsegs == 0) {
+		*file = ctx->mainfile;
+		*line = cline;
+		return;
+	}
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (ctx->segs[mid].cline <= cline)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*file = ctx->segs[lo].file;
+	*line = ctx->segs[lo].line + (cline - ctx->segs[lo].cline);
+}
+
+/*
+ * Reads a whole file, refusing one over CONF_MAX_FILE: the fstat() comes
+ * first, so a huge file costs one system call, and the read stops at the
+ * cap for what fstat() cannot size (a pipe).  Problems are reported as
+ * "path: msg", or at the include() that named the file.
+ */
+static int
+read_conf(struct loadctx *ctx, const char *path, const char *ifile,
+    int iline, char **bufp, size_t *lenp, struct fileid *id)
+{
+	struct stat	 st;
+	char		*buf = NULL, msg[128];
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	msg[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, &st) == -1)
+		(void)snprintf(msg, sizeof(msg), "%s", strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		(void)snprintf(msg, sizeof(msg), "%s", strerror(EISDIR));
+	else if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_FILE)
+		(void)snprintf(msg, sizeof(msg), "file too big (%lld bytes; "
+		    "at most %d)", (long long)st.st_size, CONF_MAX_FILE);
+	else {
+		buf = ecalloc(CONF_MAX_FILE + 2, 1);
+		while (len <= CONF_MAX_FILE && (n = read(fd, buf + len,
+		    CONF_MAX_FILE + 1 - len)) != 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1) {
+				(void)snprintf(msg, sizeof(msg), "%s",
+				    strerror(errno));
+				break;
+			}
+			len += (size_t)n;
+		}
+		if (msg[0] == '\0' && len > CONF_MAX_FILE)
+			(void)snprintf(msg, sizeof(msg), "file too big "
+			    "(at most %d bytes)", CONF_MAX_FILE);
+		else if (msg[0] == '\0' &&
+		    (ctx->total += len) > CONF_MAX_TOTAL)
+			(void)snprintf(msg, sizeof(msg), "the configuration "
+			    "is over %d bytes in all", CONF_MAX_TOTAL);
+	}
+	if (fd != -1)
+		(void)close(fd);
+	if (msg[0] != '\0') {
+		free(buf);
+		if (ifile == NULL) {
+			log_warnx("%s: %s", path, msg);
+			ctx->nerr++;
+		} else
+			report(ctx, LVL_ERR, ifile, iline, "include '%s': %s",
+			    vis(path), msg);
+		return -1;
+	}
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+/*
+ * Refuses a line over CONF_MAX_LINE and a NUL byte (which would cut the
+ * text short in libconfuse) before the lexer sees the file.
+ */
+static int
+check_text(struct loadctx *ctx, const char *file, const char *buf,
+    size_t len)
+{
+	const char	*p = buf, *end = buf + len, *nl;
+	size_t		 n;
+	int		 line;
+
+	for (line = 1;; line++) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (size_t)((nl != NULL ? nl : end) - p);
+		if (n > CONF_MAX_LINE) {
+			report(ctx, LVL_ERR, file, line, "line too long (%zu "
+			    "bytes; at most %d)", n, CONF_MAX_LINE);
+			return -1;
+		}
+		if (memchr(p, '\0', n) != NULL) {
+			report(ctx, LVL_ERR, file, line, "NUL byte");
+			return -1;
+		}
+		if (nl == NULL)
+			return 0;
+		p = nl + 1;
+	}
+}
+
+/* The directory part of path, for the includes it names. */
+static char *
+dir_of(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	char		*dir;
+
+	if (slash == NULL)
+		return estrdup(".");
+	if (slash == path)
+		return estrdup("/");
+	dir = estrdup(path);
+	dir[slash - path] = '\0';
+	return dir;
+}
+
+/* The top file or buffer; dir (owned, freed here) NULL for the cwd. */
+static void
+prep(struct loadctx *ctx, const char *file, const char *buf, size_t len,
+    char *dir)
+{
+	struct lex	 l;
+
+	memset(&l, 0, sizeof(l));
+	l.ctx = ctx;
+	l.file = file;
+	l.dir = dir;
+	l.p = buf;
+	l.end = buf + len;
+	l.line = 1;
+	seg_push(ctx, file, 1);
+	(void)lex_file(&l);
+	free(dir);
+}
+
+/*
+ * Copies a file to the combined text as libconfuse's lexer would read
+ * it, with comments blanked (their newlines kept, so lines still count
+ * right) and include() replaced by the included text.  Returns -1 after
+ * a problem that leaves the rest of the file unreadable.
+ */
+static int
+lex_file(struct lex *l)
+{
+	char	 c, n;
+
+	while (l->p < l->end) {
+		c = *l->p;
+		n = l->p + 1 < l->end ? l->p[1] : '\0';
+		if (c == '"' || c == '\'') {
+			if (lex_string(l) == -1)
+				return -1;
+		} else if (c == '#' || (c == '/' && !l->inword &&
+		    (n == '/' || n == '*'))) {
+			if (lex_comment(l) == -1)
+				return -1;
+		} else if (c == '$' && n == '{') {
+			if (lex_var(l, false) == -1)
+				return -1;
+		} else if (lex_isinclude(l)) {
+			if (lex_include(l) == -1)
+				return -1;
+		} else {
+			if (c == '{' && l->braces++ == 0)
+				l->braceline = l->line;
+			else if (c == '}' && l->braces > 0)
+				l->braces--;
+			l->inword = wordc(c);
+			lex_copy(l);
+		}
+	}
+	/* Each file must stand alone, or messages would blame the wrong one. */
+	if (l->braces > 0) {
+		report(l->ctx, LVL_ERR, l->file, l->braceline,
+		    "'{' is not closed in this file");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lex_copy(struct lex *l)
+{
+	if (*l->p == '\n')
+		l->line++;
+	out_put(l->ctx, *l->p++);
+}
+
+static void
+lex_blank(struct lex *l)
+{
+	if (*l->p == '\n') {
+		l->line++;
+		out_put(l->ctx, '\n');
+	} else
+		out_put(l->ctx, ' ');
+	l->p++;
+}
+
+/* A byte libconfuse's lexer takes into an unquoted word. */
+static bool
+wordc(int c)
+{
+	return c != '\0' && strchr(" \t\r\n#\"'={}()+,*", c) == NULL;
+}
+
+/* A quoted string; only "..." expands ${VAR}, as in libconfuse. */
+static int
+lex_string(struct lex *l)
+{
+	char	 q = *l->p;
+	int	 line = l->line;
+
+	lex_copy(l);
+	while (l->p < l->end) {
+		if (*l->p == '\\' && l->p + 1 < l->end) {
+			lex_copy(l);
+			lex_copy(l);
+		} else if (*l->p == q) {
+			lex_copy(l);
+			l->inword = false;
+			return 0;
+		} else if (q == '"' && *l->p == '$' && l->p + 1 < l->end &&
+		    l->p[1] == '{') {
+			if (lex_var(l, true) == -1)
+				return -1;
+		} else
+			lex_copy(l);
+	}
+	report(l->ctx, LVL_ERR, l->file, line, "unterminated string");
+	return -1;
+}
+
+/* #, // and C comments, as whitespace. */
+static int
+lex_comment(struct lex *l)
+{
+	int	 line = l->line;
+
+	if (*l->p != '/' || l->p[1] != '*') {
+		while (l->p < l->end && *l->p != '\n')
+			lex_blank(l);
+		l->inword = false;
+		return 0;
+	}
+	lex_blank(l);
+	lex_blank(l);
+	while (l->p < l->end) {
+		if (*l->p == '*' && l->p + 1 < l->end && l->p[1] == '/') {
+			lex_blank(l);
+			lex_blank(l);
+			l->inword = false;
+			return 0;
+		}
+		lex_blank(l);
+	}
+	report(l->ctx, LVL_ERR, l->file, line, "unterminated comment");
+	return -1;
+}
+
+/*
+ * ${NAME} or ${NAME:-default}, which libconfuse expands: an undefined
+ * NAME without a default is an error here, where libconfuse would
+ * silently substitute nothing.  Unquoted, libconfuse only expands a
+ * reference that is a whole word: "a${X}" or "${X}b" would be misread.
+ */
+static int
+lex_var(struct lex *l, bool quoted)
+{
+	const char	*s = l->p + 2, *e, *dflt;
+	char		 name[256];
+	size_t		 n;
+
+	for (e = s; e < l->end && *e != '}' && *e != '\n'; e++)
+		;
+	if (e == l->end || *e != '}') {
+		report(l->ctx, LVL_ERR, l->file, l->line,
+		    "unterminated '${'");
+		return -1;
+	}
+	dflt = memmem(s, (size_t)(e - s), ":-", 2);
+	n = (size_t)((dflt != NULL ? dflt : e) - s);
+	if (n >= sizeof(name))
+		n = sizeof(name) - 1;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (dflt == NULL && getenv(name) == NULL)
+		report(l->ctx, LVL_ERR, l->file, l->line,
+		    "undefined variable '%s'", vis(name));
+	if (!quoted && (l->inword || (e + 1 < l->end && wordc(e[1]))))
+		report(l->ctx, LVL_ERR, l->file, l->line, "'${%s}' must be a "
+		    "whole value or inside double quotes", vis(name));
+	while (l->p <= e)
+		lex_copy(l);
+	l->inword = false;
+	return 0;
+}
+
+/* include, at the top level and at the start of a word, then "(". */
+static bool
+lex_isinclude(const struct lex *l)
+{
+	const char	*p = l->p + 7;
+
+	if (l->inword || l->braces > 0 || l->end - l->p < 8 ||
+	    memcmp(l->p, "include", 7) != 0 || wordc(*p))
+		return false;
+	while (p < l->end && strchr(" \t\r\n", *p) != NULL)
+		p++;
+	return p < l->end && *p == '(';
+}
+
+/*
+ * include("path"), blanked in place; the included text follows on lines
+ * of its own, and the rest of this line after them, so each keeps its
+ * own place in the line map.
+ */
+static int
+lex_include(struct lex *l)
+{
+	char	 path[PATH_MAX];
+	int	 line = l->line, i, rc;
+
+	for (i = 0; i < 7; i++)
+		lex_blank(l);
+	lex_skipws(l);
+	lex_blank(l);			/* ( */
+	lex_skipws(l);
+	if ((rc = lex_incarg(l, path, sizeof(path))) == -1)
+		return -1;
+	lex_skipws(l);
+	if (l->p == l->end || *l->p != ')') {
+		report(l->ctx, LVL_ERR, l->file, line,
+		    "include takes one path: include(\"path\")");
+		return -1;
+	}
+	lex_blank(l);
+	out_put(l->ctx, '\n');
+	if (rc == 0)
+		include_path(l, path, line);
+	if (l->ctx->outlen > 0 && l->ctx->out[l->ctx->outlen - 1] != '\n')
+		out_put(l->ctx, '\n');
+	seg_push(l->ctx, l->file, l->line);
+	l->inword = false;
+	return 0;
+}
+
+static void
+lex_skipws(struct lex *l)
+{
+	while (l->p < l->end && strchr(" \t\r\n", *l->p) != NULL)
+		lex_blank(l);
+}
+
+/*
+ * The path of an include(): quoted ("..." with \ escapes and ${VAR}, or
+ * '...' taken as is) or a bare word, which here may hold a glob's '*'.
+ * Returns 1 after an undefined variable: the include is skipped but the
+ * rest of the file is still read, for its own problems.
+ */
+static int
+lex_incarg(struct lex *l, char *buf, size_t size)
+{
+	const char	*v, *e, *dflt;
+	char		 q = 0, name[256];
+	size_t		 n = 0, vl;
+	int		 rc = 0;
+
+	if (l->p < l->end && (*l->p == '"' || *l->p == '\'')) {
+		q = *l->p;
+		lex_blank(l);
+	}
+	while (l->p < l->end && n + 1 < size) {
+		if (q != 0 ? *l->p == q : strchr(" \t\r\n)\"'#,", *l->p) !=
+		    NULL)
+			break;
+		if (*l->p == '\n')
+			break;
+		if (*l->p == '\\' && q != 0 && l->p + 1 < l->end) {
+			lex_blank(l);
+			buf[n++] = *l->p;
+			lex_blank(l);
+		} else if (*l->p == '$' && q != '\'' && l->p + 1 < l->end &&
+		    l->p[1] == '{' && (e = memchr(l->p, '}',
+		    (size_t)(l->end - l->p))) != NULL) {
+			dflt = memmem(l->p + 2, (size_t)(e - l->p - 2), ":-", 2);
+			vl = (size_t)((dflt != NULL ? dflt : e) - l->p - 2);
+			vl = vl < sizeof(name) ? vl : sizeof(name) - 1;
+			memcpy(name, l->p + 2, vl);
+			name[vl] = '\0';
+			if ((v = getenv(name)) == NULL && dflt != NULL) {
+				vl = (size_t)(e - dflt - 2);
+				(void)snprintf(name, sizeof(name), "%.*s",
+				    (int)vl, dflt + 2);
+				v = name;
+			}
+			if (v == NULL) {
+				report(l->ctx, LVL_ERR, l->file, l->line,
+				    "undefined variable '%s'", vis(name));
+				v = "";
+				rc = 1;
+			}
+			for (; *v != '\0' && n + 1 < size; v++)
+				buf[n++] = *v;
+			while (l->p <= e)
+				lex_blank(l);
+		} else {
+			buf[n++] = *l->p;
+			lex_blank(l);
+		}
+	}
+	buf[n] = '\0';
+	if (q != 0 && (l->p == l->end || *l->p != q)) {
+		report(l->ctx, LVL_ERR, l->file, l->line,
+		    "unterminated include path");
+		return -1;
+	}
+	if (q != 0)
+		lex_blank(l);
+	if (n == 0 || n + 1 >= size) {
+		report(l->ctx, LVL_ERR, l->file, l->line,
+		    n == 0 ? "include: empty path" : "include: path too long");
+		return -1;
+	}
+	return rc;
+}
+
+/*
+ * A relative path is taken from the including file's directory, so that
+ * a conf.d works wherever the tree is installed.  A glob is read in the
+ * byte order of the names, whatever the locale.
+ */
+static void
+include_path(struct lex *l, const char *arg, int line)
+{
+	char	 path[PATH_MAX];
+	glob_t	 g;
+	size_t	 i;
+	int	 rc;
+
+	if (arg[0] == '/' || l->dir == NULL)
+		rc = snprintf(path, sizeof(path), "%s", arg);
+	else
+		rc = snprintf(path, sizeof(path), "%s/%s", l->dir, arg);
+	if (rc < 0 || (size_t)rc >= sizeof(path)) {
+		report(l->ctx, LVL_ERR, l->file, line, "include: path too long");
+		return;
+	}
+	if (l->ctx->depth >= CONF_MAX_DEPTH) {
+		report(l->ctx, LVL_ERR, l->file, line, "include '%s': includes "
+		    "nested too deeply (at most %d)", vis(path), CONF_MAX_DEPTH);
+		return;
+	}
+	if (strpbrk(arg, "*?[") == NULL) {
+		include_one(l, path, line);
+		return;
+	}
+	glob_errno = 0;
+	rc = glob(path, GLOB_NOSORT, glob_errfn, &g);
+	if (rc == GLOB_NOSPACE)
+		fatalx("conf: glob: out of memory");
+	if (glob_errno != 0)
+		report(l->ctx, LVL_ERR, l->file, line, "include '%s': %s: %s",
+		    vis(path), vis(glob_errpath), strerror(glob_errno));
+	else if (rc == 0) {
+		qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), strcmp_p);
+		for (i = 0; i < g.gl_pathc; i++)
+			include_one(l, g.gl_pathv[i], line);
+	}
+	if (rc == 0)
+		globfree(&g);
+}
+
+static int
+strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A directory the glob cannot read is an error; a missing one, no match. */
+static int
+glob_errfn(const char *path, int err)
+{
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	if (glob_errno == 0) {
+		glob_errno = err;
+		(void)snprintf(glob_errpath, sizeof(glob_errpath), "%s", path);
+	}
+	return 0;
+}
+
+static void
+include_one(struct lex *parent, const char *path, int line)
+{
+	struct loadctx	*ctx = parent->ctx;
+	struct lex	 l;
+	struct fileid	 id;
+	char		*buf;
+	size_t		 len;
+	int		 i;
+
+	if (read_conf(ctx, path, parent->file, line, &buf, &len, &id) == -1)
+		return;
+	for (i = 0; i <= ctx->depth; i++)
+		if (ctx->chain[i].dev == id.dev && ctx->chain[i].ino == id.ino) {
+			report(ctx, LVL_ERR, parent->file, line,
+			    "include '%s': include loop", vis(path));
+			free(buf);
+			return;
+		}
+	memset(&l, 0, sizeof(l));
+	l.ctx = ctx;
+	l.file = intern(ctx, path);
+	if (check_text(ctx, l.file, buf, len) == 0) {
+		l.dir = dir_of(path);
+		l.p = buf;
+		l.end = buf + len;
+		l.line = 1;
+		ctx->chain[++ctx->depth] = id;
+		seg_push(ctx, l.file, 1);
+		(void)lex_file(&l);
+		ctx->depth--;
+		free(l.dir);
+	}
+	free(buf);
+}
+
+/* The section's record; the one being parsed is nearly always the last. */
+static struct secinfo *
+sec_get(struct loadctx *ctx, const cfg_t *sec)
+{
+	size_t	 i;
+
+	for (i = ctx->nsecs; i > 0; i--)
+		if (ctx->secs[i - 1]->sec == sec)
+			return ctx->secs[i - 1];
+	return NULL;
+}
+
+static struct secinfo *
+sec_add(struct loadctx *ctx, const cfg_t *sec, const char *file, int line)
+{
+	struct secinfo	*si;
+
+	si = ecalloc(1, sizeof(*si));
+	si->sec = sec;
+	si->file = file;
+	si->line = line;
+	ctx->secs = ereallocarray(ctx->secs, ctx->nsecs + 1,
+	    sizeof(*ctx->secs));
+	ctx->secs[ctx->nsecs++] = si;
+	return si;
+}
+
+static struct keyline *
+key_find(const struct secinfo *si, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < si->nkeys; i++)
+		if (strcmp(si->keys[i].key, key) == 0)
+			return &si->keys[i];
+	return NULL;
+}
+
+/* "service 'x': " or "defaults: " before a message about a section. */
+static const char *
+prefix(const cfg_t *cfg)
+{
+	static char	 buf[CONF_MAX_NAME * 2 + 32];
+
+	if (cfg == NULL || cfg->name == NULL || strcmp(cfg->name, "root") == 0)
+		return "";
+	if (cfg->title != NULL)
+		(void)snprintf(buf, sizeof(buf), "%s '%s': ", cfg->name,
+		    vis(cfg->title));
+	else
+		(void)snprintf(buf, sizeof(buf), "%s: ", cfg->name);
+	return buf;
+}
+
+/*
+ * Every key goes through here as libconfuse reads it: the value's syntax
+ * is checked while cfg->line is still the key's line, and that line is
+ * recorded for the checks after the parse.  Returning 0 even for a bad
+ * value lets the parse go on, so one run reports every problem; the bad
+ * mark keeps the value out of the result.
+ */
+static int
+opt_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	struct loadctx		*ctx = cur;
+	const struct keydef	*k;
+	struct secinfo		*si;
+	struct keyline		*kl;
+	const char		*file;
+	char			 why[256];
+	int			 line;
+	bool			 list;
+
+	*(const char **)result = value;
+	if (value == NULL || (k = keydef_find(opt->name)) == NULL ||
+	    (si = sec_get(ctx, cfg)) == NULL)
+		return 0;
+	list = k->kind >= K_LIST;
+	where(ctx, cfg->line, &file, &line);
+	if ((kl = key_find(si, k->name)) == NULL) {
+		si->keys = ereallocarray(si->keys, si->nkeys + 1,
+		    sizeof(*si->keys));
+		kl = &si->keys[si->nkeys++];
+		memset(kl, 0, sizeof(*kl));
+		kl->key = k->name;
+		kl->file = file;
+		kl->line = line;
+	} else if (!list || opt->nvalues != kl->nvalues + 1) {
+		/* Assigned again with "=", a list would lose its values. */
+		report(ctx, LVL_ERR, file, line, "%skey '%s' given twice "
+		    "(first at %s)%s", prefix(cfg), k->name,
+		    at(file, kl->file, kl->line),
+		    list ? "; use += to add to a list" : "");
+		kl->bad = true;
+	}
+	kl->nvalues = opt->nvalues;
+	if (check_value(k, value, why, sizeof(why)) == -1) {
+		report(ctx, LVL_ERR, file, line, "%s%s '%s': %s", prefix(cfg),
+		    k->name, vis(value), why);
+		kl->bad = true;
+	}
+	return 0;
+}
+
+/* Called when libconfuse creates a section; see SEC_HOOK. */
+static int
+sec_cb(cfg_t *cfg, cfg_opt_t *opt __unused, const char *value __unused,
+    void *result)
+{
+	struct loadctx	*ctx = cur;
+	struct secinfo	*si;
+	const char	*file;
+	size_t		 i;
+	int		 line;
+
+	*(void **)result = NULL;
+	where(ctx, cfg->line, &file, &line);
+	if (sec_get(ctx, cfg) != NULL) {
+		report(ctx, LVL_ERR, file, line, "%sunknown key '%s'",
+		    prefix(cfg), SEC_HOOK);
+		return 0;
+	}
+	(void)sec_add(ctx, cfg, file, line);
+	if (cfg->title == NULL)
+		return 0;
+	if (!valid_svcname(cfg->title))
+		report(ctx, LVL_ERR, file, line, "service '%s': invalid name: "
+		    "use at most %d letters, digits and -_.+",
+		    vis(cfg->title), CONF_MAX_NAME);
+	/* libconfuse rejects exact duplicates; tcpmux ignores case too. */
+	for (i = 1; i + 1 < ctx->nsecs; i++) {
+		si = ctx->secs[i];
+		if (si->sec->title != NULL &&
+		    strcasecmp(si->sec->title, cfg->title) == 0) {
+			report(ctx, LVL_ERR, file, line, "service '%s' defined "
+			    "twice (first at %s as '%s'); names are compared "
+			    "without case", vis(cfg->title),
+			    at(file, si->file, si->line), vis(si->sec->title));
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * libconfuse's own messages, placed through the line map and, for the
+ * two a user meets most, reworded in this file's terms.
+ */
+static void
+errfn(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	struct loadctx	*ctx = cur;
+	struct secinfo	*si = NULL;
+	const char	*file, *arg;
+	char		 msg[512];
+	size_t		 i;
+	int		 line;
+
+	where(ctx, cfg != NULL ? cfg->line : 0, &file, &line);
+	if (strcmp(fmt, "no such option '%s'") == 0) {
+		arg = va_arg(ap, const char *);
+		(void)snprintf(msg, sizeof(msg), "%sunknown key '%s'",
+		    prefix(cfg), vis(arg));
+	} else if (strcmp(fmt, "found duplicate title '%s'") == 0) {
+		arg = va_arg(ap, const char *);
+		for (i = 1; i < ctx->nsecs && si == NULL; i++)
+			if (ctx->secs[i]->sec->title != NULL &&
+			    strcmp(ctx->secs[i]->sec->title, arg) == 0)
+				si = ctx->secs[i];
+		(void)snprintf(msg, sizeof(msg), "service '%s' defined twice "
+		    "(first at %s)", vis(arg), si != NULL ?
+		    at(file, si->file, si->line) : "?");
+	} else
+		(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(ctx, LVL_ERR, file, line, "%s", msg);
+}
+
+/*
+ * libconfuse parses the combined text.  cfg_parse_buf() would name the
+ * file "[buf]"; names come from the line map anyway, so the stream is
+ * handed over directly.
+ */
+static cfg_t *
+parse(struct loadctx *ctx)
+{
+	cfg_t	*cfg;
+	FILE	*fp;
+	int	 rc;
+
+	if ((cfg = cfg_init(root_opts, CFGF_NONE)) == NULL)
+		fatal("conf: cfg_init");
+	(void)cfg_set_error_function(cfg, errfn);
+	(void)sec_add(ctx, cfg, ctx->mainfile, 1);
+	if (ctx->outlen == 0)
+		return cfg;
+	if ((fp = fmemopen(ctx->out, ctx->outlen, "r")) == NULL)
+		fatal("conf: fmemopen");
+	rc = cfg_parse_fp(cfg, fp);
+	(void)fclose(fp);
+	if (rc != CFG_SUCCESS) {
+		if (ctx->nerr == 0)
+			report(ctx, LVL_ERR, ctx->mainfile, 1, "syntax error");
+		(void)cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Whether sec sets key: a list once assigned, even {}; a scalar unless bad. */
+static bool
+sec_has(cfg_t *sec, const struct secinfo *si, const char *key)
+{
+	const struct keydef	*k = keydef_find(key);
+	const struct keyline	*kl;
+	cfg_opt_t		*opt;
+
+	if (sec == NULL || si == NULL || k == NULL)
+		return false;
+	if (k->kind >= K_LIST) {
+		opt = cfg_getopt(sec, key);
+		return opt != NULL && (opt->flags & CFGF_MODIFIED) != 0;
+	}
+	return (kl = key_find(si, key)) != NULL && !kl->bad;
+}
+
+static bool
+exec_pair(const char *key)
+{
+	return strcmp(key, "server") == 0 || strcmp(key, "builtin") == 0 ||
+	    strcmp(key, "args") == 0;
+}
+
+/*
+ * The section a service takes key from: its own, else the defaults.  A
+ * service that names its own server or builtin takes none of server,
+ * builtin and args from the defaults: together they describe one program,
+ * and mixing would give a service both, or another program's argv.
+ */
+static cfg_t *
+src_from(struct src *s, const char *key)
+{
+	if (sec_has(s->sec, s->si, key))
+		return s->sec;
+	if (s->def != NULL && !(s->own_exec && exec_pair(key)) &&
+	    sec_has(s->def, s->di, key))
+		return s->def;
+	return NULL;
+}
+
+/* Whether key was written at all, even with a bad value. */
+static bool
+src_given(struct src *s, const char *key)
+{
+	return key_find(s->si, key) != NULL || (s->di != NULL &&
+	    !(s->own_exec && exec_pair(key)) && key_find(s->di, key) != NULL);
+}
+
+static const char *
+src_str(struct src *s, const char *key)
+{
+	cfg_t	*from = src_from(s, key);
+
+	return from != NULL ? cfg_getstr(from, key) : NULL;
+}
+
+/* The line to blame for key: where it was set, else the section's brace. */
+static void
+src_line(struct src *s, const char *key, const char **file, int *line)
+{
+	const struct keyline	*kl = NULL;
+
+	if (key != NULL && (kl = key_find(s->si, key)) == NULL &&
+	    s->di != NULL && !(s->own_exec && exec_pair(key)))
+		kl = key_find(s->di, key);
+	if (kl != NULL) {
+		*file = kl->file;
+		*line = kl->line;
+	} else {
+		*file = s->si->file;
+		*line = s->si->line;
+	}
+}
+
+static void
+src_msg(struct src *s, enum level lvl, const char *key, const char *fmt, ...)
+{
+	const char	*file;
+	char		 msg[768];
+	va_list		 ap;
+	int		 line;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* A disabled service may wait for its program to be installed. */
+	if (lvl == LVL_HOST && s->soft)
+		lvl = LVL_WARN;
+	src_line(s, key, &file, &line);
+	if (s->svc != NULL)
+		report(s->ctx, lvl, file, line, "service '%s': %s",
+		    vis(s->svc->name), msg);
+	else
+		report(s->ctx, lvl, file, line, "%s", msg);
+}
+
+/* The getters fall back to def: a bad value has been reported already. */
+static bool
+src_bool(struct src *s, const char *key, bool def)
+{
+	const char	*v = src_str(s, key);
+	bool		 b;
+
+	return v != NULL && parse_bool(v, &b) == 0 ? b : def;
+}
+
+static long long
+src_num(struct src *s, const char *key, long long def)
+{
+	const struct keydef	*k = keydef_find(key);
+	const char		*v = src_str(s, key);
+	long long		 n;
+
+	if (v == NULL)
+		return def;
+	if (k->kind == K_OCTAL)
+		return parse_octal(v, k->max, &n) == 0 ? n : def;
+	return parse_num(v, k->min, k->max, &n) == 0 ? n : def;
+}
+
+static uint32_t
+src_limit(struct src *s, const char *key, uint32_t def)
+{
+	const char	*v = src_str(s, key);
+	uint32_t	 n;
+
+	return v != NULL && parse_limit(v, &n) == 0 ? n : def;
+}
+
+static uint32_t
+src_dur(struct src *s, const char *key, uint32_t def)
+{
+	const char	*v = src_str(s, key);
+	uint32_t	 ms;
+
+	return v != NULL && conf_parse_duration(v, &ms) == 0 ? ms : def;
+}
+
+static void
+src_rate(struct src *s, const char *key, uint32_t count, uint32_t window,
+    struct rate *r)
+{
+	const char	*v = src_str(s, key);
+
+	if (v == NULL || conf_parse_rate(v, r) == -1) {
+		r->count = count;
+		r->window_ms = window;
+	}
+}
+
+static int
+src_enum(struct src *s, const char *key, int def)
+{
+	const struct keydef	*k = keydef_find(key);
+	const char		*v = src_str(s, key);
+	int			 i;
+
+	return v != NULL && (i = parse_enum(k->words, v)) != -1 ? i : def;
+}
+
+static void
+src_rlim(struct src *s, const char *key, struct rlim *rl)
+{
+	const struct keydef	*k = keydef_find(key);
+	const char		*v = src_str(s, key);
+
+	rl->set = false;
+	rl->value = 0;
+	if (v != NULL && parse_rlim(k->kind, v, &rl->value) == 0)
+		rl->set = true;
+}
+
+static char **
+src_strv(struct src *s, const char *key)
+{
+	cfg_t		*from = src_from(s, key);
+	unsigned int	 i, n = from != NULL ? cfg_size(from, key) : 0;
+	char		**v;
+
+	v = ecalloc((size_t)n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = estrdup(cfg_getnstr(from, key, i));
+	return v;
+}
+
+static void
+src_acl(struct src *s, const char *key, struct acl *acl)
+{
+	cfg_t		*from = src_from(s, key);
+	unsigned int	 i, n = from != NULL ? cfg_size(from, key) : 0;
+
+	acl->v = NULL;
+	acl->n = 0;
+	if (n == 0)
+		return;
+	acl->v = ecalloc(n, sizeof(*acl->v));
+	for (i = 0; i < n; i++)
+		if (parse_cidr(cfg_getnstr(from, key, i), &acl->v[acl->n]) == 0)
+			acl->n++;
+}
+
+static long
+read_long(const char *path, long def)
+{
+	FILE	*fp;
+	long	 v;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return def;
+	if (fscanf(fp, "%ld", &v) != 1)
+		v = def;
+	(void)fclose(fp);
+	return v;
+}
+
+/*
+ * Who starts portmuxd decides the rules: root may name any account, and
+ * anyone else runs everything as itself.  CONF_AS_USER applies the
+ * second set as root too, so that tests give one result under both.
+ */
+static void
+host_init(struct loadctx *ctx)
+{
+	struct passwd		*pw;
+	unsigned long long	 caps;
+	char			 buf[256];
+	FILE			*fp;
+
+	ctx->uid = geteuid();
+	ctx->gid = getegid();
+	ctx->as_root = ctx->uid == 0 && !(ctx->flags & CONF_AS_USER);
+	if ((pw = getpwuid(ctx->uid)) != NULL)
+		ctx->uname = estrdup(pw->pw_name);
+	else {
+		(void)snprintf(buf, sizeof(buf), "%u", (unsigned int)ctx->uid);
+		ctx->uname = estrdup(buf);
+	}
+	ctx->gname = group_name(ctx->gid);
+	ctx->portmin = (int)read_long(
+	    "/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+	/* CAP_NET_BIND_SERVICE (bit 10) lifts the limit without root. */
+	if (!(ctx->flags & CONF_AS_USER) &&
+	    (fp = fopen("/proc/self/status", "re")) != NULL) {
+		while (fgets(buf, sizeof(buf), fp) != NULL)
+			if (sscanf(buf, "CapEff: %llx", &caps) == 1 &&
+			    (caps & (1ULL << 10)) != 0)
+				ctx->portmin = 0;
+		(void)fclose(fp);
+	}
+	ctx->somaxconn = read_long("/proc/sys/net/core/somaxconn", 4096);
+}
+
+static char *
+group_name(gid_t gid)
+{
+	struct group	*gr;
+	char		 buf[32];
+
+	if ((gr = getgrgid(gid)) != NULL)
+		return estrdup(gr->gr_name);
+	(void)snprintf(buf, sizeof(buf), "%u", (unsigned int)gid);
+	return estrdup(buf);
+}
+
+static void
+conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
+{
+	struct src	 s;
+	const char	*v;
+
+	memset(&s, 0, sizeof(s));
+	s.ctx = ctx;
+	s.sec = root;
+	s.si = ctx->secs[0];
+	if ((v = src_str(&s, "pidfile")) != NULL) {
+		conf->pidfile = estrdup(v);
+		conf->pidfile_set = true;
+	} else
+		conf->pidfile = estrdup(RUNSTATEDIR "/portmuxd.pid");
+	conf->log_dest = (enum log_dest)src_enum(&s, "log", LOG_TO_SYSLOG);
+	conf->log_facility = facility_values[src_enum(&s, "log_facility", 0)];
+	conf->log_level = level_values[src_enum(&s, "log_level", 2)];
+	conf->max_children = src_limit(&s, "max_children", 512);
+	src_acl(&s, "allow", &conf->allow);
+	src_acl(&s, "deny", &conf->deny);
+	conf->ban_time_ms = src_dur(&s, "ban_time", 10 * 60 * 1000);
+	conf->ban_max = (uint32_t)src_num(&s, "ban_max", 4096);
+	conf->reload_grace_ms = src_dur(&s, "reload_grace", 5000);
+	conf->stop_grace_ms = src_dur(&s, "stop_grace", 5000);
+	conf_engine(&s, conf);
+}
+
+/*
+ * The engine's account.  As root it must exist, and not be root itself:
+ * the engine reads the network, and privilege separation is its point.
+ */
+static void
+conf_engine(struct src *s, struct conf *conf)
+{
+	struct loadctx	*ctx = s->ctx;
+	const char	*user = src_str(s, "user"), *group = src_str(s, "group");
+	struct passwd	*pw;
+	struct group	*gr;
+
+	conf->uid = (uid_t)-1;
+	conf->gid = (gid_t)-1;
+	if (!ctx->as_root) {
+		if (user != NULL && strcmp(user, ctx->uname) != 0)
+			src_msg(s, LVL_HOST, "user", "user '%s': without "
+			    "root, portmuxd runs as '%s' and cannot change "
+			    "user", vis(user), vis(ctx->uname));
+		if (group != NULL && strcmp(group, ctx->gname) != 0)
+			src_msg(s, LVL_HOST, "group", "group '%s': without "
+			    "root, portmuxd runs with group '%s' and cannot "
+			    "change group", vis(group), vis(ctx->gname));
+		conf->user = estrdup(ctx->uname);
+		conf->group = estrdup(ctx->gname);
+		conf->uid = ctx->uid;
+		conf->gid = ctx->gid;
+		return;
+	}
+	conf->user = estrdup(user != NULL ? user : ENGINE_USER);
+	if ((pw = getpwnam(conf->user)) == NULL)
+		src_msg(s, LVL_HOST, "user", "user '%s' does not exist; create "
+		    "it: useradd --system --no-create-home --home-dir "
+		    "/nonexistent --shell /usr/sbin/nologin %s",
+		    vis(conf->user), vis(conf->user));
+	else {
+		conf->uid = pw->pw_uid;
+		conf->gid = pw->pw_gid;
+		if (pw->pw_uid == 0)
+			src_msg(s, LVL_ERR, "user", "user '%s' has uid 0; the "
+			    "engine must run as an unprivileged account",
+			    vis(conf->user));
+	}
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL)
+			src_msg(s, LVL_HOST, "group", "group '%s' does not "
+			    "exist", vis(group));
+		else
+			conf->gid = gr->gr_gid;
+		conf->group = estrdup(group);
+	} else
+		conf->group = conf->gid != (gid_t)-1 ? group_name(conf->gid) :
+		    estrdup("");
+}
+
+static void
+conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
+{
+	unsigned int	 i, n = cfg_size(root, "service");
+	unsigned int	 nd = cfg_size(root, "defaults");
+	struct secinfo	*di = NULL, *d2;
+	struct service	*all;
+	struct src	*srcs;
+	cfg_t		*def = NULL;
+	size_t		 nen = 0;
+
+	if (nd > 0 && (di = sec_get(ctx, cfg_getnsec(root, "defaults", 0))) !=
+	    NULL)
+		def = cfg_getnsec(root, "defaults", 0);
+	if (nd > 1 && di != NULL &&
+	    (d2 = sec_get(ctx, cfg_getnsec(root, "defaults", 1))) != NULL)
+		report(ctx, LVL_ERR, d2->file, d2->line, "section 'defaults' "
+		    "given twice (first at %s)", at(d2->file, di->file,
+		    di->line));
+	all = ecalloc(n, sizeof(*all));
+	srcs = ecalloc(n, sizeof(*srcs));
+	for (i = 0; i < n; i++) {
+		srcs[i].ctx = ctx;
+		srcs[i].sec = cfg_getnsec(root, "service", i);
+		if ((srcs[i].si = sec_get(ctx, srcs[i].sec)) == NULL)
+			srcs[i].si = sec_add(ctx, srcs[i].sec, ctx->mainfile, 1);
+		srcs[i].def = def;
+		srcs[i].di = di;
+		srcs[i].svc = &all[i];
+		srcs[i].own_exec = key_find(srcs[i].si, "server") != NULL ||
+		    key_find(srcs[i].si, "builtin") != NULL;
+		svc_build(&srcs[i], conf);
+		if (!all[i].disable)
+			nen++;
+	}
+	check_overlaps(srcs, n);
+	if (n == 0)
+		report(ctx, LVL_ERR, ctx->mainfile, 1, "no service defined");
+	else if (nen == 0)
+		report(ctx, LVL_ERR, ctx->mainfile, 1, "no enabled service "
+		    "(all %u are disabled)", n);
+	for (i = 0; i < n; i++)
+		if (!all[i].disable)
+			check_unsupported(&srcs[i]);
+	conf->services = ecalloc(nen, sizeof(*conf->services));
+	for (i = 0; i < n; i++) {
+		if (all[i].disable)
+			svc_clear(&all[i]);
+		else	/* conf takes over the service's memory */
+			conf->services[conf->nservices++] = all[i];
+	}
+	free(all);
+	free(srcs);
+}
+
+/* Disabled services are built and checked too, then dropped. */
+static void
+svc_build(struct src *s, const struct conf *conf)
+{
+	struct service	*svc = s->svc;
+
+	svc->name = estrdup(cfg_title(s->sec));
+	svc->file = estrdup(s->si->file);
+	svc->line = s->si->line;
+	svc->uid = svc->owner_uid = (uid_t)-1;
+	svc->gid = svc->owner_gid = (gid_t)-1;
+	svc->user_known = true;
+	svc->proto = (enum proto)src_enum(s, "protocol", PROTO_TCP);
+	svc->disable = src_bool(s, "disable", false);
+	s->soft = svc->disable;
+	svc_exec(s);
+	svc_limits(s);
+	svc_child(s);
+	svc_socket(s);
+	svc_port(s);
+	svc_addrs(s);
+	src_acl(s, "allow", &svc->allow);
+	src_acl(s, "deny", &svc->deny);
+	check_exec(s);
+	check_proto(s);
+	check_wait(s);
+	check_env(s);
+	svc_creds(s, conf);
+	svc_owner(s);
+	svc_files(s);
+	svc_host(s);
+}
+
+static void
+svc_port(struct src *s)
+{
+	struct service	*svc = s->svc;
+	const char	*v = src_str(s, "port");
+
+	if (v == NULL || svc->proto == PROTO_UNIX)
+		return;
+	if (conf_parse_port(v, svc->proto, &svc->port) == -1)
+		src_msg(s, LVL_ERR, "port", "port '%s': not a %s port in "
+		    "/etc/services", vis(v), conf_proto_name(svc->proto));
+}
+
+static void
+svc_exec(struct src *s)
+{
+	struct service	*svc = s->svc;
+	const char	*v, *base;
+
+	if ((v = src_str(s, "builtin")) != NULL)
+		svc->builtin = (enum builtin)(parse_enum(builtin_words, v) + 1);
+	if ((v = src_str(s, "server")) != NULL)
+		svc->server = estrdup(v);
+	if (src_from(s, "args") != NULL || svc->server == NULL)
+		svc->args = src_strv(s, "args");
+	else {
+		/* argv[0] defaults to the program's name, as inetd's did. */
+		base = strrchr(svc->server, '/');
+		svc->args = ecalloc(2, sizeof(*svc->args));
+		svc->args[0] = estrdup(base != NULL ? base + 1 : svc->server);
+	}
+	if (src_from(s, "args") != NULL && svc->args[0] == NULL)
+		src_msg(s, LVL_ERR, "args", "args is empty; it needs argv[0] "
+		    "at least");
+}
+
+static void
+svc_limits(struct src *s)
+{
+	struct service	*svc = s->svc;
+
+	svc->wait = src_bool(s, "wait", false);
+	svc->instances = src_limit(s, "instances", 64);
+	svc->per_source = src_limit(s, "per_source", 16);
+	src_rate(s, "rate", 0, 0, &svc->rate);
+	svc->source_prefix4 = (unsigned int)src_num(s, "source_prefix4", 32);
+	svc->source_prefix6 = (unsigned int)src_num(s, "source_prefix6", 64);
+	svc->timeout_ms = src_dur(s, "timeout", 5 * 60 * 1000);
+	svc->tcpmux_timeout_ms = src_dur(s, "tcpmux_timeout", 10 * 1000);
+	svc->tcpmux_maxlen = (uint32_t)src_num(s, "tcpmux_maxlen", 256);
+	src_rate(s, "udp_reply_rate", 10, 1000, &svc->udp_reply_rate);
+	src_rate(s, "ban_after", 20, 60 * 1000, &svc->ban_after);
+	svc->ban_factor = (uint32_t)src_num(s, "ban_factor", 4);
+	if (svc->wait) {
+		/*
+		 * One child owns the listening socket until it exits, so
+		 * the limits inherited from defaults have nothing to count.
+		 */
+		svc->instances = 1;
+		svc->per_source = LIMIT_UNLIMITED;
+		svc->rate.count = 0;
+		svc->rate.window_ms = 0;
+	}
+}
+
+static void
+svc_child(struct src *s)
+{
+	struct service	*svc = s->svc;
+	const char	*v;
+
+	svc->env = src_strv(s, "env");
+	svc->passenv = src_strv(s, "passenv");
+	src_rlim(s, "rlimit_nofile", &svc->rlimit_nofile);
+	src_rlim(s, "rlimit_nproc", &svc->rlimit_nproc);
+	src_rlim(s, "rlimit_cpu", &svc->rlimit_cpu);
+	src_rlim(s, "rlimit_as", &svc->rlimit_as);
+	if (src_from(s, "nice") != NULL) {
+		svc->nice_set = true;
+		svc->nice = (int)src_num(s, "nice", 0);
+	}
+	if (src_from(s, "umask") != NULL) {
+		svc->umask_set = true;
+		svc->umask = (mode_t)src_num(s, "umask", 022);
+	}
+	if ((v = src_str(s, "chroot")) != NULL)
+		svc->chroot = estrdup(v);
+	svc->stderr_mode = (enum stderr_mode)src_enum(s, "stderr", STDERR_LOG);
+}
+
+static void
+svc_socket(struct src *s)
+{
+	struct service	*svc = s->svc;
+	const char	*v;
+
+	svc->backlog = (int)src_num(s, "backlog", 1024);
+	svc->v6only = src_bool(s, "v6only", true);
+	svc->keepalive = src_bool(s, "keepalive", true);
+	svc->freebind = src_bool(s, "freebind", false);
+	svc->accounting = src_bool(s, "accounting", false);
+	svc->tcpmux = src_bool(s, "tcpmux", false);
+	if ((v = src_str(s, "path")) != NULL)
+		svc->path = estrdup(v);
+	svc->mode_set = src_from(s, "mode") != NULL;
+	svc->mode = (mode_t)src_num(s, "mode", 0666);
+}
+
+/*
+ * The binds of a tcp or udp service.  The default is every address of
+ * both families, marked implicit so that listen.c may skip a family the
+ * host lacks; with v6only = false one :: socket takes both.
+ */
+static void
+svc_addrs(struct src *s)
+{
+	struct service		*svc = s->svc;
+	struct bindaddr		*ba;
+	cfg_t			*from;
+	unsigned int		 i, n;
+
+	if (svc->proto == PROTO_UNIX || svc->port == 0)
+		return;
+	if ((from = src_from(s, "address")) != NULL) {
+		if ((n = cfg_size(from, "address")) == 0) {
+			src_msg(s, LVL_ERR, "address", "address list is empty");
+			return;
+		}
+		svc->addrs = ecalloc(n, sizeof(*svc->addrs));
+		for (i = 0; i < n; i++)
+			if (parse_addr(cfg_getnstr(from, "address", i),
+			    &svc->addrs[svc->naddrs]) == 0)
+				svc->naddrs++;
+	} else {
+		svc->addrs = ecalloc(2, sizeof(*svc->addrs));
+		if (svc->v6only)
+			(void)parse_addr("0.0.0.0", &svc->addrs[svc->naddrs++]);
+		(void)parse_addr("::", &svc->addrs[svc->naddrs++]);
+		for (i = 0; i < svc->naddrs; i++)
+			svc->addrs[i].implicit = true;
+	}
+	for (i = 0; i < svc->naddrs; i++) {
+		ba = &svc->addrs[i];
+		if (ba->ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ba->ss)->sin_port =
+			    htons(svc->port);
+		else
+			((struct sockaddr_in6 *)&ba->ss)->sin6_port =
+			    htons(svc->port);
+	}
+}
+
+static void
+check_exec(struct src *s)
+{
+	struct service	*svc = s->svc;
+	int		 i;
+
+	if (src_given(s, "server") && src_given(s, "builtin"))
+		src_msg(s, LVL_ERR, "server", "both server and builtin given; "
+		    "a service is one or the other");
+	else if (!src_given(s, "server") && !src_given(s, "builtin"))
+		src_msg(s, LVL_ERR, NULL, "no server or builtin given");
+	if (svc->builtin == BUILTIN_NONE)
+		return;
+	for (i = 0; exec_keys[i] != NULL; i++)
+		if (sec_has(s->sec, s->si, exec_keys[i]))
+			src_msg(s, LVL_ERR, exec_keys[i], "%s does not apply "
+			    "to a builtin service", exec_keys[i]);
+	if (svc->wait)
+		src_msg(s, LVL_ERR, "wait", "a builtin cannot use wait = true");
+	if (svc->builtin == BUILTIN_TCPMUX && svc->proto != PROTO_TCP)
+		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux needs protocol "
+		    "tcp");
+}
+
+static void
+check_proto(struct src *s)
+{
+	static const char *const unix_only[] = { "path", "mode", "owner",
+	    NULL };
+	static const char *const inet_only[] = { "port", "address", "allow",
+	    "deny", "tcpmux", "v6only", "freebind", NULL };
+	struct service	*svc = s->svc;
+	const char	*k;
+	int		 i;
+
+	if (svc->proto == PROTO_UNIX) {
+		for (i = 0; (k = inet_only[i]) != NULL; i++)
+			if (sec_has(s->sec, s->si, k))
+				src_msg(s, LVL_ERR, k, "%s does not apply to "
+				    "protocol unix%s", k, k[0] == 'a' ||
+				    k[0] == 'd' ? "; its peers are known by "
+				    "uid, not address" : "");
+		if (!src_given(s, "path"))
+			src_msg(s, LVL_ERR, "protocol", "protocol unix needs "
+			    "a path");
+		return;
+	}
+	for (i = 0; (k = unix_only[i]) != NULL; i++)
+		if (sec_has(s->sec, s->si, k))
+			src_msg(s, LVL_ERR, k, "%s applies only to protocol "
+			    "unix", k);
+	if (!src_given(s, "port")) {
+		if (svc->proto != PROTO_TCP || !svc->tcpmux)
+			src_msg(s, LVL_ERR, NULL, "port is required%s",
+			    svc->proto == PROTO_TCP ? " (or tcpmux = true "
+			    "for a service reached only through tcpmux)" : "");
+		else if (sec_has(s->sec, s->si, "address"))
+			src_msg(s, LVL_ERR, "address", "address needs a port; "
+			    "without one the service is reached only "
+			    "through tcpmux");
+	}
+	if (svc->proto == PROTO_UDP && svc->tcpmux)
+		src_msg(s, LVL_ERR, "tcpmux", "tcpmux needs protocol tcp");
+	if (svc->proto == PROTO_UDP && svc->server != NULL && !svc->wait)
+		src_msg(s, LVL_ERR, src_given(s, "wait") ? "wait" : "protocol",
+		    "a udp server with wait = false is not supported; use "
+		    "wait = true");
+}
+
+static void
+check_wait(struct src *s)
+{
+	static const char *const keys[] = { "instances", "per_source",
+	    "rate", NULL };
+	int	 i;
+
+	if (!s->svc->wait)
+		return;
+	for (i = 0; keys[i] != NULL; i++)
+		if (sec_has(s->sec, s->si, keys[i]))
+			src_msg(s, LVL_ERR, keys[i], "%s does not apply to a "
+			    "wait service: its one child owns the listening "
+			    "socket", keys[i]);
+	if (s->svc->tcpmux)
+		src_msg(s, LVL_ERR, "tcpmux", "a wait service cannot be "
+		    "reached through tcpmux");
+}
+
+/* A variable set twice would leave the child's value to chance. */
+static void
+check_env(struct src *s)
+{
+	char	**env = s->svc->env, **pass = s->svc->passenv;
+	size_t	 i, j, n;
+
+	for (i = 0; env[i] != NULL; i++) {
+		n = strcspn(env[i], "=");
+		for (j = 0; j < i; j++)
+			if (strncmp(env[j], env[i], n + 1) == 0)
+				break;
+		if (j < i) {
+			src_msg(s, LVL_ERR, "env", "variable '%.*s' given "
+			    "twice", (int)n, env[i]);
+			continue;
+		}
+		for (j = 0; pass[j] != NULL; j++)
+			if (strlen(pass[j]) == n &&
+			    strncmp(pass[j], env[i], n) == 0)
+				src_msg(s, LVL_ERR, "passenv", "variable '%s' "
+				    "in both env and passenv", vis(pass[j]));
+	}
+	for (i = 0; pass[i] != NULL; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(pass[i], pass[j]) == 0)
+				src_msg(s, LVL_ERR, "passenv", "variable '%s' "
+				    "given twice", vis(pass[i]));
+}
+
+/*
+ * The account an exec'd service runs as, resolved now: the monitor must
+ * not look users up in the middle of serving, and a typo should stop the
+ * load rather than a connection.
+ */
+static void
+svc_creds(struct src *s, const struct conf *conf)
+{
+	struct service	*svc = s->svc;
+	struct loadctx	*ctx = s->ctx;
+	const char	*user = src_str(s, "user"), *group = src_str(s, "group");
+	struct passwd	*pw;
+	struct group	*gr;
+
+	if (svc->builtin != BUILTIN_NONE)
+		return;
+	if (!ctx->as_root) {
+		if (user != NULL && strcmp(user, ctx->uname) != 0)
+			src_msg(s, LVL_HOST, "user", "user '%s': without "
+			    "root, portmuxd runs every service as '%s'",
+			    vis(user), vis(ctx->uname));
+		if (group != NULL && strcmp(group, ctx->gname) != 0)
+			src_msg(s, LVL_HOST, "group", "group '%s': without "
+			    "root, portmuxd runs every service with group "
+			    "'%s'", vis(group), vis(ctx->gname));
+		svc->user = estrdup(ctx->uname);
+		svc->group = estrdup(ctx->gname);
+		svc->uid = ctx->uid;
+		svc->gid = ctx->gid;
+		return;
+	}
+	svc->user = estrdup(user != NULL ? user : SERVICE_USER);
+	if ((pw = getpwnam(svc->user)) == NULL) {
+		src_msg(s, LVL_HOST, "user", "user '%s' does not exist",
+		    vis(svc->user));
+		svc->user_known = false;
+	} else {
+		svc->uid = pw->pw_uid;
+		svc->gid = pw->pw_gid;
+	}
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL)
+			src_msg(s, LVL_HOST, "group", "group '%s' does not "
+			    "exist", vis(group));
+		else
+			svc->gid = gr->gr_gid;
+		svc->group = estrdup(group);
+	} else
+		svc->group = svc->gid != (gid_t)-1 ? group_name(svc->gid) :
+		    estrdup("");
+	/* Else a compromised service could signal the engine, or ptrace it. */
+	if (strcmp(svc->user, conf->user) == 0 ||
+	    (svc->uid != (uid_t)-1 && svc->uid == conf->uid))
+		src_msg(s, LVL_ERR, "user", "user '%s' is the engine's "
+		    "account; a service must run as another", vis(svc->user));
+	if (svc->user_known && svc->gid != (gid_t)-1)
+		svc_groups(svc);
+}
+
+/* The supplementary groups initgroups(3) would set, fixed at load. */
+static void
+svc_groups(struct service *svc)
+{
+	gid_t	*groups = NULL;
+	int	 n = 32, m;
+
+	for (;;) {
+		groups = ereallocarray(groups, (size_t)n, sizeof(*groups));
+		m = n;
+		if (getgrouplist(svc->user, svc->gid, groups, &m) != -1) {
+			n = m;
+			break;
+		}
+		if (m <= n || m > CONF_MAX_GROUPS) {
+			/* Cannot happen with glibc; fall back to the gid. */
+			groups[0] = svc->gid;
+			n = 1;
+			break;
+		}
+		n = m;
+	}
+	svc->groups = groups;
+	svc->ngroups = n;
+}
+
+/* owner = user[:group] of a unix socket. */
+static void
+svc_owner(struct src *s)
+{
+	struct service	*svc = s->svc;
+	struct loadctx	*ctx = s->ctx;
+	const char	*v = src_str(s, "owner"), *group;
+	char		 user[40];
+	struct passwd	*pw;
+	struct group	*gr;
+	size_t		 n;
+
+	if (svc->proto != PROTO_UNIX || v == NULL)
+		return;
+	svc->owner_set = true;
+	n = strcspn(v, ":");
+	(void)snprintf(user, sizeof(user), "%.*s", (int)n, v);
+	group = v[n] == ':' ? v + n + 1 : NULL;
+	if (!ctx->as_root) {
+		if (strcmp(user, ctx->uname) != 0 ||
+		    (group != NULL && strcmp(group, ctx->gname) != 0))
+			src_msg(s, LVL_HOST, "owner", "owner '%s': without "
+			    "root, portmuxd runs as '%s' and cannot give the "
+			    "socket away", vis(v), vis(ctx->uname));
+		svc->owner_uid = ctx->uid;
+		svc->owner_gid = ctx->gid;
+		return;
+	}
+	if ((pw = getpwnam(user)) == NULL)
+		src_msg(s, LVL_HOST, "owner", "user '%s' does not exist",
+		    vis(user));
+	else {
+		svc->owner_uid = pw->pw_uid;
+		svc->owner_gid = pw->pw_gid;
+	}
+	if (group != NULL && (gr = getgrnam(group)) == NULL)
+		src_msg(s, LVL_HOST, "owner", "group '%s' does not exist",
+		    vis(group));
+	else if (group != NULL)
+		svc->owner_gid = gr->gr_gid;
+}
+
+/*
+ * The server must be an executable file where the child will exec it,
+ * inside the chroot when there is one.  That depends on the host, so -n
+ * only warns.
+ */
+static void
+svc_files(struct src *s)
+{
+	struct service	*svc = s->svc;
+	struct stat	 st;
+	char		 path[PATH_MAX];
+
+	if (svc->chroot != NULL) {
+		if (!s->ctx->as_root)
+			src_msg(s, LVL_HOST, "chroot", "chroot needs portmuxd "
+			    "to start as root");
+		else if (stat(svc->chroot, &st) == -1)
+			src_msg(s, LVL_HOST, "chroot", "chroot '%s': %s",
+			    vis(svc->chroot), strerror(errno));
+		else if (!S_ISDIR(st.st_mode))
+			src_msg(s, LVL_HOST, "chroot", "chroot '%s': not a "
+			    "directory", vis(svc->chroot));
+	}
+	if (svc->server == NULL)
+		return;
+	(void)snprintf(path, sizeof(path), "%s%s", svc->chroot != NULL &&
+	    strcmp(svc->chroot, "/") != 0 ? svc->chroot : "", svc->server);
+	if (stat(path, &st) == -1)
+		src_msg(s, LVL_HOST, "server", "server '%s': %s", vis(path),
+		    strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		src_msg(s, LVL_HOST, "server", "server '%s': not a regular "
+		    "file", vis(path));
+	else if (access(path, X_OK) == -1)
+		src_msg(s, LVL_HOST, "server", "server '%s': not executable",
+		    vis(path));
+}
+
+/* What the starting user may do, and what the kernel will grant. */
+static void
+svc_host(struct src *s)
+{
+	struct service	*svc = s->svc;
+	struct loadctx	*ctx = s->ctx;
+	cfg_t		*from;
+
+	if (svc->nice_set && svc->nice < 0 && !ctx->as_root)
+		src_msg(s, LVL_HOST, "nice", "nice %d: a negative nice needs "
+		    "portmuxd to start as root", svc->nice);
+	if (svc->proto != PROTO_UNIX && svc->port != 0 && !ctx->as_root &&
+	    svc->port < ctx->portmin)
+		src_msg(s, LVL_HOST, "port", "port %u: binding a port below %d "
+		    "needs root", svc->port, ctx->portmin);
+	/* listen(2) silently caps the backlog at net.core.somaxconn. */
+	from = src_from(s, "backlog");
+	if (from != NULL && svc->backlog > ctx->somaxconn &&
+	    (from == s->sec || !ctx->backlog_warned)) {
+		if (from != s->sec)
+			ctx->backlog_warned = true;
+		src_msg(s, LVL_WARN, "backlog", "backlog %d is above "
+		    "net.core.somaxconn (%ld), which the kernel uses instead",
+		    svc->backlog, ctx->somaxconn);
+	}
+}
+
+/*
+ * Two binds overlap when the kernel would refuse the second: the same
+ * protocol and port, and the same address, or a wildcard and anything of
+ * its family.  A :: socket with v6only = false also takes IPv4.
+ */
+static bool
+binds_overlap(const struct service *a, const struct bindaddr *x,
+    const struct service *b, const struct bindaddr *y)
+{
+	int	 fx = x->ss.ss_family, fy = y->ss.ss_family;
+
+	if (a->proto != b->proto || a->port != b->port)
+		return false;
+	if (fx == fy) {
+		if (x->wildcard || y->wildcard)
+			return true;
+		if (fx == AF_INET)
+			return memcmp(&((const struct sockaddr_in *)&x->ss)->
+			    sin_addr, &((const struct sockaddr_in *)&y->ss)->
+			    sin_addr, sizeof(struct in_addr)) == 0;
+		return memcmp(&((const struct sockaddr_in6 *)&x->ss)->
+		    sin6_addr, &((const struct sockaddr_in6 *)&y->ss)->
+		    sin6_addr, sizeof(struct in6_addr)) == 0;
+	}
+	return (fx == AF_INET6 && x->wildcard && !a->v6only) ||
+	    (fy == AF_INET6 && y->wildcard && !b->v6only);
+}
+
+static const char *
+addr_str(const struct bindaddr *ba)
+{
+	static char	 buf[2][INET6_ADDRSTRLEN];
+	static int	 n;
+	char		*b = buf[n++ % 2];
+	const void	*a;
+
+	if (ba->ss.ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)&ba->ss)->sin_addr;
+	else
+		a = &((const struct sockaddr_in6 *)&ba->ss)->sin6_addr;
+	if (inet_ntop(ba->ss.ss_family, a, b, INET6_ADDRSTRLEN) == NULL)
+		(void)snprintf(b, INET6_ADDRSTRLEN, "?");
+	return b;
+}
+
+/* Whether bind j of service i overlaps an earlier bind; which in *k, *l. */
+static bool
+find_overlap(struct src *srcs, size_t i, size_t j, size_t *k, size_t *l)
+{
+	const struct service	*a = srcs[i].svc, *b;
+
+	for (*k = 0; *k <= i; (*k)++) {
+		b = srcs[*k].svc;
+		if (b->disable)
+			continue;
+		for (*l = 0; *l < (*k == i ? j : b->naddrs); (*l)++)
+			if (binds_overlap(a, &a->addrs[j], b, &b->addrs[*l]))
+				return true;
+	}
+	return false;
+}
+
+/* Binds of enabled services, each reported once, at the later one. */
+static void
+check_overlaps(struct src *srcs, size_t n)
+{
+	const struct service	*a, *b;
+	const char		*key, *file, *bfile;
+	size_t			 i, j, k, l;
+	int			 line, bline;
+
+	for (i = 0; i < n; i++) {
+		a = srcs[i].svc;
+		if (a->disable)
+			continue;
+		key = src_from(&srcs[i], "address") != NULL ? "address" :
+		    "port";
+		for (j = 0; j < a->naddrs; j++) {
+			if (!find_overlap(srcs, i, j, &k, &l))
+				continue;
+			b = srcs[k].svc;
+			if (k == i) {
+				src_msg(&srcs[i], LVL_ERR, key, "address %s "
+				    "overlaps %s of the same service",
+				    addr_str(&a->addrs[j]),
+				    addr_str(&b->addrs[l]));
+				continue;
+			}
+			src_line(&srcs[i], key, &file, &line);
+			src_line(&srcs[k], src_from(&srcs[k], "address") !=
+			    NULL ? "address" : "port", &bfile, &bline);
+			src_msg(&srcs[i], LVL_ERR, key, "%s port %u on %s "
+			    "overlaps service '%s' on %s (%s)",
+			    conf_proto_name(a->proto), a->port,
+			    addr_str(&a->addrs[j]), vis(b->name),
+			    addr_str(&b->addrs[l]), at(file, bfile, bline));
+		}
+		for (k = 0; k < i && a->path != NULL; k++) {
+			b = srcs[k].svc;
+			if (!b->disable && b->path != NULL &&
+			    strcmp(a->path, b->path) == 0)
+				src_msg(&srcs[i], LVL_ERR, "path", "path '%s' "
+				    "is also used by service '%s'",
+				    vis(a->path), vis(b->name));
+		}
+	}
+}
+
+/*
+ * Features whose code is not in this release yet, refused only after the
+ * full validation so that the rest of the file is still checked.  Remove
+ * each test as its feature lands.
+ */
+static void
+check_unsupported(struct src *s)
+{
+	struct service	*svc = s->svc;
+
+	if (svc->proto == PROTO_UDP || svc->proto == PROTO_UNIX)
+		src_msg(s, LVL_ERR, "protocol", "protocol %s is not supported "
+		    "yet", conf_proto_name(svc->proto));
+	if (svc->builtin == BUILTIN_TCPMUX)
+		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux is not supported "
+		    "yet");
+	if (svc->tcpmux)
+		src_msg(s, LVL_ERR, "tcpmux", "tcpmux = true is not supported "
+		    "yet");
+}
+
+static void
+strv_free(char **v)
+{
+	size_t	 i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+svc_clear(struct service *svc)
+{
+	free(svc->name);
+	free(svc->file);
+	free(svc->addrs);
+	free(svc->server);
+	strv_free(svc->args);
+	strv_free(svc->env);
+	strv_free(svc->passenv);
+	free(svc->user);
+	free(svc->group);
+	free(svc->groups);
+	free(svc->allow.v);
+	free(svc->deny.v);
+	free(svc->chroot);
+	free(svc->path);
+}
+
+void
+conf_free(struct conf *conf)
+{
+	size_t	 i;
+
+	if (conf == NULL)
+		return;
+	for (i = 0; i < conf->nservices; i++)
+		svc_clear(&conf->services[i]);
+	free(conf->services);
+	free(conf->file);
+	free(conf->user);
+	free(conf->group);
+	free(conf->pidfile);
+	free(conf->allow.v);
+	free(conf->deny.v);
+	free(conf);
+}
+
+/* Case-insensitive, as tcpmux names are (RFC 1078). */
+struct service *
+conf_service(struct conf *conf, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (strcasecmp(conf->services[i].name, name) == 0)
+			return &conf->services[i];
+	return NULL;
+}
+
+const char *
+conf_builtin_name(enum builtin b)
+{
+	if (b == BUILTIN_NONE)
+		return "none";
+	if (b < BUILTIN_NONE || b > BUILTIN_TCPMUX)
+		return "unknown";
+	return builtin_words[b - 1];
+}
+
+const char *
+conf_proto_name(enum proto p)
+{
+	if (p < PROTO_TCP || p > PROTO_UNIX)
+		return "unknown";
+	return proto_words[p];
+}
+
+static void
+ctx_init(struct loadctx *ctx, const char *name, int flags)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->flags = flags;
+	ctx->cline = 1;
+	ctx->mainfile = intern(ctx, name);
+	host_init(ctx);
+}
+
+static void
+ctx_clear(struct loadctx *ctx)
+{
+	size_t	 i;
+
+	free(ctx->out);
+	free(ctx->segs);
+	for (i = 0; i < ctx->nfiles; i++)
+		free(ctx->files[i]);
+	free(ctx->files);
+	for (i = 0; i < ctx->nsecs; i++) {
+		free(ctx->secs[i]->keys);
+		free(ctx->secs[i]);
+	}
+	free(ctx->secs);
+	free(ctx->uname);
+	free(ctx->gname);
+}
+
+/*
+ * After the pre-pass: parse, convert and validate, unless the pre-pass
+ * failed (an include missing, a variable undefined: what follows would
+ * only be noise).  After a syntax error the parse is incomplete, so the
+ * semantic checks are skipped too.
+ */
+static struct conf *
+load_finish(struct loadctx *ctx)
+{
+	struct conf	*conf = NULL;
+	cfg_t		*cfg;
+
+	cur = ctx;
+	if (ctx->nerr == 0 && (cfg = parse(ctx)) != NULL) {
+		conf = ecalloc(1, sizeof(*conf));
+		conf->file = estrdup(ctx->mainfile);
+		conf->as_root = ctx->as_root;
+		conf_global(ctx, cfg, conf);
+		conf_services(ctx, cfg, conf);
+		(void)cfg_free(cfg);
+	}
+	cur = NULL;
+	if (ctx->nerr > 0) {
+		conf_free(conf);
+		conf = NULL;
+	}
+	ctx_clear(ctx);
+	return conf;
+}
+
+struct conf *
+conf_load(const char *path, int flags)
+{
+	struct loadctx	 ctx;
+	struct fileid	 id;
+	char		*buf;
+	size_t		 len;
+
+	ctx_init(&ctx, path, flags);
+	if (read_conf(&ctx, path, NULL, 0, &buf, &len, &id) == 0) {
+		ctx.chain[0] = id;
+		if (check_text(&ctx, ctx.mainfile, buf, len) == 0)
+			prep(&ctx, ctx.mainfile, buf, len, dir_of(path));
+		free(buf);
+	}
+	return load_finish(&ctx);
+}
+
+/* Relative includes are taken from the cwd; name is used in messages. */
+struct conf *
+conf_load_buf(const char *buf, const char *name, int flags)
+{
+	struct loadctx	 ctx;
+	size_t		 len = strlen(buf);
+
+	ctx_init(&ctx, name, flags);
+	if (len > CONF_MAX_FILE) {
+		log_warnx("%s: file too big (%zu bytes; at most %d)", name, len,
+		    CONF_MAX_FILE);
+		ctx.nerr++;
+	} else if (check_text(&ctx, ctx.mainfile, buf, len) == 0)
+		prep(&ctx, ctx.mainfile, buf, len, NULL);
+	return load_finish(&ctx);
+}

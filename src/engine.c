@@ -1,0 +1,423 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * The engine: the unprivileged, network-facing half.  Right after the
+ * fork it drops to the engine account for good, then runs the libevent
+ * loop: it accepts, checks the ACLs and limits, serves builtins itself and
+ * asks the monitor to spawn everything else.  A lost monitor ends it.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "engine.h"
+#include "log.h"
+#include "portmuxd.h"
+#include "proto.h"
+
+#define BACKOFF_MIN_MS	50
+#define BACKOFF_MAX_MS	2000
+
+static void	 drop_privileges(const struct conf *);
+static void	 chan_read_cb(evutil_socket_t, short, void *);
+static void	 chan_write_cb(evutil_socket_t, short, void *);
+static void	 accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	 accept_error_cb(struct evconnlistener *, void *);
+static void	 backoff_cb(evutil_socket_t, short, void *);
+static void	 term_cb(evutil_socket_t, short, void *);
+static void	 grace_cb(evutil_socket_t, short, void *);
+static void	 engine_stop(struct engine *, int, uint32_t);
+
+/* Verify that no way back to root is left: uids, capabilities. */
+static void
+verify_dropped(uid_t uid)
+{
+	struct __user_cap_header_struct	 hdr;
+	struct __user_cap_data_struct	 data[2];
+	uid_t				 r, e, s;
+
+	if (setuid(0) != -1 || seteuid(0) != -1)
+		fatalx("engine: could regain root after dropping privileges");
+	if (getresuid(&r, &e, &s) == -1 || r != uid || e != uid || s != uid)
+		fatalx("engine: uids not all %lu", (unsigned long)uid);
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		fatal("engine: capget");
+	if (data[0].effective || data[1].effective || data[0].permitted ||
+	    data[1].permitted)
+		fatalx("engine: capabilities left after dropping privileges");
+}
+
+static void
+drop_privileges(const struct conf *conf)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("engine: PR_SET_NO_NEW_PRIVS");
+	if (!conf->as_root)
+		return;
+	if (setgroups(0, NULL) == -1)
+		fatal("engine: setgroups");
+	if (setresgid(conf->gid, conf->gid, conf->gid) == -1)
+		fatal("engine: setresgid %lu", (unsigned long)conf->gid);
+	if (setresuid(conf->uid, conf->uid, conf->uid) == -1)
+		fatal("engine: setresuid %lu", (unsigned long)conf->uid);
+	verify_dropped(conf->uid);
+}
+
+/*
+ * The monitor handles HUP and INT (a terminal's ^C reaches the whole
+ * process group); TERM sent to the engine alone stops it gracefully.
+ */
+static void
+engine_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGHUP, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGUSR1, &sa, NULL);
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&set);
+	(void)sigprocmask(SIG_SETMASK, &set, NULL);
+}
+
+static void
+listeners_start(struct engine *e, struct listener *ls, size_t nls)
+{
+	size_t	 i;
+
+	if (nls == 0)
+		return;
+	if ((e->lsn = calloc(nls, sizeof(*e->lsn))) == NULL)
+		fatal("engine: listeners");
+	for (i = 0; i < nls; i++) {
+		struct elistener *el = &e->lsn[i];
+
+		el->e = e;
+		el->l = &ls[i];
+		el->delay_ms = BACKOFF_MIN_MS;
+		/* Backlog 0: the monitor already called listen(). */
+		el->evl = evconnlistener_new(e->base, accept_cb, el,
+		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, ls[i].fd);
+		if (el->evl == NULL)
+			fatalx("engine: evconnlistener_new");
+		evconnlistener_set_error_cb(el->evl, accept_error_cb);
+		if ((el->backoff = evtimer_new(e->base, backoff_cb, el)) ==
+		    NULL)
+			fatalx("engine: evtimer_new");
+	}
+	e->nlsn = nls;
+}
+
+static void
+listeners_stop(struct engine *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->nlsn; i++) {
+		if (e->lsn[i].evl != NULL)
+			evconnlistener_free(e->lsn[i].evl);
+		if (e->lsn[i].backoff != NULL)
+			event_free(e->lsn[i].backoff);
+		e->lsn[i].evl = NULL;
+		e->lsn[i].backoff = NULL;
+		e->lsn[i].l->fd = -1;
+	}
+}
+
+int
+engine_main(struct engine_init *ei)
+{
+	struct engine	 e;
+
+	(void)prctl(PR_SET_NAME, "portmuxd-engine", 0, 0, 0);
+	drop_privileges(ei->conf);
+	/* After the drop: changing credentials clears the death signal. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	engine_signals();
+
+	memset(&e, 0, sizeof(e));
+	e.conf = ei->conf;
+	e.generation = ei->generation;
+	e.chan = ei->chan;
+	e.conn_ids = ei->conn_ids;
+	msgq_init(&e.q);
+	TAILQ_INIT(&e.conns);
+	TAILQ_INIT(&e.children);
+	if ((e.active = calloc(e.conf->nservices + 1, sizeof(*e.active))) ==
+	    NULL)
+		fatal("engine: calloc");
+	if ((e.base = event_base_new()) == NULL)
+		fatalx("engine: event_base_new");
+	e.chan_rev = event_new(e.base, e.chan, EV_READ | EV_PERSIST,
+	    chan_read_cb, &e);
+	e.chan_wev = event_new(e.base, e.chan, EV_WRITE | EV_PERSIST,
+	    chan_write_cb, &e);
+	e.term_ev = evsignal_new(e.base, SIGTERM, term_cb, &e);
+	e.grace_ev = evtimer_new(e.base, grace_cb, &e);
+	if (e.chan_rev == NULL || e.chan_wev == NULL || e.term_ev == NULL ||
+	    e.grace_ev == NULL || event_add(e.chan_rev, NULL) == -1 ||
+	    event_add(e.term_ev, NULL) == -1)
+		fatalx("engine: events");
+	listeners_start(&e, ei->ls, ei->nls);
+	priv_adopt_inherited(&e, ei->children);
+
+	if (event_base_dispatch(e.base) == -1)
+		fatalx("engine: event loop failed");
+	log_debug("action=stop engine=%ld", (long)getpid());
+	return 0;
+}
+
+void
+engine_send(struct engine *e, uint32_t type, uint64_t id, const void *p,
+    size_t len, int fd)
+{
+	if (msgq_add(&e->q, type, id, p, len, fd) == -1)
+		fatal("engine: queueing a message");
+	if (msgq_flush(&e->q, e->chan) == -1)
+		fatal("engine: monitor channel");
+	if (e->q.queued > 0)
+		(void)event_add(e->chan_wev, NULL);
+}
+
+static void
+chan_write_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct engine	*e = arg;
+
+	if (msgq_flush(&e->q, e->chan) == -1)
+		fatal("engine: monitor channel");
+	if (e->q.queued == 0)
+		(void)event_del(e->chan_wev);
+}
+
+static void
+chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct engine	*e = arg;
+	struct msg_hdr	 hdr;
+	unsigned char	 buf[MSG_MAXPAYLOAD];
+	struct msg_stop	 ms;
+	int		 r, pfd;
+
+	for (;;) {
+		r = msg_recv(e->chan, &hdr, buf, sizeof(buf), &pfd);
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r == -1 && errno == EPROTO)
+			fatalx("engine: malformed message from the monitor");
+		if (r <= 0) {
+			/* The monitor is gone: nobody can spawn or reap. */
+			log_warnx("action=warn msg=\"monitor gone, engine %ld "
+			    "exits\"", (long)getpid());
+			exit(EX_OSERR);
+		}
+		switch (hdr.type) {
+		case MSG_STOP:
+			if (hdr.len != sizeof(ms) || pfd != -1)
+				fatalx("engine: bad stop message");
+			memcpy(&ms, buf, sizeof(ms));
+			engine_stop(e, (int)ms.reason, ms.grace_ms);
+			break;
+		case MSG_DUMP:
+			if (hdr.len != 0 || pfd != -1)
+				fatalx("engine: bad dump message");
+			priv_dump(e);
+			break;
+		default:
+			priv_dispatch(e, &hdr, buf, pfd);
+			break;
+		}
+	}
+}
+
+void
+engine_refuse_log(struct engine *e __unused, uint64_t id,
+    const struct service *svc, const char *peer, const char *reason)
+{
+	log_conn(LOG_INFO, id, svc->name, "action=refuse proto=%s peer=%s "
+	    "reason=%s", conf_proto_name(svc->proto), peer, reason);
+}
+
+static void
+accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
+    struct sockaddr *sa, int salen __unused, void *arg)
+{
+	struct elistener	*el = arg;
+	struct engine		*e = el->e;
+	size_t			 idx = el->l->service;
+	const struct service	*svc = &e->conf->services[idx];
+	struct sockaddr_storage	 local;
+	socklen_t		 llen = sizeof(local);
+	char			 peer[80], lbuf[80];
+	uint64_t		 id;
+	struct conn		*c;
+	int			 on = 1;
+
+	el->delay_ms = BACKOFF_MIN_MS;
+	id = __atomic_add_fetch(e->conn_ids, 1, __ATOMIC_RELAXED);
+	(void)sa_fmt(sa, peer, sizeof(peer));
+	if (!acl_permit(e->conf, svc, sa)) {
+		engine_refuse_log(e, id, svc, peer, "acl");
+		close(fd);
+		return;
+	}
+	if (svc->instances != LIMIT_UNLIMITED &&
+	    e->active[idx] >= svc->instances) {
+		engine_refuse_log(e, id, svc, peer, "instances");
+		close(fd);
+		return;
+	}
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
+		(void)snprintf(lbuf, sizeof(lbuf), "unknown");
+	else
+		(void)sa_fmt((struct sockaddr *)&local, lbuf, sizeof(lbuf));
+	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
+	    "local=%s", conf_proto_name(svc->proto), peer, lbuf);
+	if (svc->keepalive && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
+	    sizeof(on)) == -1)
+		log_conn(LOG_DEBUG, id, svc->name, "action=warn msg=\"SO_"
+		    "KEEPALIVE: %s\"", strerror(errno));
+	e->active[idx]++;
+	if (svc->builtin == BUILTIN_NONE) {
+		priv_spawn(e, idx, fd, id);
+		return;
+	}
+	if ((c = conn_new(e, idx, id)) == NULL) {
+		e->active[idx]--;
+		engine_refuse_log(e, id, svc, peer, "error");
+		close(fd);
+		return;
+	}
+	if (builtin_start(c, fd) == -1)
+		conn_free(c, "error");
+}
+
+/*
+ * accept() failed.  Out of descriptors or memory: stop accepting on this
+ * listener and retry from a timer with a growing delay, instead of
+ * spinning on a socket that stays readable.
+ */
+static void
+accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct elistener	*el = arg;
+	const struct service	*svc = &el->e->conf->services[el->l->service];
+	int			 err = EVUTIL_SOCKET_ERROR();
+	struct timeval		 tv;
+
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS &&
+	    err != ENOMEM) {
+		log_warnx("service=%s action=warn msg=\"accept: %s\"",
+		    svc->name, strerror(err));
+		return;
+	}
+	evconnlistener_disable(evl);
+	log_warnx("service=%s action=pause reason=overload msg=\"accept: %s\" "
+	    "retry_ms=%u", svc->name, strerror(err), el->delay_ms);
+	tv.tv_sec = el->delay_ms / 1000;
+	tv.tv_usec = (el->delay_ms % 1000) * 1000;
+	(void)evtimer_add(el->backoff, &tv);
+	el->delay_ms = el->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    el->delay_ms * 2;
+}
+
+static void
+backoff_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct elistener	*el = arg;
+
+	if (el->evl == NULL)
+		return;
+	log_info("service=%s action=resume",
+	    el->e->conf->services[el->l->service].name);
+	evconnlistener_enable(el->evl);
+}
+
+static void
+term_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct engine	*e = arg;
+
+	engine_stop(e, STOP_SHUTDOWN, e->conf->stop_grace_ms);
+}
+
+/*
+ * Stop accepting; let builtin connections finish within the grace
+ * period.  On a shutdown the children's stderr is drained too; on a
+ * reload the next engine has taken the children over.
+ */
+static void
+engine_stop(struct engine *e, int reason, uint32_t grace_ms)
+{
+	struct timeval	 tv;
+
+	if (e->stopping && reason == e->stop_reason)
+		return;
+	e->stopping = true;
+	e->stop_reason = reason;
+	listeners_stop(e);
+	priv_stop(e, reason == STOP_RELOAD);
+	tv.tv_sec = grace_ms / 1000;
+	tv.tv_usec = (grace_ms % 1000) * 1000;
+	(void)evtimer_add(e->grace_ev, &tv);
+	engine_check_done(e);
+}
+
+static void
+grace_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct engine	*e = arg;
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&e->conns)) != NULL)
+		conn_free(c, "stop");
+	priv_stop(e, true);
+	event_base_loopexit(e->base, NULL);
+}
+
+/* When stopping, exit as soon as nothing is left to serve or drain. */
+void
+engine_check_done(struct engine *e)
+{
+	if (e->stopping && e->nconns == 0 && priv_open_pipes(e) == 0 &&
+	    e->q.queued == 0)
+		event_base_loopexit(e->base, NULL);
+}

@@ -1,0 +1,242 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * One event per line, to syslog or stderr.  The line format is the
+ * contract of DESIGN.md ("conn=ID service=NAME action=..."); log_conn()
+ * writes that prefix, log_quote() makes bytes from the network safe to
+ * print.  Every function leaves errno as it found it.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Process-wide by nature: syslog(3) itself is. */
+static int	 log_stderr = 1;
+static int	 log_level = LOG_INFO;
+
+void
+log_init(int to_stderr, int level, int facility)
+{
+	log_stderr = to_stderr;
+	log_level = level;
+	if (!to_stderr)
+		openlog("portmuxd", LOG_PID | LOG_NDELAY, facility);
+	tzset();
+}
+
+void
+log_setlevel(int level)
+{
+	log_level = level;
+}
+
+int
+log_getlevel(void)
+{
+	return log_level;
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	int	 saved_errno = errno;
+	char	 buf[8192];
+
+	if (pri > log_level)
+		return;
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_stderr) {
+		/* One write per line, so the processes never interleave. */
+		size_t	 n = strlen(buf);
+
+		if (n >= sizeof(buf) - 1)
+			n = sizeof(buf) - 2;
+		buf[n++] = '\n';
+		(void)write(STDERR_FILENO, buf, n);
+	} else
+		syslog(pri, "%s", buf);
+	errno = saved_errno;
+}
+
+void
+logit(int pri, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int	 saved_errno = errno;
+	char	 buf[4096];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	logit(LOG_WARNING, "%s: %s", buf, strerror(saved_errno));
+	errno = saved_errno;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_conn(int pri, uint64_t id, const char *service, const char *fmt, ...)
+{
+	char	 buf[4096];
+	va_list	 ap;
+
+	if (pri > log_level)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (id != 0)
+		logit(pri, "conn=%llu service=%s %s", (unsigned long long)id,
+		    service, buf);
+	else
+		logit(pri, "service=%s %s", service, buf);
+}
+
+static __dead void
+vfatalc(int code, int with_errno, const char *fmt, va_list ap)
+{
+	int	 saved_errno = errno;
+	char	 buf[4096];
+
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (with_errno)
+		logit(LOG_CRIT, "action=fatal msg=\"%s: %s\"", buf,
+		    strerror(saved_errno));
+	else
+		logit(LOG_CRIT, "action=fatal msg=\"%s\"", buf);
+	exit(code);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vfatalc(EX_OSERR, 1, fmt, ap);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vfatalc(EX_SOFTWARE, 0, fmt, ap);
+}
+
+/* Like fatalx() with the exit code of DESIGN.md (71, 78, ...). */
+void
+fatalc(int code, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vfatalc(code, 0, fmt, ap);
+}
+
+/*
+ * Quote len bytes of src into dst as a double-quoted string, escaping
+ * quotes, backslashes and every non-printable byte vis(3)-style (\n, \t,
+ * \r, \xHH).  Truncates on a character boundary and always terminates.
+ * Returns the length written, quotes included.
+ */
+size_t
+log_quote(char *dst, size_t size, const void *src, size_t len)
+{
+	const unsigned char	*s = src;
+	char			 esc[5];
+	size_t			 o = 0, i, n;
+
+	if (size < 3) {
+		if (size > 0)
+			dst[0] = '\0';
+		return 0;
+	}
+	dst[o++] = '"';
+	for (i = 0; i < len; i++) {
+		unsigned char	 c = s[i];
+
+		if (c == '"' || c == '\\')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\%c", c);
+		else if (c == '\n')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\n");
+		else if (c == '\r')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\r");
+		else if (c == '\t')
+			n = (size_t)snprintf(esc, sizeof(esc), "\\t");
+		else if (c < 0x20 || c >= 0x7f)
+			n = (size_t)snprintf(esc, sizeof(esc), "\\x%02x", c);
+		else {
+			esc[0] = (char)c;
+			n = 1;
+		}
+		if (o + n + 2 > size)
+			break;
+		memcpy(dst + o, esc, n);
+		o += n;
+	}
+	dst[o++] = '"';
+	dst[o] = '\0';
+	return o;
+}

@@ -1,0 +1,764 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * The monitor: the privileged half.  It owns the configuration and the
+ * listening sockets, forks the engine (and replaces it when it dies),
+ * spawns service programs on the engine's request after checking the
+ * socket it was given, reaps them, and reloads on SIGHUP.  It never reads
+ * a byte from the network.  It uses a plain poll() loop rather than
+ * libevent: the engine is forked from it, and a forked libevent base
+ * would share its epoll instance with the child.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "portmuxd.h"
+#include "proto.h"
+
+#define RESTART_MAX	5		/* engine restarts ... */
+#define RESTART_WINDOW	60000		/* ... per minute, then exit 71 */
+#define KILL_SLACK_MS	2000		/* after a grace period ends */
+
+extern char **environ;
+
+/* The monitor's view of one engine process. */
+struct eproc {
+	TAILQ_ENTRY(eproc) entry;
+	pid_t		 pid;
+	int		 fd;		/* our end of the channel, -1 at EOF */
+	struct msgq	 q;
+	struct conf	*conf;		/* the generation it serves */
+	bool		 own_conf;	/* conf is freed with this eproc */
+	uint64_t	 generation;
+	bool		 draining;
+	uint64_t	 kill_at;	/* monotonic ms, 0: none */
+};
+
+struct monitor {
+	struct portmuxd	*pmx;
+	struct conf	*conf;
+	uint64_t	 generation;
+	struct listener	*ls;
+	size_t		 nls;
+	TAILQ_HEAD(, eproc) engines;
+	struct eproc	*current;
+	struct childq	 children;
+	size_t		 nchildren;
+	int		 sigfd;
+	uint64_t	 restarts[RESTART_MAX];
+	size_t		 nrestarts;
+	uint64_t	 restart_at;	/* pending engine restart, 0: none */
+	struct rlimit	 orig_nofile;
+	uint64_t	*conn_ids;	/* shared with every engine */
+	bool		 stopping;
+};
+
+static void	 mon_loop(struct monitor *);
+static int	 engine_start(struct monitor *, const char *);
+static void	 engine_gone(struct monitor *, struct eproc *, int);
+static void	 mon_signal(struct monitor *);
+static void	 mon_read(struct monitor *, struct eproc *);
+static void	 mon_spawn(struct monitor *, struct eproc *, struct msg_hdr *,
+		    const void *, int);
+static void	 mon_reap(struct monitor *);
+static void	 mon_reload(struct monitor *);
+static void	 mon_stop(struct monitor *);
+static void	 mon_dump(struct monitor *);
+static void	 eproc_send(struct eproc *, uint32_t, uint64_t, const void *,
+		    size_t, int);
+static void	 eproc_kill(struct monitor *, struct eproc *, const char *);
+
+static int
+signals_block(void)
+{
+	sigset_t		 set;
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/*
+ * Run the monitor on a loaded configuration whose listeners are already
+ * open.  Returns only to exit the daemon, with the exit code.
+ */
+int
+monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
+{
+	struct monitor	 mon;
+	struct rlimit	 rl;
+	struct child	*c;
+
+	memset(&mon, 0, sizeof(mon));
+	mon.pmx = pmx;
+	mon.conf = pmx->conf;
+	mon.generation = 1;
+	mon.ls = ls;
+	mon.nls = nls;
+	TAILQ_INIT(&mon.engines);
+	TAILQ_INIT(&mon.children);
+	mon.orig_nofile = pmx->orig_nofile;
+	if ((mon.sigfd = signals_block()) == -1)
+		fatal("signalfd");
+	mon.conn_ids = mmap(NULL, sizeof(*mon.conn_ids), PROT_READ |
+	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (mon.conn_ids == MAP_FAILED)
+		fatal("mmap");
+	*mon.conn_ids = 0;
+	if (engine_start(&mon, NULL) == -1)
+		fatal("cannot start the engine");
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	log_info("action=start pid=%ld engine=%ld user=%s services=%zu "
+	    "nofile=%llu", (long)getpid(), (long)mon.current->pid,
+	    mon.conf->user, mon.conf->nservices,
+	    (unsigned long long)rl.rlim_cur);
+	mon_loop(&mon);
+	/* Only a stop gets here.  Running children are left running. */
+	while ((c = TAILQ_FIRST(&mon.children)) != NULL) {
+		TAILQ_REMOVE(&mon.children, c, entry);
+		child_free(c);
+	}
+	listen_close_all(mon.ls, mon.nls);
+	free(mon.ls);
+	close(mon.sigfd);
+	log_info("action=stop pid=%ld", (long)getpid());
+	return 0;
+}
+
+static uint64_t
+next_deadline(struct monitor *mon)
+{
+	struct eproc	*e;
+	uint64_t	 t = mon->restart_at;
+
+	TAILQ_FOREACH(e, &mon->engines, entry)
+		if (e->kill_at != 0 && (t == 0 || e->kill_at < t))
+			t = e->kill_at;
+	return t;
+}
+
+static void
+mon_timers(struct monitor *mon, uint64_t now)
+{
+	struct eproc	*e;
+
+	TAILQ_FOREACH(e, &mon->engines, entry) {
+		if (e->kill_at != 0 && now >= e->kill_at) {
+			e->kill_at = 0;
+			eproc_kill(mon, e, "grace period over");
+		}
+	}
+	if (mon->restart_at != 0 && now >= mon->restart_at &&
+	    !mon->stopping) {
+		mon->restart_at = 0;
+		if (engine_start(mon, "restart") == -1) {
+			log_warn("action=warn msg=\"engine restart failed\"");
+			mon->restart_at = now + 1000;
+		}
+	}
+}
+
+static void
+mon_loop(struct monitor *mon)
+{
+	struct pollfd	 pfd[64];
+	struct eproc	*ep[64], *e, *next;
+	size_t		 n, i;
+	uint64_t	 now, dl;
+	int		 timeout, r;
+
+	for (;;) {
+		if (mon->stopping && TAILQ_EMPTY(&mon->engines))
+			return;
+		n = 0;
+		pfd[n].fd = mon->sigfd;
+		pfd[n].events = POLLIN;
+		ep[n++] = NULL;
+		TAILQ_FOREACH(e, &mon->engines, entry) {
+			if (e->fd == -1 || n == sizeof(pfd) / sizeof(pfd[0]))
+				continue;
+			pfd[n].fd = e->fd;
+			pfd[n].events = POLLIN | (e->q.queued ? POLLOUT : 0);
+			ep[n++] = e;
+		}
+		now = mono_ms();
+		dl = next_deadline(mon);
+		timeout = dl == 0 ? -1 : dl <= now ? 0 : (int)(dl - now);
+		r = poll(pfd, n, timeout);
+		if (r == -1 && errno != EINTR)
+			fatal("poll");
+		if (r > 0 && (pfd[0].revents & POLLIN))
+			mon_signal(mon);
+		for (i = 1; r > 0 && i < n; i++) {
+			e = ep[i];
+			/* A signal handled above may have reaped it. */
+			TAILQ_FOREACH(next, &mon->engines, entry)
+				if (next == e)
+					break;
+			if (next == NULL || e->fd == -1)
+				continue;
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				mon_read(mon, e);
+			if (e->fd != -1 && (pfd[i].revents & POLLOUT) &&
+			    msgq_flush(&e->q, e->fd) == -1)
+				eproc_kill(mon, e, "channel write failed");
+		}
+		mon_timers(mon, mono_ms());
+	}
+}
+
+static void
+mon_signal(struct monitor *mon)
+{
+	struct signalfd_siginfo	 si;
+	ssize_t			 n;
+
+	for (;;) {
+		n = read(mon->sigfd, &si, sizeof(si));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(si))
+			return;
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			mon_reap(mon);
+			break;
+		case SIGHUP:
+			mon_reload(mon);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			mon_stop(mon);
+			break;
+		case SIGUSR1:
+			mon_dump(mon);
+			break;
+		}
+	}
+}
+
+/*
+ * Fork a new engine for the current generation.  The child inherits,
+ * through fork, the configuration, the listeners and the table of live
+ * children (their stderr pipes included): nothing needs serialising.
+ */
+static int
+engine_start(struct monitor *mon, const char *reason)
+{
+	struct eproc		*e, *o;
+	struct engine_init	 ei;
+	int			 sp[2];
+	pid_t			 pid;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0, sp) == -1) {
+		free(e);
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		free(e);
+		return -1;
+	}
+	if (pid == 0) {
+		/* The engine keeps none of the monitor's own descriptors. */
+		close(sp[0]);
+		close(mon->sigfd);
+		TAILQ_FOREACH(o, &mon->engines, entry)
+			if (o->fd != -1)
+				close(o->fd);
+		memset(&ei, 0, sizeof(ei));
+		ei.conf = mon->conf;
+		ei.generation = mon->generation;
+		ei.ls = mon->ls;
+		ei.nls = mon->nls;
+		ei.chan = sp[1];
+		ei.children = &mon->children;
+		ei.conn_ids = mon->conn_ids;
+		ei.debug = mon->pmx->debug;
+		_exit(engine_main(&ei));
+	}
+	close(sp[1]);
+	e->pid = pid;
+	e->fd = sp[0];
+	msgq_init(&e->q);
+	e->conf = mon->conf;
+	e->generation = mon->generation;
+	TAILQ_INSERT_TAIL(&mon->engines, e, entry);
+	mon->current = e;
+	if (reason != NULL)
+		log_info("action=start pid=%ld engine=%ld user=%s services=%zu "
+		    "reason=%s", (long)getpid(), (long)pid, mon->conf->user,
+		    mon->conf->nservices, reason);
+	return 0;
+}
+
+static void
+eproc_send(struct eproc *e, uint32_t type, uint64_t id, const void *p,
+    size_t len, int fd)
+{
+	if (e->fd == -1) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if (msgq_add(&e->q, type, id, p, len, fd) == -1) {
+		log_warn("action=warn msg=\"queueing a message to engine %ld\"",
+		    (long)e->pid);
+		return;
+	}
+	/* A full channel is retried when poll() says POLLOUT. */
+	(void)msgq_flush(&e->q, e->fd);
+}
+
+static void
+eproc_kill(struct monitor *mon __unused, struct eproc *e, const char *why)
+{
+	log_warnx("action=warn msg=\"killing engine %ld: %s\"", (long)e->pid,
+	    why);
+	(void)kill(e->pid, SIGKILL);
+	if (e->fd != -1) {
+		close(e->fd);
+		e->fd = -1;
+	}
+	msgq_clear(&e->q);
+}
+
+/* The engine process exited (reaped with status st). */
+static void
+engine_gone(struct monitor *mon, struct eproc *e, int st)
+{
+	uint64_t	 now = mono_ms();
+	bool		 was_current = e == mon->current;
+	size_t		 i, recent = 0;
+
+	if (e->fd != -1)
+		close(e->fd);
+	msgq_clear(&e->q);
+	TAILQ_REMOVE(&mon->engines, e, entry);
+	if (e->own_conf)
+		conf_free(e->conf);
+	if (was_current)
+		mon->current = NULL;
+	if (!was_current || mon->stopping) {
+		log_debug("action=stop engine=%ld status=%d", (long)e->pid, st);
+		free(e);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		log_warnx("action=warn msg=\"engine %ld killed by signal %d\"",
+		    (long)e->pid, WTERMSIG(st));
+	else
+		log_warnx("action=warn msg=\"engine %ld exited with status "
+		    "%d\"", (long)e->pid, WEXITSTATUS(st));
+	free(e);
+
+	for (i = 0; i < mon->nrestarts; i++)
+		if (now - mon->restarts[i] < RESTART_WINDOW)
+			recent++;
+	if (recent >= RESTART_MAX) {
+		log_warnx("action=warn msg=\"engine died %d times within a "
+		    "minute, giving up\"", RESTART_MAX);
+		exit(EX_OSERR);
+	}
+	memmove(mon->restarts + 1, mon->restarts,
+	    (RESTART_MAX - 1) * sizeof(mon->restarts[0]));
+	mon->restarts[0] = now;
+	if (mon->nrestarts < RESTART_MAX)
+		mon->nrestarts++;
+	if (engine_start(mon, "restart") == -1) {
+		log_warn("action=warn msg=\"engine restart failed\"");
+		mon->restart_at = now + 1000;
+	}
+}
+
+static void
+report_exit(struct monitor *mon, struct child *c, int st)
+{
+	struct msg_exit	 me;
+
+	memset(&me, 0, sizeof(me));
+	me.pid = c->pid;
+	me.status = st;
+	me.duration_ms = mono_ms() - c->start_ms;
+	(void)snprintf(me.service, sizeof(me.service), "%s", c->service);
+	if (mon->current != NULL && mon->current->fd != -1 && !mon->stopping)
+		eproc_send(mon->current, MSG_EXIT, c->conn, &me, sizeof(me),
+		    -1);
+	else
+		/* No engine to tell: log it here so nothing is lost. */
+		log_conn(LOG_INFO, c->conn, c->service, "action=exit pid=%ld "
+		    "%s=%d duration_ms=%llu", (long)c->pid,
+		    WIFSIGNALED(st) ? "signal" : "status",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+		    (unsigned long long)me.duration_ms);
+}
+
+static void
+mon_reap(struct monitor *mon)
+{
+	struct eproc	*e;
+	struct child	*c;
+	pid_t		 pid;
+	int		 st;
+
+	for (;;) {
+		pid = waitpid(-1, &st, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			return;
+		TAILQ_FOREACH(e, &mon->engines, entry)
+			if (e->pid == pid)
+				break;
+		if (e != NULL) {
+			engine_gone(mon, e, st);
+			continue;
+		}
+		TAILQ_FOREACH(c, &mon->children, entry)
+			if (c->pid == pid)
+				break;
+		if (c == NULL)
+			continue;
+		TAILQ_REMOVE(&mon->children, c, entry);
+		mon->nchildren--;
+		report_exit(mon, c, st);
+		child_free(c);
+	}
+}
+
+/* Read every waiting message of one engine. */
+static void
+mon_read(struct monitor *mon, struct eproc *e)
+{
+	struct msg_hdr	 hdr;
+	unsigned char	 buf[MSG_MAXPAYLOAD];
+	int		 fd, r;
+
+	while (e->fd != -1) {
+		r = msg_recv(e->fd, &hdr, buf, sizeof(buf), &fd);
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r == -1 && errno == EPROTO) {
+			eproc_kill(mon, e, "malformed message");
+			return;
+		}
+		if (r <= 0) {
+			/* EOF: it is exiting; SIGCHLD does the rest. */
+			close(e->fd);
+			e->fd = -1;
+			msgq_clear(&e->q);
+			return;
+		}
+		switch (hdr.type) {
+		case MSG_SPAWN:
+			mon_spawn(mon, e, &hdr, buf, fd);
+			break;
+		default:
+			if (fd != -1)
+				close(fd);
+			eproc_kill(mon, e, "unknown message type");
+			return;
+		}
+	}
+}
+
+static void
+spawn_refuse(struct eproc *e, uint64_t id, int reason, int error)
+{
+	struct msg_spawn_fail	 f;
+
+	memset(&f, 0, sizeof(f));
+	f.reason = reason;
+	f.error = error;
+	eproc_send(e, MSG_SPAWN_FAIL, id, &f, sizeof(f), -1);
+}
+
+/*
+ * Check the descriptor the engine passed: a connected TCP socket of the
+ * right family whose local port is the service's.  The addresses come
+ * from the kernel, not from the engine.
+ */
+static int
+check_socket(const struct service *svc, int fd, struct sockaddr_storage *peer,
+    socklen_t *plen, struct sockaddr_storage *local, socklen_t *llen)
+{
+	struct stat	 st;
+	int		 dom, type;
+	socklen_t	 sl = sizeof(int);
+	char		 ip[64];
+	uint16_t	 port;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &sl) == -1 ||
+	    (dom != AF_INET && dom != AF_INET6))
+		return -1;
+	sl = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
+	    type != SOCK_STREAM)
+		return -1;
+	*plen = sizeof(*peer);
+	*llen = sizeof(*local);
+	if (getpeername(fd, (struct sockaddr *)peer, plen) == -1 ||
+	    getsockname(fd, (struct sockaddr *)local, llen) == -1)
+		return -1;
+	if (sa_ntop((struct sockaddr *)local, ip, sizeof(ip), &port) == -1 ||
+	    port != svc->port)
+		return -1;
+	return 0;
+}
+
+static size_t
+service_children(struct monitor *mon, const char *name)
+{
+	struct child	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &mon->children, entry)
+		if (strcmp(c->service, name) == 0)
+			n++;
+	return n;
+}
+
+static void
+mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
+    const void *buf, int fd)
+{
+	struct msg_spawn	 ms;
+	struct msg_spawn_fail	 fail;
+	struct msg_spawned	 ok;
+	struct msg_adopt	 ad;
+	struct spawn_req	 req;
+	struct sockaddr_storage	 peer, local;
+	socklen_t		 plen, llen;
+	const struct service	*svc;
+	struct child		*c;
+	int			 efd;
+
+	if (hdr->len != sizeof(ms) || fd == -1) {
+		if (fd != -1)
+			close(fd);
+		eproc_kill(mon, e, "bad spawn request");
+		return;
+	}
+	memcpy(&ms, buf, sizeof(ms));
+	if (ms.generation != e->generation ||
+	    ms.service >= e->conf->nservices ||
+	    e->conf->services[ms.service].builtin != BUILTIN_NONE) {
+		close(fd);
+		eproc_kill(mon, e, "spawn request for an unknown service");
+		return;
+	}
+	svc = &e->conf->services[ms.service];
+	if (mon->stopping) {
+		close(fd);
+		spawn_refuse(e, hdr->id, SPAWN_FAIL_ERROR, ESHUTDOWN);
+		return;
+	}
+	if (check_socket(svc, fd, &peer, &plen, &local, &llen) == -1) {
+		close(fd);
+		spawn_refuse(e, hdr->id, SPAWN_FAIL_BADSRC, errno);
+		return;
+	}
+	if (svc->instances != LIMIT_UNLIMITED &&
+	    service_children(mon, svc->name) >= svc->instances) {
+		close(fd);
+		spawn_refuse(e, hdr->id, SPAWN_FAIL_INSTANCES, 0);
+		return;
+	}
+	if (mon->conf->max_children != LIMIT_UNLIMITED &&
+	    mon->nchildren >= mon->conf->max_children) {
+		close(fd);
+		spawn_refuse(e, hdr->id, SPAWN_FAIL_MAX_CHILDREN, 0);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.sock = fd;
+	req.conn = hdr->id;
+	req.as_root = e->conf->as_root;
+	req.orig_nofile = mon->orig_nofile;
+	req.envp = env_build(svc, (struct sockaddr *)&peer,
+	    (struct sockaddr *)&local, hdr->id, environ);
+	if (req.envp == NULL) {
+		close(fd);
+		spawn_refuse(e, hdr->id, SPAWN_FAIL_ERROR, errno);
+		return;
+	}
+	if (spawn_child(svc, &req, &c, &fail) == -1) {
+		env_free(req.envp);
+		close(fd);
+		eproc_send(e, MSG_SPAWN_FAIL, hdr->id, &fail, sizeof(fail), -1);
+		return;
+	}
+	env_free(req.envp);
+	close(fd);		/* the child has it now */
+	TAILQ_INSERT_TAIL(&mon->children, c, entry);
+	mon->nchildren++;
+
+	memset(&ok, 0, sizeof(ok));
+	ok.pid = c->pid;
+	ok.uid = (uint32_t)c->uid;
+	efd = -1;
+	if (c->stderr_fd != -1 && !e->draining &&
+	    (efd = fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		log_warn("conn=%llu service=%s action=warn msg=\"dup stderr\"",
+		    (unsigned long long)c->conn, c->service);
+	eproc_send(e, MSG_SPAWNED, hdr->id, &ok, sizeof(ok), efd);
+	if (e->draining && mon->current != NULL && mon->current != e) {
+		/* The new generation's engine watches it from now on. */
+		memset(&ad, 0, sizeof(ad));
+		ad.pid = c->pid;
+		memcpy(ad.service, c->service, sizeof(ad.service));
+		efd = c->stderr_fd == -1 ? -1 :
+		    fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3);
+		eproc_send(mon->current, MSG_ADOPT, c->conn, &ad, sizeof(ad),
+		    efd);
+	}
+}
+
+/*
+ * SIGHUP: all or nothing.  A new configuration that fails to load or to
+ * bind leaves the running generation untouched.
+ */
+static void
+mon_reload(struct monitor *mon)
+{
+	struct conf	*nconf;
+	struct listener	*nls;
+	size_t		 nn;
+	struct eproc	*old;
+	struct msg_stop	 ms;
+
+	if (mon->stopping)
+		return;
+	log_info("action=reload msg=\"reloading %s\"", mon->pmx->conf_path);
+	if ((nconf = conf_load(mon->pmx->conf_path, 0)) == NULL) {
+		log_warnx("action=warn msg=\"reload failed, keeping generation "
+		    "%llu\"", (unsigned long long)mon->generation);
+		return;
+	}
+	if (listen_open_all(nconf, mon->ls, mon->nls, &nls, &nn) == -1) {
+		log_warnx("action=warn msg=\"reload failed, keeping generation "
+		    "%llu\"", (unsigned long long)mon->generation);
+		conf_free(nconf);
+		return;
+	}
+	listen_close_all(mon->ls, mon->nls);
+	free(mon->ls);
+	mon->ls = nls;
+	mon->nls = nn;
+
+	old = mon->current;
+	if (old != NULL)
+		old->own_conf = true;	/* it keeps serving its generation */
+	else
+		conf_free(mon->conf);
+	mon->conf = nconf;
+	mon->pmx->conf = nconf;
+	mon->generation++;
+	if (!mon->pmx->debug)
+		log_setlevel(nconf->log_level);
+	if (engine_start(mon, NULL) == -1) {
+		log_warn("action=warn msg=\"starting the engine of generation "
+		    "%llu\"", (unsigned long long)mon->generation);
+		mon->restart_at = mono_ms() + 1000;
+	}
+	if (old != NULL) {
+		old->draining = true;
+		ms.reason = STOP_RELOAD;
+		ms.grace_ms = nconf->reload_grace_ms;
+		eproc_send(old, MSG_STOP, 0, &ms, sizeof(ms), -1);
+		old->kill_at = mono_ms() + nconf->reload_grace_ms +
+		    KILL_SLACK_MS;
+	}
+	log_info("action=reload generation=%llu services=%zu engine=%ld",
+	    (unsigned long long)mon->generation, nconf->nservices,
+	    mon->current != NULL ? (long)mon->current->pid : -1L);
+}
+
+static void
+mon_stop(struct monitor *mon)
+{
+	struct eproc	*e;
+	struct msg_stop	 ms;
+
+	if (mon->stopping)
+		return;
+	mon->stopping = true;
+	mon->restart_at = 0;
+	log_info("action=stop msg=\"stopping\" grace_ms=%u",
+	    mon->conf->stop_grace_ms);
+	listen_close_all(mon->ls, mon->nls);
+	ms.reason = STOP_SHUTDOWN;
+	ms.grace_ms = mon->conf->stop_grace_ms;
+	TAILQ_FOREACH(e, &mon->engines, entry) {
+		eproc_send(e, MSG_STOP, 0, &ms, sizeof(ms), -1);
+		e->kill_at = mono_ms() + mon->conf->stop_grace_ms +
+		    KILL_SLACK_MS;
+	}
+}
+
+static void
+mon_dump(struct monitor *mon)
+{
+	struct eproc	*e;
+	struct child	*c;
+
+	log_info("action=dump generation=%llu engine=%ld children=%zu "
+	    "listeners=%zu", (unsigned long long)mon->generation,
+	    mon->current != NULL ? (long)mon->current->pid : -1L,
+	    mon->nchildren, mon->nls);
+	TAILQ_FOREACH(c, &mon->children, entry)
+		log_conn(LOG_INFO, c->conn, c->service, "action=dump pid=%ld "
+		    "uid=%lu age_ms=%llu", (long)c->pid, (unsigned long)c->uid,
+		    (unsigned long long)(mono_ms() - c->start_ms));
+	TAILQ_FOREACH(e, &mon->engines, entry)
+		if (e == mon->current)
+			eproc_send(e, MSG_DUMP, 0, NULL, 0, -1);
+}

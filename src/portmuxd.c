@@ -1,0 +1,195 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * main(): the command line, the -n check, binding every socket before
+ * anything else can fail, daemonising, the pidfile; then the monitor.
+ * Binding happens before the fork into the background so that a port
+ * that cannot be bound is reported on the terminal with exit code 71.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "portmuxd.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+static struct portmuxd	 portmuxd;
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: portmuxd [-FdnV] [-f file] [-p pidfile]\n");
+	exit(EX_USAGE);
+}
+
+/* Descriptors 0-2 must exist, or the first socket would become one. */
+static void
+std_fds(void)
+{
+	int	 fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd == -1)
+		fatal("/dev/null");
+	close(fd);
+}
+
+static int
+pidfile_write(const char *path)
+{
+	char	 buf[32];
+	int	 fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Into the background; stderr stays open only if it is the log. */
+static void
+daemonize(bool keep_stderr)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0)
+		_exit(0);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("/dev/null");
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	if (!keep_stderr)
+		(void)dup2(fd, STDERR_FILENO);
+	if (fd > 2)
+		close(fd);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct portmuxd	*pmx = &portmuxd;
+	struct listener	*ls;
+	size_t		 nls;
+	const char	*pidfile_opt = NULL, *pidfile = NULL;
+	bool		 check = false;
+	int		 ch, rc;
+	struct rlimit	 rl;
+
+	pmx->conf_path = SYSCONFDIR "/portmux.conf";
+	while ((ch = getopt(argc, argv, "Fdf:np:V")) != -1) {
+		switch (ch) {
+		case 'F':
+			pmx->foreground = true;
+			break;
+		case 'd':
+			pmx->foreground = true;
+			pmx->debug = true;
+			break;
+		case 'f':
+			pmx->conf_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'p':
+			pidfile_opt = optarg;
+			break;
+		case 'V':
+			printf("portmuxd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	std_fds();
+	log_init(1, pmx->debug ? LOG_DEBUG : LOG_INFO, LOG_DAEMON);
+	if (getrlimit(RLIMIT_NOFILE, &pmx->orig_nofile) == -1)
+		fatal("getrlimit");
+	pmx->conf = conf_load(pmx->conf_path, check ? CONF_CHECK_ONLY : 0);
+	if (pmx->conf == NULL)
+		return EX_CONFIG;
+	if (check) {
+		conf_free(pmx->conf);
+		return 0;
+	}
+	if (!pmx->debug)
+		log_setlevel(pmx->conf->log_level);
+
+	/* The monitor may hold many descriptors; children get theirs back. */
+	rl = pmx->orig_nofile;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("action=warn msg=\"raising RLIMIT_NOFILE\"");
+	}
+	if (listen_open_all(pmx->conf, NULL, 0, &ls, &nls) == -1)
+		return EX_OSERR;
+
+	if (pidfile_opt != NULL)
+		pidfile = pidfile_opt;
+	else if (!pmx->foreground || pmx->conf->pidfile_set)
+		pidfile = pmx->conf->pidfile;
+	if (!pmx->foreground) {
+		daemonize(pmx->conf->log_dest == LOG_TO_STDERR);
+		if (pmx->conf->log_dest == LOG_TO_SYSLOG)
+			log_init(0, pmx->debug ? LOG_DEBUG :
+			    pmx->conf->log_level, pmx->conf->log_facility);
+	}
+	if (pidfile != NULL && pidfile_write(pidfile) == -1) {
+		log_warn("action=warn msg=\"cannot write pidfile %s\"", pidfile);
+		listen_close_all(ls, nls);
+		return EX_OSERR;
+	}
+	rc = monitor_run(pmx, ls, nls);
+	if (pidfile != NULL && unlink(pidfile) == -1 && errno != ENOENT)
+		log_warn("action=warn msg=\"removing pidfile %s\"", pidfile);
+	return rc;
+}

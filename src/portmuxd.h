@@ -1,0 +1,314 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * Shared structures of portmuxd and the prototypes of every file, grouped
+ * by file.  A loaded struct conf is immutable: a reload builds a new one.
+ */
+
+#ifndef PORTMUXD_H
+#define PORTMUXD_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef __dead
+#define __dead __attribute__((__noreturn__))
+#endif
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
+#define PORTMUX_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Limits use UINT32_MAX for the explicit "unlimited". */
+#define LIMIT_UNLIMITED UINT32_MAX
+
+enum proto {
+	PROTO_TCP,
+	PROTO_UDP,
+	PROTO_UNIX,
+};
+
+enum builtin {
+	BUILTIN_NONE,
+	BUILTIN_ECHO,
+	BUILTIN_DISCARD,
+	BUILTIN_DAYTIME,
+	BUILTIN_CHARGEN,
+	BUILTIN_TIME,
+	BUILTIN_TCPMUX,
+};
+
+enum stderr_mode {
+	STDERR_LOG,
+	STDERR_CLIENT,
+	STDERR_NULL,
+};
+
+enum log_dest {
+	LOG_TO_SYSLOG,
+	LOG_TO_STDERR,
+};
+
+/* An address block: family AF_INET or AF_INET6, network byte order. */
+struct cidr {
+	int		 family;
+	uint8_t		 addr[16];
+	unsigned int	 prefix;
+};
+
+struct acl {
+	struct cidr	*v;
+	size_t		 n;
+};
+
+/* N events per window; count == 0 means unlimited. */
+struct rate {
+	uint32_t	 count;
+	uint32_t	 window_ms;
+};
+
+/* An rlimit setting: set == false keeps the inherited (original) limit. */
+struct rlim {
+	bool		 set;
+	rlim_t		 value;		/* RLIM_INFINITY for "unlimited" */
+};
+
+/* One address a service binds. */
+struct bindaddr {
+	struct sockaddr_storage ss;	/* port filled in */
+	socklen_t	 len;
+	bool		 wildcard;	/* 0.0.0.0 or :: */
+	bool		 implicit;	/* from the default address list */
+};
+
+struct service {
+	char		*name;
+	char		*file;		/* where the section starts */
+	int		 line;
+	enum proto	 proto;
+	uint16_t	 port;		/* host order; 0: tcpmux only */
+	struct bindaddr	*addrs;		/* tcp/udp; none for unix, tcpmux only */
+	size_t		 naddrs;
+
+	enum builtin	 builtin;
+	char		*server;	/* absolute path (inside chroot) */
+	char		**args;		/* argv, NULL-terminated, never NULL */
+	char		**env;		/* "K=V", NULL-terminated, never NULL */
+	char		**passenv;	/* names, NULL-terminated, never NULL */
+	char		*user;		/* resolved at load; NULL for builtins */
+	char		*group;
+	uid_t		 uid;		/* (uid_t)-1 when unknown */
+	gid_t		 gid;
+	gid_t		*groups;	/* supplementary, from getgrouplist */
+	int		 ngroups;	/* 0 when not started as root */
+	bool		 user_known;	/* false only under -n (a warning) */
+
+	bool		 wait;
+	uint32_t	 instances;	/* LIMIT_UNLIMITED or > 0; 1 if wait */
+	uint32_t	 per_source;
+	struct rate	 rate;
+	unsigned int	 source_prefix4;
+	unsigned int	 source_prefix6;
+	struct acl	 allow;
+	struct acl	 deny;
+	uint32_t	 timeout_ms;
+	uint32_t	 tcpmux_timeout_ms;
+	uint32_t	 tcpmux_maxlen;
+	struct rate	 udp_reply_rate;
+	struct rate	 ban_after;
+	uint32_t	 ban_factor;
+
+	struct rlim	 rlimit_nofile;
+	struct rlim	 rlimit_cpu;
+	struct rlim	 rlimit_as;
+	struct rlim	 rlimit_nproc;
+	bool		 nice_set;
+	int		 nice;
+	bool		 umask_set;
+	mode_t		 umask;
+	char		*chroot;
+	enum stderr_mode stderr_mode;
+
+	int		 backlog;
+	bool		 v6only;
+	bool		 keepalive;
+	bool		 freebind;
+	bool		 disable;
+	bool		 accounting;
+	bool		 tcpmux;
+
+	/* protocol = unix */
+	char		*path;
+	mode_t		 mode;		/* 0666 unless mode_set */
+	bool		 mode_set;
+	bool		 owner_set;
+	uid_t		 owner_uid;
+	gid_t		 owner_gid;
+};
+
+struct conf {
+	char		*file;
+	bool		 as_root;	/* loaded for a root start */
+	char		*user;		/* engine account */
+	char		*group;
+	uid_t		 uid;
+	gid_t		 gid;
+	char		*pidfile;	/* NULL: none */
+	bool		 pidfile_set;	/* given in the file */
+	enum log_dest	 log_dest;
+	int		 log_facility;	/* LOG_DAEMON ... */
+	int		 log_level;	/* LOG_ERR, LOG_WARNING, LOG_INFO... */
+	uint32_t	 max_children;
+	struct acl	 allow;
+	struct acl	 deny;
+	uint32_t	 ban_time_ms;
+	uint32_t	 ban_max;
+	uint32_t	 reload_grace_ms;
+	uint32_t	 stop_grace_ms;
+
+	struct service	*services;	/* disabled ones excluded */
+	size_t		 nservices;
+};
+
+/* A listening socket; the monitor owns it, each engine has a copy. */
+struct listener {
+	int		 fd;
+	size_t		 service;	/* index in its generation's conf */
+	struct bindaddr	 addr;
+	enum proto	 proto;
+	bool		 v6only;
+	bool		 reused;	/* kept from the previous generation */
+	int		 backlog;
+};
+
+/* A live exec'd child, as the monitor tracks it. */
+struct child {
+	TAILQ_ENTRY(child) entry;
+	pid_t		 pid;
+	uint64_t	 conn;
+	char		 service[72];	/* MSG_NAMELEN */
+	uint64_t	 start_ms;	/* monotonic */
+	int		 stderr_fd;	/* read end, -1 if none; handed to engines */
+	uid_t		 uid;
+};
+TAILQ_HEAD(childq, child);
+
+/* What the monitor checked and prepared for one spawn. */
+struct spawn_req {
+	int		 sock;
+	uint64_t	 conn;
+	char		**envp;
+	bool		 as_root;
+	struct rlimit	 orig_nofile;
+};
+
+/* The daemon's state, one instance in portmuxd.c. */
+struct portmuxd {
+	const char	*conf_path;
+	struct conf	*conf;		/* current generation */
+	bool		 foreground;
+	bool		 debug;
+	struct rlimit	 orig_nofile;	/* as inherited, for children */
+};
+
+/* What a freshly forked engine starts from (all inherited by fork). */
+struct engine_init {
+	struct conf	*conf;
+	uint64_t	 generation;
+	struct listener	*ls;
+	size_t		 nls;
+	int		 chan;		/* engine end of the channel */
+	struct childq	*children;	/* live children to adopt */
+	uint64_t	*conn_ids;	/* shared connection id counter */
+	bool		 debug;
+};
+
+/* A queue of outgoing privsep messages (imsg.c). */
+struct qmsg;
+struct msgq {
+	TAILQ_HEAD(, qmsg) head;
+	size_t		 queued;
+};
+
+/* How conf_load() treats host-dependent problems. */
+#define CONF_CHECK_ONLY	0x01	/* -n: unknown users etc. are warnings */
+#define CONF_AS_USER	0x02	/* non-root rules even as root (tests) */
+
+/* conf.c */
+struct conf	*conf_load(const char *, int);
+struct conf	*conf_load_buf(const char *, const char *, int);
+void		 conf_free(struct conf *);
+struct service	*conf_service(struct conf *, const char *);
+const char	*conf_builtin_name(enum builtin);
+const char	*conf_proto_name(enum proto);
+int		 conf_parse_duration(const char *, uint32_t *);
+int		 conf_parse_rate(const char *, struct rate *);
+int		 conf_parse_cidr(const char *, struct cidr *);
+int		 conf_parse_port(const char *, enum proto, uint16_t *);
+int		 conf_parse_size(const char *, uint64_t *);
+
+/* acl.c */
+bool		 acl_match(const struct acl *, const struct sockaddr *);
+bool		 acl_permit(const struct conf *, const struct service *,
+		    const struct sockaddr *);
+bool		 cidr_match(const struct cidr *, const struct sockaddr *);
+
+/* engine.c */
+int		 engine_main(struct engine_init *);
+
+/* env.c */
+char		**env_build(const struct service *, const struct sockaddr *,
+		    const struct sockaddr *, uint64_t, char *const *);
+void		 env_free(char **);
+
+/* imsg.c */
+struct msg_hdr;
+void		 msgq_init(struct msgq *);
+int		 msgq_add(struct msgq *, uint32_t, uint64_t, const void *,
+		    size_t, int);
+int		 msgq_flush(struct msgq *, int);
+void		 msgq_clear(struct msgq *);
+int		 msg_recv(int, struct msg_hdr *, void *, size_t, int *);
+
+/* listen.c */
+int		 listen_open(const struct service *, const struct bindaddr *);
+int		 listen_open_all(const struct conf *, struct listener *, size_t,
+		    struct listener **, size_t *);
+void		 listen_close_all(struct listener *, size_t);
+
+/* monitor.c */
+int		 monitor_run(struct portmuxd *, struct listener *, size_t);
+
+/* spawn.c */
+struct msg_spawn_fail;
+int		 spawn_child(const struct service *, const struct spawn_req *,
+		    struct child **, struct msg_spawn_fail *);
+void		 child_free(struct child *);
+const char	*spawn_stage_name(int);
+
+/* util.c */
+void		 sa_normalize(struct sockaddr_storage *, socklen_t *);
+int		 sa_ntop(const struct sockaddr *, char *, size_t, uint16_t *);
+size_t		 sa_fmt(const struct sockaddr *, char *, size_t);
+uint64_t	 mono_ms(void);
+int		 fd_nonblock(int, bool);
+
+#endif /* PORTMUXD_H */

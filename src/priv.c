@@ -1,0 +1,473 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * Engine side of exec'd services: ask the monitor to spawn, follow the
+ * answer and the exit, and log what the child writes on stderr.  Each
+ * stderr line is quoted, cut at XCHILD_LINE bytes and rate-limited, so a
+ * chatty or hostile program cannot flood the log.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "engine.h"
+#include "log.h"
+#include "portmuxd.h"
+#include "proto.h"
+
+static void	 stderr_cb(evutil_socket_t, short, void *);
+
+static struct xchild *
+xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
+{
+	struct xchild	*x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	x->e = e;
+	x->id = id;
+	x->svc = svc;
+	x->stderr_fd = -1;
+	(void)snprintf(x->service, sizeof(x->service), "%s", name);
+	TAILQ_INSERT_TAIL(&e->children, x, entry);
+	return x;
+}
+
+static struct xchild *
+xchild_find(struct engine *e, uint64_t id)
+{
+	struct xchild	*x;
+
+	TAILQ_FOREACH(x, &e->children, entry)
+		if (x->id == id)
+			return x;
+	return NULL;
+}
+
+static void
+stderr_close(struct xchild *x)
+{
+	if (x->stderr_ev != NULL)
+		event_free(x->stderr_ev);
+	x->stderr_ev = NULL;
+	if (x->stderr_fd != -1)
+		close(x->stderr_fd);
+	x->stderr_fd = -1;
+}
+
+/* Forget x once both its exit and its stderr's end are seen. */
+static void
+xchild_release(struct xchild *x, bool force)
+{
+	struct engine	*e = x->e;
+
+	if (!force && (!x->exited || x->stderr_fd != -1))
+		return;
+	stderr_close(x);
+	TAILQ_REMOVE(&e->children, x, entry);
+	free(x);
+	engine_check_done(e);
+}
+
+static void
+stderr_watch(struct xchild *x, int fd)
+{
+	x->stderr_fd = fd;
+	if (fd_nonblock(fd, true) == -1 || (x->stderr_ev = event_new(
+	    x->e->base, fd, EV_READ | EV_PERSIST, stderr_cb, x)) == NULL ||
+	    event_add(x->stderr_ev, NULL) == -1) {
+		log_conn(LOG_WARNING, x->id, x->service, "action=warn "
+		    "msg=\"cannot watch stderr\"");
+		stderr_close(x);
+	}
+}
+
+static void
+stderr_emit(struct xchild *x)
+{
+	uint64_t	 now = mono_ms();
+	char		 q[XCHILD_LINE * 4 + 3];
+
+	if (now - x->win_start >= 1000) {
+		if (x->dropped > 0)
+			log_conn(LOG_WARNING, x->id, x->service, "action=stderr "
+			    "pid=%ld dropped=%u", (long)x->pid, x->dropped);
+		x->win_start = now;
+		x->win_lines = 0;
+		x->dropped = 0;
+	}
+	if (x->win_lines >= XCHILD_LINES_PER_SEC) {
+		x->dropped++;
+		return;
+	}
+	x->win_lines++;
+	(void)log_quote(q, sizeof(q), x->line, x->llen);
+	log_conn(LOG_INFO, x->id, x->service, "action=stderr pid=%ld line=%s%s",
+	    (long)x->pid, q, x->cut ? " truncated=1" : "");
+}
+
+/* Split what arrived into lines; a line longer than the buffer is cut. */
+static void
+stderr_feed(struct xchild *x, const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			if (!x->cut || x->llen > 0)
+				stderr_emit(x);
+			x->llen = 0;
+			x->cut = false;
+			continue;
+		}
+		if (x->llen == sizeof(x->line)) {
+			if (!x->cut) {
+				x->cut = true;
+				stderr_emit(x);
+			}
+			x->llen = 0;
+			continue;
+		}
+		if (!x->cut)
+			x->line[x->llen++] = p[i];
+	}
+}
+
+/* Read what is there; returns false at EOF or error (pipe closed). */
+static bool
+stderr_drain(struct xchild *x)
+{
+	char	 buf[4096];
+	ssize_t	 n;
+	int	 rounds;
+
+	/* Bounded, so one child cannot starve the loop. */
+	for (rounds = 0; rounds < 16; rounds++) {
+		n = read(x->stderr_fd, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		if (n <= 0) {
+			if (x->llen > 0) {
+				stderr_emit(x);
+				x->llen = 0;
+			}
+			if (x->dropped > 0)
+				log_conn(LOG_WARNING, x->id, x->service,
+				    "action=stderr pid=%ld dropped=%u",
+				    (long)x->pid, x->dropped);
+			x->dropped = 0;
+			return false;
+		}
+		stderr_feed(x, buf, (size_t)n);
+	}
+	return true;
+}
+
+static void
+stderr_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct xchild	*x = arg;
+
+	if (!stderr_drain(x)) {
+		stderr_close(x);
+		xchild_release(x, false);
+	}
+}
+
+/* Hand an accepted socket to the monitor; fd now belongs to the queue. */
+void
+priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id)
+{
+	const struct service	*svc = &e->conf->services[idx];
+	struct msg_spawn	 ms;
+
+	if (xchild_new(e, id, (long)idx, svc->name) == NULL) {
+		e->active[idx]--;
+		log_conn(LOG_INFO, id, svc->name, "action=refuse reason=error "
+		    "msg=\"out of memory\"");
+		close(fd);
+		return;
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.generation = e->generation;
+	ms.service = (uint32_t)idx;
+	engine_send(e, MSG_SPAWN, id, &ms, sizeof(ms), fd);
+}
+
+static const char *
+fail_reason(int reason)
+{
+	switch (reason) {
+	case SPAWN_FAIL_INSTANCES:
+		return "instances";
+	case SPAWN_FAIL_MAX_CHILDREN:
+		return "max_children";
+	case SPAWN_FAIL_FORK:
+		return "fork";
+	case SPAWN_FAIL_EXEC:
+		return "exec";
+	case SPAWN_FAIL_BADSRC:
+		return "badsrc";
+	default:
+		return "error";
+	}
+}
+
+static void
+child_done(struct xchild *x)
+{
+	struct engine	*e = x->e;
+
+	if (x->svc >= 0 && e->active[x->svc] > 0)
+		e->active[x->svc]--;
+	x->exited = true;
+}
+
+static void
+on_spawned(struct engine *e, uint64_t id, const void *p, int fd)
+{
+	struct msg_spawned	 ok;
+	struct xchild		*x;
+	const char		*user;
+
+	memcpy(&ok, p, sizeof(ok));
+	if ((x = xchild_find(e, id)) == NULL || x->pid != 0) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	x->pid = ok.pid;
+	user = x->svc >= 0 ? e->conf->services[x->svc].user : NULL;
+	if (user != NULL)
+		log_conn(LOG_INFO, id, x->service, "action=spawn pid=%ld "
+		    "user=%s", (long)ok.pid, user);
+	else
+		log_conn(LOG_INFO, id, x->service, "action=spawn pid=%ld "
+		    "uid=%lu", (long)ok.pid, (unsigned long)ok.uid);
+	if (fd != -1) {
+		if (e->stopping && e->stop_reason == STOP_RELOAD)
+			close(fd);
+		else
+			stderr_watch(x, fd);
+	}
+}
+
+static void
+on_spawn_fail(struct engine *e, uint64_t id, const void *p)
+{
+	struct msg_spawn_fail	 f;
+	struct xchild		*x;
+
+	memcpy(&f, p, sizeof(f));
+	if ((x = xchild_find(e, id)) == NULL)
+		return;
+	if (f.reason == SPAWN_FAIL_EXEC)
+		log_conn(LOG_WARNING, id, x->service, "action=refuse "
+		    "reason=exec stage=%s error=\"%s\"",
+		    spawn_stage_name(f.stage), strerror(f.error));
+	else if (f.error != 0)
+		log_conn(LOG_WARNING, id, x->service, "action=refuse "
+		    "reason=%s error=\"%s\"", fail_reason(f.reason),
+		    strerror(f.error));
+	else
+		log_conn(LOG_INFO, id, x->service, "action=refuse reason=%s",
+		    fail_reason(f.reason));
+	child_done(x);
+	xchild_release(x, true);
+}
+
+static void
+on_child_exit(struct engine *e, uint64_t id, const void *p)
+{
+	struct msg_exit	 me;
+	struct xchild	*x;
+
+	memcpy(&me, p, sizeof(me));
+	me.service[sizeof(me.service) - 1] = '\0';
+	x = xchild_find(e, id);
+	/* What it wrote before exiting is logged before its exit line. */
+	if (x != NULL && x->stderr_fd != -1 && !stderr_drain(x))
+		stderr_close(x);
+	log_conn(LOG_INFO, id, x != NULL ? x->service : me.service,
+	    "action=exit pid=%ld %s=%d duration_ms=%llu", (long)me.pid,
+	    WIFSIGNALED(me.status) ? "signal" : "status",
+	    WIFSIGNALED(me.status) ? WTERMSIG(me.status) :
+	    WEXITSTATUS(me.status), (unsigned long long)me.duration_ms);
+	if (x == NULL)
+		return;
+	child_done(x);
+	xchild_release(x, false);
+}
+
+static long
+service_index(struct engine *e, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->conf->nservices; i++)
+		if (strcmp(e->conf->services[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void
+adopt(struct engine *e, uint64_t id, pid_t pid, const char *name, int fd)
+{
+	struct xchild	*x;
+
+	if ((x = xchild_new(e, id, service_index(e, name), name)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	x->pid = pid;
+	if (x->svc >= 0)
+		e->active[x->svc]++;
+	if (fd != -1)
+		stderr_watch(x, fd);
+}
+
+static void
+on_adopt(struct engine *e, uint64_t id, const void *p, int fd)
+{
+	struct msg_adopt	 ma;
+
+	memcpy(&ma, p, sizeof(ma));
+	ma.service[sizeof(ma.service) - 1] = '\0';
+	adopt(e, id, ma.pid, ma.service, fd);
+}
+
+/*
+ * The children that were alive when this engine was forked: their
+ * stderr pipes came with the fork (the monitor's copies).
+ */
+void
+priv_adopt_inherited(struct engine *e, struct childq *cq)
+{
+	struct child	*c;
+
+	TAILQ_FOREACH(c, cq, entry)
+		adopt(e, c->conn, c->pid, c->service, c->stderr_fd);
+}
+
+static size_t
+payload_len(uint32_t type)
+{
+	switch (type) {
+	case MSG_SPAWNED:
+		return sizeof(struct msg_spawned);
+	case MSG_SPAWN_FAIL:
+		return sizeof(struct msg_spawn_fail);
+	case MSG_EXIT:
+		return sizeof(struct msg_exit);
+	case MSG_ADOPT:
+		return sizeof(struct msg_adopt);
+	default:
+		return (size_t)-1;
+	}
+}
+
+void
+priv_dispatch(struct engine *e, struct msg_hdr *hdr, const void *p, int fd)
+{
+	bool	 fd_ok = hdr->type == MSG_SPAWNED || hdr->type == MSG_ADOPT;
+
+	if (payload_len(hdr->type) != hdr->len || (fd != -1 && !fd_ok))
+		fatalx("engine: bad message type %u length %u from the monitor",
+		    hdr->type, hdr->len);
+	switch (hdr->type) {
+	case MSG_SPAWNED:
+		on_spawned(e, hdr->id, p, fd);
+		break;
+	case MSG_SPAWN_FAIL:
+		on_spawn_fail(e, hdr->id, p);
+		break;
+	case MSG_EXIT:
+		on_child_exit(e, hdr->id, p);
+		break;
+	case MSG_ADOPT:
+		on_adopt(e, hdr->id, p, fd);
+		break;
+	}
+	engine_check_done(e);
+}
+
+/*
+ * Stopping.  After a reload the next engine watches the children, so
+ * this one lets go of them; on shutdown their stderr is still drained
+ * until they close it or the grace period ends.
+ */
+void
+priv_stop(struct engine *e, bool release)
+{
+	struct xchild	*x, *next;
+
+	if (!release)
+		return;
+	for (x = TAILQ_FIRST(&e->children); x != NULL; x = next) {
+		next = TAILQ_NEXT(x, entry);
+		if (x->pid == 0)
+			continue;	/* the spawn answer still comes here */
+		if (x->stderr_fd != -1 && !stderr_drain(x))
+			stderr_close(x);
+		stderr_close(x);
+		TAILQ_REMOVE(&e->children, x, entry);
+		free(x);
+	}
+}
+
+size_t
+priv_open_pipes(struct engine *e)
+{
+	struct xchild	*x;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(x, &e->children, entry)
+		if (x->stderr_fd != -1 || x->pid == 0)
+			n++;
+	return n;
+}
+
+void
+priv_dump(struct engine *e)
+{
+	struct conn	*c;
+	struct xchild	*x;
+	uint64_t	 now = mono_ms();
+
+	log_info("action=dump engine=%ld generation=%llu conns=%zu",
+	    (long)getpid(), (unsigned long long)e->generation, e->nconns);
+	TAILQ_FOREACH(c, &e->conns, entry)
+		log_conn(LOG_INFO, c->id, c->service->name, "action=dump "
+		    "bytes_in=%llu bytes_out=%llu age_ms=%llu",
+		    (unsigned long long)c->bytes_in,
+		    (unsigned long long)c->bytes_out,
+		    (unsigned long long)(now - c->start_ms));
+	TAILQ_FOREACH(x, &e->children, entry)
+		log_conn(LOG_INFO, x->id, x->service, "action=dump pid=%ld "
+		    "stderr=%s", (long)x->pid, x->stderr_fd != -1 ? "open" :
+		    "closed");
+}

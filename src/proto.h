@@ -1,0 +1,120 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * The privsep wire format between the monitor and the engine: the only
+ * definition of it.  Messages travel over a SOCK_SEQPACKET socketpair, so
+ * one recvmsg() is one message; each has a fixed header, an exact payload
+ * length per type and at most one descriptor.  Types come in blocks per
+ * direction.  Any change to a payload bumps PROTO_VERSION.
+ */
+
+#ifndef PROTO_H
+#define PROTO_H
+
+#include <stdint.h>
+
+#define PROTO_VERSION	1
+
+struct msg_hdr {
+	uint32_t	 type;
+	uint32_t	 len;		/* payload bytes after the header */
+	uint32_t	 version;	/* PROTO_VERSION */
+	uint32_t	 pad;
+	uint64_t	 id;		/* request id: the connection id */
+};
+
+#define MSG_MAXPAYLOAD	256
+
+enum msg_type {
+	/* engine -> monitor */
+	MSG_SPAWN = 100,	/* struct msg_spawn + the client socket */
+
+	/* monitor -> engine */
+	MSG_SPAWNED = 200,	/* struct msg_spawned [+ stderr pipe] */
+	MSG_SPAWN_FAIL,		/* struct msg_spawn_fail */
+	MSG_EXIT,		/* struct msg_exit */
+	MSG_STOP,		/* struct msg_stop */
+	MSG_DUMP,		/* no payload: log the state (SIGUSR1) */
+	MSG_ADOPT,		/* struct msg_adopt [+ stderr pipe] */
+};
+
+struct msg_spawn {
+	uint64_t	 generation;
+	uint32_t	 service;	/* index in that generation's conf */
+	uint32_t	 pad;
+};
+
+struct msg_spawned {
+	int32_t		 pid;
+	uint32_t	 uid;
+};
+
+/* Why a spawn was refused; matches the reason= vocabulary of the log. */
+enum spawn_fail {
+	SPAWN_FAIL_ERROR = 1,
+	SPAWN_FAIL_INSTANCES,
+	SPAWN_FAIL_MAX_CHILDREN,
+	SPAWN_FAIL_FORK,
+	SPAWN_FAIL_EXEC,
+	SPAWN_FAIL_BADSRC,
+};
+
+struct msg_spawn_fail {
+	int32_t		 reason;	/* enum spawn_fail */
+	int32_t		 error;		/* errno, 0 if none */
+	int32_t		 stage;		/* enum spawn_stage, exec failures */
+	uint32_t	 pad;
+};
+
+#define MSG_NAMELEN	72
+
+struct msg_exit {
+	int32_t		 pid;
+	int32_t		 status;	/* as from waitpid() */
+	uint64_t	 duration_ms;
+	char		 service[MSG_NAMELEN];	/* NUL-terminated */
+};
+
+/*
+ * A child the engine did not spawn but must now watch: one spawned for
+ * an engine that was draining after a reload.
+ */
+struct msg_adopt {
+	int32_t		 pid;
+	uint32_t	 pad;
+	char		 service[MSG_NAMELEN];
+};
+
+/* Where in the child's setup an exec failure happened. */
+enum spawn_stage {
+	STAGE_FDS = 1,
+	STAGE_SIGNALS,
+	STAGE_SESSION,
+	STAGE_RLIMIT,
+	STAGE_NICE,
+	STAGE_CHROOT,
+	STAGE_CREDS,
+	STAGE_EXEC,
+};
+
+enum stop_reason {
+	STOP_SHUTDOWN = 1,
+	STOP_RELOAD,
+};
+
+struct msg_stop {
+	uint32_t	 reason;	/* enum stop_reason */
+	uint32_t	 grace_ms;
+};
+
+#endif /* PROTO_H */

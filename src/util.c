@@ -1,0 +1,123 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * Small helpers shared by both processes: socket address formatting (an
+ * IPv4-mapped IPv6 peer is an IPv4 peer everywhere it is shown), the
+ * monotonic clock, descriptor flags.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "portmuxd.h"
+
+/* Rewrite an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as AF_INET. */
+void
+sa_normalize(struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in	 s4;
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	memset(&s4, 0, sizeof(s4));
+	s4.sin_family = AF_INET;
+	s4.sin_port = s6->sin6_port;
+	memcpy(&s4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &s4, sizeof(s4));
+	*len = sizeof(s4);
+}
+
+/* The address as text and the port in host order; -1 on another family. */
+int
+sa_ntop(const struct sockaddr *sa, char *ip, size_t iplen, uint16_t *port)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	const void		*a;
+
+	memset(&ss, 0, sizeof(ss));
+	if (sa->sa_family == AF_INET)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in));
+	else if (sa->sa_family == AF_INET6)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
+	else {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	sa_normalize(&ss, &len);
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		a = &s4->sin_addr;
+		*port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		a = &s6->sin6_addr;
+		*port = ntohs(s6->sin6_port);
+	}
+	if (inet_ntop(ss.ss_family, a, ip, (socklen_t)iplen) == NULL)
+		return -1;
+	return ss.ss_family;
+}
+
+/* "192.0.2.7:53422" or "[2001:db8::9]:40022", as the log writes peers. */
+size_t
+sa_fmt(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char		 ip[INET6_ADDRSTRLEN];
+	uint16_t	 port;
+	int		 fam, n;
+
+	if ((fam = sa_ntop(sa, ip, sizeof(ip), &port)) == -1)
+		n = snprintf(buf, size, "unknown");
+	else if (fam == AF_INET6)
+		n = snprintf(buf, size, "[%s]:%u", ip, port);
+	else
+		n = snprintf(buf, size, "%s:%u", ip, port);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+uint64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+fd_nonblock(int fd, bool on)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}
