@@ -171,6 +171,7 @@ struct loadctx {
 	/* The parse: sections and keys; secs[0] is the root. */
 	struct secinfo	**secs;
 	size_t		 nsecs;
+	size_t		 sechint;	/* where sec_get() looks first */
 
 	/* The host: who starts portmuxd and what that allows. */
 	uid_t		 uid;
@@ -180,6 +181,14 @@ struct loadctx {
 	int		 portmin;	/* lowest port bindable as non-root */
 	long		 somaxconn;
 	bool		 backlog_warned;
+};
+
+/* A bind of a service, for the overlap check. */
+struct bindref {
+	enum proto	 proto;
+	uint16_t	 port;
+	size_t		 svc;		/* index of the service */
+	size_t		 addr;		/* index in its addrs */
 };
 
 /* One file being read by the pre-pass. */
@@ -204,7 +213,7 @@ struct src {
 	struct secinfo	*di;
 	struct service	*svc;		/* NULL for the global section */
 	bool		 own_exec;	/* sec sets server or builtin */
-	bool		 soft;		/* disabled: host problems are warnings */
+	bool		 soft;		/* disabled: host problems only warn */
 };
 
 static void	*ecalloc(size_t, size_t);
@@ -213,7 +222,8 @@ static char	*estrdup(const char *);
 static const char *vis(const char *);
 static const char *at(const char *, const char *, int);
 static void	 report(struct loadctx *, enum level, const char *, int,
-		    const char *, ...) __attribute__((__format__(printf, 5, 6)));
+		    const char *, ...)
+		    __attribute__((__format__(printf, 5, 6)));
 static void	 vreport(struct loadctx *, enum level, const char *, int,
 		    const char *, va_list)
 		    __attribute__((__format__(printf, 5, 0)));
@@ -320,9 +330,12 @@ static void	 svc_host(struct src *);
 static bool	 binds_overlap(const struct service *, const struct bindaddr *,
 		    const struct service *, const struct bindaddr *);
 static const char *addr_str(const struct bindaddr *);
-static bool	 find_overlap(struct src *, size_t, size_t, size_t *,
-		    size_t *);
+static int	 bindref_cmp(const void *, const void *);
+static void	 overlap_msg(struct src *, const struct bindref *,
+		    const struct bindref *);
 static void	 check_overlaps(struct src *, size_t);
+static int	 name_cmp(const void *, const void *);
+static void	 check_names(struct src *, size_t);
 static void	 check_unsupported(struct src *);
 static void	 svc_clear(struct service *);
 static void	 strv_free(char **);
@@ -337,9 +350,10 @@ static void	 ctx_clear(struct loadctx *);
  */
 static struct loadctx	*cur;
 
-/* glob(3)'s error callback has no user pointer either. */
+/* Nor have glob(3)'s error callback and qsort(3)'s comparison. */
 static int		 glob_errno;
 static char		 glob_errpath[PATH_MAX];
+static struct src	*sort_srcs;
 
 static const char *const proto_words[] = { "tcp", "udp", "unix", NULL };
 /* In the order of enum builtin, after BUILTIN_NONE. */
@@ -961,8 +975,8 @@ words_join(const char *const *words, char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; words[i] != NULL; i++) {
 		if (i > 0)
-			(void)strncat(buf, words[i + 1] == NULL ? " or " : ", ",
-			    len - strlen(buf) - 1);
+			(void)strncat(buf, words[i + 1] == NULL ? " or " :
+			    ", ", len - strlen(buf) - 1);
 		(void)strncat(buf, words[i], len - strlen(buf) - 1);
 	}
 }
@@ -1026,13 +1040,14 @@ check_value(const struct keydef *k, const char *v, char *why, size_t len)
 	case K_LIMIT:
 		if ((rc = parse_limit(v, &u32)) == 0)
 			return 0;
-		(void)snprintf(why, len, rc == -2 ? "0 is not a valid limit; "
-		    "use unlimited" : "expected a positive number or unlimited");
+		(void)snprintf(why, len, "%s", rc == -2 ? "0 is not a valid "
+		    "limit; use unlimited" : "expected a positive number or "
+		    "unlimited");
 		return -1;
 	case K_DURATION:
 		if (conf_parse_duration(v, &u32) == -1)
-			(void)snprintf(why, len, "expected a duration: seconds, "
-			    "or a number with s, m or h");
+			(void)snprintf(why, len, "expected a duration: "
+			    "seconds, or a number with s, m or h");
 		else if (u32 < k->min)
 			(void)snprintf(why, len, "must not be 0");
 		else
@@ -1060,8 +1075,8 @@ check_value(const struct keydef *k, const char *v, char *why, size_t len)
 	case K_OCTAL:
 		if (parse_octal(v, k->max, &n) == 0)
 			return 0;
-		(void)snprintf(why, len, "expected an octal mode from 0 to %llo",
-		    k->max);
+		(void)snprintf(why, len, "expected an octal mode from 0 to "
+		    "%llo", k->max);
 		return -1;
 	case K_RLIM_COUNT:
 	case K_RLIM_TIME:
@@ -1089,11 +1104,11 @@ check_value(const struct keydef *k, const char *v, char *why, size_t len)
 		if ((rc = parse_cidr(v, &c)) == 0)
 			return 0;
 		if (rc == -2)
-			(void)snprintf(why, len, "host bits set beyond the /%u "
-			    "prefix", c.prefix);
+			(void)snprintf(why, len, "host bits set beyond the "
+			    "/%u prefix", c.prefix);
 		else
-			(void)snprintf(why, len, "not an address or CIDR block "
-			    "(hostnames are not accepted)");
+			(void)snprintf(why, len, "not an address or CIDR "
+			    "block (hostnames are not accepted)");
 		return -1;
 	case K_ADDR:
 		if (parse_addr(v, &ba) == 0)
@@ -1286,7 +1301,7 @@ check_text(struct loadctx *ctx, const char *file, const char *buf,
 	}
 }
 
-/* The directory part of path, for the includes it names. */
+/* The directory part of path, for the includes it names; NULL: cwd. */
 static char *
 dir_of(const char *path)
 {
@@ -1294,7 +1309,7 @@ dir_of(const char *path)
 	char		*dir;
 
 	if (slash == NULL)
-		return estrdup(".");
+		return NULL;
 	if (slash == path)
 		return estrdup("/");
 	dir = estrdup(path);
@@ -1349,6 +1364,10 @@ lex_file(struct lex *l)
 			if (lex_include(l) == -1)
 				return -1;
 		} else {
+			/* libconfuse's lexer drops these without a word. */
+			if (c == '*' || (c == '+' && n != '='))
+				report(l->ctx, LVL_ERR, l->file, l->line,
+				    "'%c' must be inside quotes", c);
 			if (c == '{' && l->braces++ == 0)
 				l->braceline = l->line;
 			else if (c == '}' && l->braces > 0)
@@ -1357,7 +1376,7 @@ lex_file(struct lex *l)
 			lex_copy(l);
 		}
 	}
-	/* Each file must stand alone, or messages would blame the wrong one. */
+	/* Each file must stand alone, or messages would blame another. */
 	if (l->braces > 0) {
 		report(l->ctx, LVL_ERR, l->file, l->braceline,
 		    "'{' is not closed in this file");
@@ -1564,14 +1583,17 @@ lex_incarg(struct lex *l, char *buf, size_t size)
 			break;
 		if (*l->p == '\n')
 			break;
-		if (*l->p == '\\' && q != 0 && l->p + 1 < l->end) {
+		/* As libconfuse: '...' knows only \\ and \', "..." any \. */
+		if (*l->p == '\\' && l->p + 1 < l->end && (q == '"' ||
+		    (q == '\'' && (l->p[1] == '\\' || l->p[1] == '\'')))) {
 			lex_blank(l);
 			buf[n++] = *l->p;
 			lex_blank(l);
 		} else if (*l->p == '$' && q != '\'' && l->p + 1 < l->end &&
 		    l->p[1] == '{' && (e = memchr(l->p, '}',
 		    (size_t)(l->end - l->p))) != NULL) {
-			dflt = memmem(l->p + 2, (size_t)(e - l->p - 2), ":-", 2);
+			dflt = memmem(l->p + 2, (size_t)(e - l->p - 2), ":-",
+			    2);
 			vl = (size_t)((dflt != NULL ? dflt : e) - l->p - 2);
 			vl = vl < sizeof(name) ? vl : sizeof(name) - 1;
 			memcpy(name, l->p + 2, vl);
@@ -1605,6 +1627,8 @@ lex_incarg(struct lex *l, char *buf, size_t size)
 	}
 	if (q != 0)
 		lex_blank(l);
+	if (rc == 1)
+		return 1;
 	if (n == 0 || n + 1 >= size) {
 		report(l->ctx, LVL_ERR, l->file, l->line,
 		    n == 0 ? "include: empty path" : "include: path too long");
@@ -1631,12 +1655,14 @@ include_path(struct lex *l, const char *arg, int line)
 	else
 		rc = snprintf(path, sizeof(path), "%s/%s", l->dir, arg);
 	if (rc < 0 || (size_t)rc >= sizeof(path)) {
-		report(l->ctx, LVL_ERR, l->file, line, "include: path too long");
+		report(l->ctx, LVL_ERR, l->file, line,
+		    "include: path too long");
 		return;
 	}
 	if (l->ctx->depth >= CONF_MAX_DEPTH) {
-		report(l->ctx, LVL_ERR, l->file, line, "include '%s': includes "
-		    "nested too deeply (at most %d)", vis(path), CONF_MAX_DEPTH);
+		report(l->ctx, LVL_ERR, l->file, line, "include '%s': "
+		    "includes nested too deeply (at most %d)", vis(path),
+		    CONF_MAX_DEPTH);
 		return;
 	}
 	if (strpbrk(arg, "*?[") == NULL) {
@@ -1691,7 +1717,8 @@ include_one(struct lex *parent, const char *path, int line)
 	if (read_conf(ctx, path, parent->file, line, &buf, &len, &id) == -1)
 		return;
 	for (i = 0; i <= ctx->depth; i++)
-		if (ctx->chain[i].dev == id.dev && ctx->chain[i].ino == id.ino) {
+		if (ctx->chain[i].dev == id.dev &&
+		    ctx->chain[i].ino == id.ino) {
 			report(ctx, LVL_ERR, parent->file, line,
 			    "include '%s': include loop", vis(path));
 			free(buf);
@@ -1714,15 +1741,22 @@ include_one(struct lex *parent, const char *path, int line)
 	free(buf);
 }
 
-/* The section's record; the one being parsed is nearly always the last. */
+/*
+ * The section's record.  The parse asks for the last one, the conversion
+ * for each in turn, so both cost one comparison, not a scan.
+ */
 static struct secinfo *
 sec_get(struct loadctx *ctx, const cfg_t *sec)
 {
 	size_t	 i;
 
+	if (ctx->sechint < ctx->nsecs && ctx->secs[ctx->sechint]->sec == sec)
+		return ctx->secs[ctx->sechint++];
 	for (i = ctx->nsecs; i > 0; i--)
-		if (ctx->secs[i - 1]->sec == sec)
+		if (ctx->secs[i - 1]->sec == sec) {
+			ctx->sechint = i;
 			return ctx->secs[i - 1];
+		}
 	return NULL;
 }
 
@@ -1824,14 +1858,13 @@ sec_cb(cfg_t *cfg, cfg_opt_t *opt __unused, const char *value __unused,
     void *result)
 {
 	struct loadctx	*ctx = cur;
-	struct secinfo	*si;
 	const char	*file;
-	size_t		 i;
 	int		 line;
 
 	*(void **)result = NULL;
 	where(ctx, cfg->line, &file, &line);
-	if (sec_get(ctx, cfg) != NULL) {
+	/* Written by hand, it can only be in the section being parsed. */
+	if (ctx->nsecs > 0 && ctx->secs[ctx->nsecs - 1]->sec == cfg) {
 		report(ctx, LVL_ERR, file, line, "%sunknown key '%s'",
 		    prefix(cfg), SEC_HOOK);
 		return 0;
@@ -1843,18 +1876,6 @@ sec_cb(cfg_t *cfg, cfg_opt_t *opt __unused, const char *value __unused,
 		report(ctx, LVL_ERR, file, line, "service '%s': invalid name: "
 		    "use at most %d letters, digits and -_.+",
 		    vis(cfg->title), CONF_MAX_NAME);
-	/* libconfuse rejects exact duplicates; tcpmux ignores case too. */
-	for (i = 1; i + 1 < ctx->nsecs; i++) {
-		si = ctx->secs[i];
-		if (si->sec->title != NULL &&
-		    strcasecmp(si->sec->title, cfg->title) == 0) {
-			report(ctx, LVL_ERR, file, line, "service '%s' defined "
-			    "twice (first at %s as '%s'); names are compared "
-			    "without case", vis(cfg->title),
-			    at(file, si->file, si->line), vis(si->sec->title));
-			break;
-		}
-	}
 	return 0;
 }
 
@@ -2120,7 +2141,8 @@ src_acl(struct src *s, const char *key, struct acl *acl)
 		return;
 	acl->v = ecalloc(n, sizeof(*acl->v));
 	for (i = 0; i < n; i++)
-		if (parse_cidr(cfg_getnstr(from, key, i), &acl->v[acl->n]) == 0)
+		if (parse_cidr(cfg_getnstr(from, key, i),
+		    &acl->v[acl->n]) == 0)
 			acl->n++;
 }
 
@@ -2223,7 +2245,8 @@ static void
 conf_engine(struct src *s, struct conf *conf)
 {
 	struct loadctx	*ctx = s->ctx;
-	const char	*user = src_str(s, "user"), *group = src_str(s, "group");
+	const char	*user = src_str(s, "user");
+	const char	*group = src_str(s, "group");
 	struct passwd	*pw;
 	struct group	*gr;
 
@@ -2246,8 +2269,8 @@ conf_engine(struct src *s, struct conf *conf)
 	}
 	conf->user = estrdup(user != NULL ? user : ENGINE_USER);
 	if ((pw = getpwnam(conf->user)) == NULL)
-		src_msg(s, LVL_HOST, "user", "user '%s' does not exist; create "
-		    "it: useradd --system --no-create-home --home-dir "
+		src_msg(s, LVL_HOST, "user", "user '%s' does not exist; "
+		    "create it: useradd --system --no-create-home --home-dir "
 		    "/nonexistent --shell /usr/sbin/nologin %s",
 		    vis(conf->user), vis(conf->user));
 	else {
@@ -2295,7 +2318,8 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 		srcs[i].ctx = ctx;
 		srcs[i].sec = cfg_getnsec(root, "service", i);
 		if ((srcs[i].si = sec_get(ctx, srcs[i].sec)) == NULL)
-			srcs[i].si = sec_add(ctx, srcs[i].sec, ctx->mainfile, 1);
+			srcs[i].si = sec_add(ctx, srcs[i].sec, ctx->mainfile,
+			    1);
 		srcs[i].def = def;
 		srcs[i].di = di;
 		srcs[i].svc = &all[i];
@@ -2305,6 +2329,7 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 		if (!all[i].disable)
 			nen++;
 	}
+	check_names(srcs, n);
 	check_overlaps(srcs, n);
 	if (n == 0)
 		report(ctx, LVL_ERR, ctx->mainfile, 1, "no service defined");
@@ -2378,7 +2403,8 @@ svc_exec(struct src *s)
 	const char	*v, *base;
 
 	if ((v = src_str(s, "builtin")) != NULL)
-		svc->builtin = (enum builtin)(parse_enum(builtin_words, v) + 1);
+		svc->builtin = (enum builtin)(parse_enum(builtin_words, v) +
+		    1);
 	if ((v = src_str(s, "server")) != NULL)
 		svc->server = estrdup(v);
 	if (src_from(s, "args") != NULL || svc->server == NULL)
@@ -2483,7 +2509,8 @@ svc_addrs(struct src *s)
 		return;
 	if ((from = src_from(s, "address")) != NULL) {
 		if ((n = cfg_size(from, "address")) == 0) {
-			src_msg(s, LVL_ERR, "address", "address list is empty");
+			src_msg(s, LVL_ERR, "address",
+			    "address list is empty");
 			return;
 		}
 		svc->addrs = ecalloc(n, sizeof(*svc->addrs));
@@ -2494,7 +2521,8 @@ svc_addrs(struct src *s)
 	} else {
 		svc->addrs = ecalloc(2, sizeof(*svc->addrs));
 		if (svc->v6only)
-			(void)parse_addr("0.0.0.0", &svc->addrs[svc->naddrs++]);
+			(void)parse_addr("0.0.0.0",
+			    &svc->addrs[svc->naddrs++]);
 		(void)parse_addr("::", &svc->addrs[svc->naddrs++]);
 		for (i = 0; i < svc->naddrs; i++)
 			svc->addrs[i].implicit = true;
@@ -2528,7 +2556,8 @@ check_exec(struct src *s)
 			src_msg(s, LVL_ERR, exec_keys[i], "%s does not apply "
 			    "to a builtin service", exec_keys[i]);
 	if (svc->wait)
-		src_msg(s, LVL_ERR, "wait", "a builtin cannot use wait = true");
+		src_msg(s, LVL_ERR, "wait",
+		    "a builtin cannot use wait = true");
 	if (svc->builtin == BUILTIN_TCPMUX && svc->proto != PROTO_TCP)
 		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux needs protocol "
 		    "tcp");
@@ -2638,7 +2667,8 @@ svc_creds(struct src *s, const struct conf *conf)
 {
 	struct service	*svc = s->svc;
 	struct loadctx	*ctx = s->ctx;
-	const char	*user = src_str(s, "user"), *group = src_str(s, "group");
+	const char	*user = src_str(s, "user");
+	const char	*group = src_str(s, "group");
 	struct passwd	*pw;
 	struct group	*gr;
 
@@ -2806,8 +2836,8 @@ svc_host(struct src *s)
 		    "portmuxd to start as root", svc->nice);
 	if (svc->proto != PROTO_UNIX && svc->port != 0 && !ctx->as_root &&
 	    svc->port < ctx->portmin)
-		src_msg(s, LVL_HOST, "port", "port %u: binding a port below %d "
-		    "needs root", svc->port, ctx->portmin);
+		src_msg(s, LVL_HOST, "port", "port %u: binding a port below "
+		    "%d needs root", svc->port, ctx->portmin);
 	/* listen(2) silently caps the backlog at net.core.somaxconn. */
 	from = src_from(s, "backlog");
 	if (from != NULL && svc->backlog > ctx->somaxconn &&
@@ -2865,60 +2895,93 @@ addr_str(const struct bindaddr *ba)
 	return b;
 }
 
-/* Whether bind j of service i overlaps an earlier bind; which in *k, *l. */
-static bool
-find_overlap(struct src *srcs, size_t i, size_t j, size_t *k, size_t *l)
+/* By protocol and port, then in the order of the file. */
+static int
+bindref_cmp(const void *a, const void *b)
 {
-	const struct service	*a = srcs[i].svc, *b;
+	const struct bindref	*x = a, *y = b;
 
-	for (*k = 0; *k <= i; (*k)++) {
-		b = srcs[*k].svc;
-		if (b->disable)
-			continue;
-		for (*l = 0; *l < (*k == i ? j : b->naddrs); (*l)++)
-			if (binds_overlap(a, &a->addrs[j], b, &b->addrs[*l]))
-				return true;
-	}
-	return false;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* Binds of enabled services, each reported once, at the later one. */
+/* Bind x overlaps the earlier bind y. */
+static void
+overlap_msg(struct src *srcs, const struct bindref *x,
+    const struct bindref *y)
+{
+	struct src		*s = &srcs[x->svc], *t = &srcs[y->svc];
+	const struct service	*a = s->svc, *b = t->svc;
+	const char		*key, *tkey, *file, *tfile;
+	int			 line, tline;
+
+	key = src_from(s, "address") != NULL ? "address" : "port";
+	if (x->svc == y->svc) {
+		src_msg(s, LVL_ERR, key, "address %s overlaps %s of the same "
+		    "service", addr_str(&a->addrs[x->addr]),
+		    addr_str(&b->addrs[y->addr]));
+		return;
+	}
+	tkey = src_from(t, "address") != NULL ? "address" : "port";
+	src_line(s, key, &file, &line);
+	src_line(t, tkey, &tfile, &tline);
+	src_msg(s, LVL_ERR, key, "%s port %u on %s overlaps service '%s' on "
+	    "%s (%s)", conf_proto_name(a->proto), a->port,
+	    addr_str(&a->addrs[x->addr]), vis(b->name),
+	    addr_str(&b->addrs[y->addr]), at(file, tfile, tline));
+}
+
+/*
+ * Binds of enabled services, each reported once, at the later one.
+ * Sorting by port keeps this near linear: only binds of one protocol
+ * and port are compared with each other.
+ */
 static void
 check_overlaps(struct src *srcs, size_t n)
 {
+	struct bindref		*refs;
 	const struct service	*a, *b;
-	const char		*key, *file, *bfile;
-	size_t			 i, j, k, l;
-	int			 line, bline;
+	size_t			 i, j, g, e, nrefs = 0;
 
+	for (i = 0; i < n; i++)
+		if (!srcs[i].svc->disable)
+			nrefs += srcs[i].svc->naddrs;
+	refs = ecalloc(nrefs, sizeof(*refs));
+	for (i = 0, nrefs = 0; i < n; i++)
+		for (j = 0; !srcs[i].svc->disable && j < srcs[i].svc->naddrs;
+		    j++, nrefs++) {
+			refs[nrefs].proto = srcs[i].svc->proto;
+			refs[nrefs].port = srcs[i].svc->port;
+			refs[nrefs].svc = i;
+			refs[nrefs].addr = j;
+		}
+	qsort(refs, nrefs, sizeof(*refs), bindref_cmp);
+	for (g = 0; g < nrefs; g = e) {
+		for (e = g; e < nrefs && refs[e].proto == refs[g].proto &&
+		    refs[e].port == refs[g].port; e++)
+			;
+		for (i = g + 1; i < e; i++) {
+			a = srcs[refs[i].svc].svc;
+			for (j = g; j < i; j++) {
+				b = srcs[refs[j].svc].svc;
+				if (!binds_overlap(a, &a->addrs[refs[i].addr],
+				    b, &b->addrs[refs[j].addr]))
+					continue;
+				overlap_msg(srcs, &refs[i], &refs[j]);
+				break;
+			}
+		}
+	}
+	free(refs);
 	for (i = 0; i < n; i++) {
 		a = srcs[i].svc;
-		if (a->disable)
-			continue;
-		key = src_from(&srcs[i], "address") != NULL ? "address" :
-		    "port";
-		for (j = 0; j < a->naddrs; j++) {
-			if (!find_overlap(srcs, i, j, &k, &l))
-				continue;
-			b = srcs[k].svc;
-			if (k == i) {
-				src_msg(&srcs[i], LVL_ERR, key, "address %s "
-				    "overlaps %s of the same service",
-				    addr_str(&a->addrs[j]),
-				    addr_str(&b->addrs[l]));
-				continue;
-			}
-			src_line(&srcs[i], key, &file, &line);
-			src_line(&srcs[k], src_from(&srcs[k], "address") !=
-			    NULL ? "address" : "port", &bfile, &bline);
-			src_msg(&srcs[i], LVL_ERR, key, "%s port %u on %s "
-			    "overlaps service '%s' on %s (%s)",
-			    conf_proto_name(a->proto), a->port,
-			    addr_str(&a->addrs[j]), vis(b->name),
-			    addr_str(&b->addrs[l]), at(file, bfile, bline));
-		}
-		for (k = 0; k < i && a->path != NULL; k++) {
-			b = srcs[k].svc;
+		for (j = 0; j < i && a->path != NULL && !a->disable; j++) {
+			b = srcs[j].svc;
 			if (!b->disable && b->path != NULL &&
 			    strcmp(a->path, b->path) == 0)
 				src_msg(&srcs[i], LVL_ERR, "path", "path '%s' "
@@ -2926,6 +2989,52 @@ check_overlaps(struct src *srcs, size_t n)
 				    vis(a->path), vis(b->name));
 		}
 	}
+}
+
+/* By name without case, then in the order of the file. */
+static int
+name_cmp(const void *a, const void *b)
+{
+	size_t	 x = *(const size_t *)a, y = *(const size_t *)b;
+	int	 rc;
+
+	if ((rc = strcasecmp(sort_srcs[x].svc->name,
+	    sort_srcs[y].svc->name)) != 0)
+		return rc;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * libconfuse rejects two sections of one name; tcpmux compares names
+ * without case (RFC 1078), so "Echo" after "echo" is a duplicate too.
+ */
+static void
+check_names(struct src *srcs, size_t n)
+{
+	struct secinfo	*si, *first;
+	size_t		*idx, i, f;
+
+	idx = ecalloc(n, sizeof(*idx));
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	sort_srcs = srcs;
+	qsort(idx, n, sizeof(*idx), name_cmp);
+	sort_srcs = NULL;
+	for (i = 1, f = 0; i < n; i++) {
+		if (strcasecmp(srcs[idx[i]].svc->name,
+		    srcs[idx[f]].svc->name) != 0) {
+			f = i;
+			continue;
+		}
+		si = srcs[idx[i]].si;
+		first = srcs[idx[f]].si;
+		report(srcs[0].ctx, LVL_ERR, si->file, si->line,
+		    "service '%s' defined twice (first at %s as '%s'); names "
+		    "are compared without case", vis(srcs[idx[i]].svc->name),
+		    at(si->file, first->file, first->line),
+		    vis(srcs[idx[f]].svc->name));
+	}
+	free(idx);
 }
 
 /*
@@ -2942,8 +3051,8 @@ check_unsupported(struct src *s)
 		src_msg(s, LVL_ERR, "protocol", "protocol %s is not supported "
 		    "yet", conf_proto_name(svc->proto));
 	if (svc->builtin == BUILTIN_TCPMUX)
-		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux is not supported "
-		    "yet");
+		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux is not "
+		    "supported yet");
 	if (svc->tcpmux)
 		src_msg(s, LVL_ERR, "tcpmux", "tcpmux = true is not supported "
 		    "yet");
@@ -3115,8 +3224,8 @@ conf_load_buf(const char *buf, const char *name, int flags)
 
 	ctx_init(&ctx, name, flags);
 	if (len > CONF_MAX_FILE) {
-		log_warnx("%s: file too big (%zu bytes; at most %d)", name, len,
-		    CONF_MAX_FILE);
+		log_warnx("%s: file too big (%zu bytes; at most %d)", name,
+		    len, CONF_MAX_FILE);
 		ctx.nerr++;
 	} else if (check_text(&ctx, ctx.mainfile, buf, len) == 0)
 		prep(&ctx, ctx.mainfile, buf, len, NULL);

@@ -24,6 +24,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,9 +90,12 @@ same_identity(const struct listener *l, const struct service *svc,
 static void
 bind_error(const struct service *svc, const struct bindaddr *ba)
 {
-	char	 a[128];
+	char		 a[64];
+	uint16_t	 port;
 
-	(void)sa_fmt((const struct sockaddr *)&ba->ss, a, sizeof(a));
+	if (sa_ntop((const struct sockaddr *)&ba->ss, a, sizeof(a), &port) ==
+	    -1)
+		(void)snprintf(a, sizeof(a), "unknown");
 	log_warn("action=warn service=%s address=%s port=%u msg=\"cannot "
 	    "bind\"", svc->name, a, svc->port);
 }

@@ -100,7 +100,7 @@ log_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	logit(LOG_WARNING, "%s: %s", buf, strerror(saved_errno));
+	logit(LOG_WARNING, "%s error=\"%s\"", buf, strerror(saved_errno));
 	errno = saved_errno;
 }
 
@@ -160,7 +160,7 @@ vfatalc(int code, int with_errno, const char *fmt, va_list ap)
 
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (with_errno)
-		logit(LOG_CRIT, "action=fatal msg=\"%s: %s\"", buf,
+		logit(LOG_CRIT, "action=fatal msg=\"%s\" error=\"%s\"", buf,
 		    strerror(saved_errno));
 	else
 		logit(LOG_CRIT, "action=fatal msg=\"%s\"", buf);
@@ -182,7 +182,7 @@ fatalx(const char *fmt, ...)
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vfatalc(EX_SOFTWARE, 0, fmt, ap);
+	vfatalc(EX_OSERR, 0, fmt, ap);
 }
 
 /* Like fatalx() with the exit code of DESIGN.md (71, 78, ...). */

@@ -154,6 +154,11 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	    "nofile=%llu", (long)getpid(), (long)mon.current->pid,
 	    mon.conf->user, mon.conf->nservices,
 	    (unsigned long long)rl.rlim_cur);
+	if (pmx->ready_fd != -1) {
+		(void)write(pmx->ready_fd, "", 1);
+		close(pmx->ready_fd);
+		pmx->ready_fd = -1;
+	}
 	mon_loop(&mon);
 	/* Only a stop gets here.  Running children are left running. */
 	while ((c = TAILQ_FIRST(&mon.children)) != NULL) {
@@ -163,7 +168,7 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	listen_close_all(mon.ls, mon.nls);
 	free(mon.ls);
 	close(mon.sigfd);
-	log_info("action=stop pid=%ld", (long)getpid());
+	log_debug("action=stop msg=\"monitor exits\"");
 	return 0;
 }
 
@@ -309,6 +314,8 @@ engine_start(struct monitor *mon, const char *reason)
 		/* The engine keeps none of the monitor's own descriptors. */
 		close(sp[0]);
 		close(mon->sigfd);
+		if (mon->pmx->ready_fd != -1)
+			close(mon->pmx->ready_fd);
 		TAILQ_FOREACH(o, &mon->engines, entry)
 			if (o->fd != -1)
 				close(o->fd);
@@ -677,7 +684,6 @@ mon_reload(struct monitor *mon)
 
 	if (mon->stopping)
 		return;
-	log_info("action=reload msg=\"reloading %s\"", mon->pmx->conf_path);
 	if ((nconf = conf_load(mon->pmx->conf_path, 0)) == NULL) {
 		log_warnx("action=warn msg=\"reload failed, keeping generation "
 		    "%llu\"", (unsigned long long)mon->generation);
@@ -732,7 +738,7 @@ mon_stop(struct monitor *mon)
 		return;
 	mon->stopping = true;
 	mon->restart_at = 0;
-	log_info("action=stop msg=\"stopping\" grace_ms=%u",
+	log_info("action=stop pid=%ld grace_ms=%u", (long)getpid(),
 	    mon->conf->stop_grace_ms);
 	listen_close_all(mon->ls, mon->nls);
 	ms.reason = STOP_SHUTDOWN;

@@ -22,10 +22,12 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,23 +82,35 @@ pidfile_write(const char *path)
 	return close(fd);
 }
 
-/* Into the background; stderr stays open only if it is the log. */
-static void
+/*
+ * Into the background.  The parent waits until the daemon reports that
+ * it runs (a byte on ready) or exits, and exits with its status, so that
+ * a failure after the fork still reaches the caller as exit code 71.
+ * stderr stays open only if it is the log.
+ */
+static int
 daemonize(bool keep_stderr)
 {
 	pid_t	 pid;
-	int	 fd;
+	int	 fd, p[2], st;
+	char	 c;
 
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
 	if ((pid = fork()) == -1)
 		fatal("fork");
-	if (pid != 0)
-		_exit(0);
+	if (pid != 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1)
+			_exit(0);
+		while (waitpid(pid, &st, 0) == -1)
+			if (errno != EINTR)
+				_exit(EX_OSERR);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : EX_OSERR);
+	}
+	close(p[0]);
 	if (setsid() == -1)
 		fatal("setsid");
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid != 0)
-		_exit(0);
 	if (chdir("/") == -1)
 		fatal("chdir /");
 	if ((fd = open("/dev/null", O_RDWR)) == -1)
@@ -107,6 +121,7 @@ daemonize(bool keep_stderr)
 		(void)dup2(fd, STDERR_FILENO);
 	if (fd > 2)
 		close(fd);
+	return p[1];
 }
 
 int
@@ -119,8 +134,10 @@ main(int argc, char *argv[])
 	bool		 check = false;
 	int		 ch, rc;
 	struct rlimit	 rl;
+	char		*conf_abs = NULL;
 
 	pmx->conf_path = SYSCONFDIR "/portmux.conf";
+	pmx->ready_fd = -1;
 	while ((ch = getopt(argc, argv, "Fdf:np:V")) != -1) {
 		switch (ch) {
 		case 'F':
@@ -151,6 +168,9 @@ main(int argc, char *argv[])
 
 	std_fds();
 	log_init(1, pmx->debug ? LOG_DEBUG : LOG_INFO, LOG_DAEMON);
+	/* A reload re-reads it after the daemon changed to "/". */
+	if (!check && (conf_abs = realpath(pmx->conf_path, NULL)) != NULL)
+		pmx->conf_path = conf_abs;
 	if (getrlimit(RLIMIT_NOFILE, &pmx->orig_nofile) == -1)
 		fatal("getrlimit");
 	pmx->conf = conf_load(pmx->conf_path, check ? CONF_CHECK_ONLY : 0);
@@ -178,7 +198,7 @@ main(int argc, char *argv[])
 	else if (!pmx->foreground || pmx->conf->pidfile_set)
 		pidfile = pmx->conf->pidfile;
 	if (!pmx->foreground) {
-		daemonize(pmx->conf->log_dest == LOG_TO_STDERR);
+		pmx->ready_fd = daemonize(pmx->conf->log_dest == LOG_TO_STDERR);
 		if (pmx->conf->log_dest == LOG_TO_SYSLOG)
 			log_init(0, pmx->debug ? LOG_DEBUG :
 			    pmx->conf->log_level, pmx->conf->log_facility);
@@ -189,6 +209,7 @@ main(int argc, char *argv[])
 		return EX_OSERR;
 	}
 	rc = monitor_run(pmx, ls, nls);
+	free(conf_abs);
 	if (pidfile != NULL && unlink(pidfile) == -1 && errno != ENOENT)
 		log_warn("action=warn msg=\"removing pidfile %s\"", pidfile);
 	return rc;

@@ -226,6 +226,7 @@ struct portmuxd {
 	struct conf	*conf;		/* current generation */
 	bool		 foreground;
 	bool		 debug;
+	int		 ready_fd;	/* tell the waiting parent, then close */
 	struct rlimit	 orig_nofile;	/* as inherited, for children */
 };
 

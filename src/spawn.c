@@ -64,18 +64,16 @@ spawn_stage_name(int stage)
 	return stage_names[stage];
 }
 
+/*
+ * Report the failed step to the monitor and die.  Nothing is written to
+ * fd 2: with stderr = client it would reach the client, and the monitor
+ * logs the failure with the step and errno anyway.
+ */
 static __dead void
-child_fail(const struct service *svc, int errfd, int stage)
+child_fail(int errfd, int stage)
 {
 	struct setup_err	 se = { stage, errno };
-	char			 line[256];
-	int			 n;
 
-	n = snprintf(line, sizeof(line), "portmuxd: service %s: %s %s: %s\n",
-	    svc->name, spawn_stage_name(stage),
-	    stage == STAGE_EXEC ? svc->server : "failed", strerror(se.error));
-	if (n > 0)
-		(void)write(STDERR_FILENO, line, (size_t)n);
 	(void)write(errfd, &se, sizeof(se));
 	_exit(127);
 }
@@ -107,7 +105,7 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 
 	if (dup2(req->sock, STDIN_FILENO) == -1 ||
 	    dup2(req->sock, STDOUT_FILENO) == -1)
-		child_fail(svc, errfd, STAGE_FDS);
+		child_fail(errfd, STAGE_FDS);
 	switch (svc->stderr_mode) {
 	case STDERR_LOG:
 		fd2 = logw;
@@ -117,31 +115,31 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 		break;
 	default:
 		if ((fd2 = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
-			child_fail(svc, errfd, STAGE_FDS);
+			child_fail(errfd, STAGE_FDS);
 		break;
 	}
 	if (dup2(fd2, STDERR_FILENO) == -1)
-		child_fail(svc, errfd, STAGE_FDS);
+		child_fail(errfd, STAGE_FDS);
 	/* The error pipe goes to 3 (close-on-exec), everything above dies. */
 	if (errfd != 3) {
 		if (dup3(errfd, 3, O_CLOEXEC) == -1)
-			child_fail(svc, errfd, STAGE_FDS);
+			child_fail(errfd, STAGE_FDS);
 		errfd = 3;
 	}
 	closefrom(4);
 	/* The flag lives on the shared file description: programs expect
 	 * a blocking socket. */
 	if (fd_nonblock(STDIN_FILENO, false) == -1)
-		child_fail(svc, errfd, STAGE_FDS);
+		child_fail(errfd, STAGE_FDS);
 
 	/* exec keeps "ignored" dispositions and the mask: reset both. */
 	for (sig = 1; sig < NSIG; sig++)
 		(void)signal(sig, SIG_DFL);
 	sigemptyset(&set);
 	if (sigprocmask(SIG_SETMASK, &set, NULL) == -1)
-		child_fail(svc, errfd, STAGE_SIGNALS);
+		child_fail(errfd, STAGE_SIGNALS);
 	if (setsid() == -1)
-		child_fail(svc, errfd, STAGE_SESSION);
+		child_fail(errfd, STAGE_SESSION);
 
 	nofile = req->orig_nofile;
 	if (svc->rlimit_nofile.set)
@@ -150,21 +148,21 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 	    set_rlimit(RLIMIT_CPU, &svc->rlimit_cpu) == -1 ||
 	    set_rlimit(RLIMIT_AS, &svc->rlimit_as) == -1 ||
 	    set_rlimit(RLIMIT_NPROC, &svc->rlimit_nproc) == -1)
-		child_fail(svc, errfd, STAGE_RLIMIT);
+		child_fail(errfd, STAGE_RLIMIT);
 	if (svc->nice_set && setpriority(PRIO_PROCESS, 0, svc->nice) == -1)
-		child_fail(svc, errfd, STAGE_NICE);
+		child_fail(errfd, STAGE_NICE);
 	if (svc->umask_set)
 		(void)umask(svc->umask);
 	if (svc->chroot != NULL && chroot(svc->chroot) == -1)
-		child_fail(svc, errfd, STAGE_CHROOT);
+		child_fail(errfd, STAGE_CHROOT);
 	if (chdir("/") == -1)
-		child_fail(svc, errfd, STAGE_CHROOT);
+		child_fail(errfd, STAGE_CHROOT);
 	if (req->as_root && (setgroups((size_t)svc->ngroups, svc->groups) ==
 	    -1 || setgid(svc->gid) == -1 || setuid(svc->uid) == -1))
-		child_fail(svc, errfd, STAGE_CREDS);
+		child_fail(errfd, STAGE_CREDS);
 
 	execve(svc->server, svc->args, req->envp);
-	child_fail(svc, errfd, STAGE_EXEC);
+	child_fail(errfd, STAGE_EXEC);
 }
 
 /*

@@ -13,7 +13,7 @@
 /*
  * Unit tests of log.c: log_quote() (the only thing between network bytes
  * and the log), the "conn=ID service=NAME " prefix of log_conn(), level
- * filtering, log_warn()'s strerror suffix and errno preservation.  Lines
+ * filtering, log_warn()'s error= suffix and errno preservation.  Lines
  * logged to stderr are captured by putting a pipe on fd 2 around each
  * call; fd 2 is restored before any assertion, so cmocka's own messages
  * still reach the terminal.
@@ -311,7 +311,7 @@ test_log_warn_strerror(void **state)
 
 	(void)state;
 	(void)snprintf(want, sizeof(want), "action=warn service=echo "
-	    "msg=\"cannot bind\": %s\n", strerror(EADDRINUSE));
+	    "msg=\"cannot bind\" error=\"%s\"\n", strerror(EADDRINUSE));
 	cap_start();
 	errno = EADDRINUSE;
 	log_warn("action=warn service=%s msg=\"cannot bind\"", "echo");
