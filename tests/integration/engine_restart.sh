@@ -28,8 +28,10 @@ grep -Eq "^action=start pid=$MONPID engine=$old( |\$)" "$LOG" ||
     fail "the start line does not name monitor $MONPID and engine $old"
 
 kill -KILL "$old"
-wait_log '^action=warn msg="engine .*exited' 5 ||
-    fail "the monitor did not log the engine's death (action=warn msg=\"engine ... exited ...\")"
+# The wording is free ("exited with status N", "killed by signal N"),
+# but it must name the dead engine.
+wait_log "^action=warn msg=\"engine $old (exited|killed)" 5 ||
+    fail "the monitor did not log the engine's death (action=warn msg=\"engine $old exited|killed ...\")"
 wait_log "^action=start pid=$MONPID engine=[0-9]+ .*reason=restart" 5 ||
     fail "no 'action=start ... reason=restart' line"
 new=$(sed -n "s/^action=start pid=$MONPID engine=\([0-9]*\) .*reason=restart.*/\1/p" \

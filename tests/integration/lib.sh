@@ -169,14 +169,21 @@ trap 'fail "interrupted"' INT TERM
 trap 'fail "watchdog: still running after ${TEST_TIMEOUT}s"' ALRM
 
 # The watchdog: a subshell that sleeps, then sends SIGALRM to the test.
-# Every client command below runs under timeout(1), so the trap runs
-# within a few seconds of the alarm.
+# Client commands run under timeout(1), so the trap runs within a few
+# seconds of the alarm; if the test is still stuck in some command 5s
+# later, the watchdog sends SIGTERM to the test's children (by PID).
 (
 	trap 'kill -TERM $sp 2>/dev/null; wait $sp; exit 0' TERM
 	sleep "$TEST_TIMEOUT" &
 	sp=$!
 	wait $sp
-	kill -ALRM $$ 2>/dev/null
+	kill -ALRM $$ 2>/dev/null || exit 0
+	sleep 5 &
+	sp=$!
+	wait $sp
+	for c in $(pgrep -P $$); do
+		[ "$c" = "$BASHPID" ] || kill -TERM "$c" 2>/dev/null
+	done
 ) &
 WATCHDOG=$!
 

@@ -70,7 +70,8 @@ kept=$(sed -n 's/^action=warn msg="reload failed, keeping generation \([0-9]*\)"
     "$LOG" | head -n 1)
 grep -Fq "$conf:7: " "$LOG" ||
     fail "no '$conf:7: ...' error naming the unknown key's line"
-grep -Eq '^action=reload ' "$LOG" && fail "a failed reload logged action=reload"
+grep -Eq '^action=reload generation=' "$LOG" &&
+    fail "a failed reload logged the success line action=reload generation="
 
 proc_alive "$MONPID" || fail "the monitor died of a bad reload"
 [ "$(engine_pid)" = "$engine" ] ||
