@@ -70,8 +70,29 @@ show_log()
 	echo "--- end of daemon log"
 }
 
+# ok also stops a daemon that still runs, and fails the test if a
+# sanitizer (--enable-sanitizers) reported anything in the daemon log:
+# an ASan or UBSan report in the engine or the monitor does not always
+# make a client see an error.
 ok()
 {
+	local kids p i
+
+	if [ -n "$MONPID" ] && proc_alive "$MONPID"; then
+		kids=$(pgrep -P "$MONPID")
+		kill -TERM "$MONPID"
+		wait_exit "$MONPID" 10 ||
+		    fail "portmuxd did not exit within 10s of SIGTERM"
+		for p in $kids; do
+			for i in $(seq 1 50); do
+				proc_alive "$p" || break
+				sleep 0.1
+			done
+		done
+	fi
+	if grep -Eq 'ERROR: [A-Za-z]+Sanitizer|runtime error: ' "$LOG"; then
+		fail "a sanitizer reported an error in the daemon log"
+	fi
 	say "OK${1:+: $*}"
 	exit 0
 }

@@ -47,5 +47,5 @@ if ! grep -q "^$user:" /etc/subuid 2>/dev/null &&
 	skip "not root and no /etc/subuid entry for $user"
 fi
 unshare -mrun --map-auto true 2>/dev/null ||
-    skip "unshare -mrun --map-auto does not work for $user"
+    skip "unshare -mrun --map-auto does not work for $user (newuidmap from the uidmap package?)"
 exec unshare -mrun --map-auto -- sh -c "$inner" bash "$@"

@@ -398,7 +398,7 @@ test_log_fatalx_exit(void **state)
 	cap_stop(out, sizeof(out));
 	assert_true(pid > 0);
 	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), EX_SOFTWARE);
+	assert_int_equal(WEXITSTATUS(status), EX_OSERR);
 	assert_string_equal(out,
 	    "action=fatal msg=\"engine: bad message\"\n");
 }
