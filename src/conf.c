@@ -11,22 +11,13 @@
  */
 
 /*
- * The configuration file: a pre-pass over the raw text, the libconfuse
- * schema and its callbacks, the conversion of cfg_t into struct conf and
- * the validation of the result.  Only this file includes <confuse.h>.
- *
- * The pre-pass exists because libconfuse 3.3 cannot be given the raw
- * text.  Its lexer adds two to the line counter for every one-line
- * comment and one for every block comment, so every later message would
- * point at the wrong line; it fails on a comment inside a list; it turns
- * an undefined ${VAR} into an empty string without a word; and its own
- * include() keeps at most ten files open at once, which a glob of a
- * conf.d directory easily exceeds.  So the pre-pass reads every file
- * itself, refusing a file over 1 MiB or a line over 4096 bytes before
- * anything else looks at it, blanks out comments, checks each ${VAR},
- * splices include()d files in place and keeps a map from the lines of the
- * combined text back to file:line.  libconfuse parses the combined text
- * and every message, its own included, goes through that map.
+ * The configuration file: the libconfuse schema and its callbacks, the
+ * conversion of cfg_t into struct conf and the validation of the result.
+ * Only this file includes <confuse.h>.  libconfuse never sees the files
+ * themselves: the pre-pass in conflex.c reads them, splices include()s in
+ * and keeps a line map, and libconfuse parses the combined text, each of
+ * its messages placed through that map.  The syntax of single values is
+ * confval.c's.
  *
  * Every problem is reported, each at the line of the key that causes it:
  * the parse callbacks record where each key was set.  Only a syntax error
@@ -38,18 +29,14 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <confuse.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <grp.h>
 #include <limits.h>
-#include <netdb.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -61,6 +48,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "portmuxd.h"
 
@@ -68,68 +56,11 @@
 #define RUNSTATEDIR	"/run"
 #endif
 
-/* Caps on the input, so that no file can stall or bloat the monitor. */
-#define CONF_MAX_FILE	(1024 * 1024)		/* bytes in one file */
-#define CONF_MAX_TOTAL	(16 * 1024 * 1024)	/* bytes in all files */
-#define CONF_MAX_LINE	4096			/* bytes in one line */
-#define CONF_MAX_DEPTH	16			/* nested includes */
-#define CONF_MAX_NAME	64			/* bytes in a service name */
+/* The caps on the input are in conf.h; this one is on getgrouplist(3). */
 #define CONF_MAX_GROUPS	65536			/* supplementary groups */
 
 #define ENGINE_USER	"_portmuxd"
 #define SERVICE_USER	"nobody"
-
-/* How a value is checked; the list kinds come last. */
-enum kind {
-	K_ACCOUNT,		/* user or group name */
-	K_PATH,			/* absolute path */
-	K_SOCKPATH,		/* absolute path that fits in sun_path */
-	K_ENUM,
-	K_BOOL,
-	K_UINT,
-	K_INT,
-	K_LIMIT,		/* a positive count or "unlimited" */
-	K_DURATION,
-	K_RATE,
-	K_PORT,
-	K_OCTAL,
-	K_RLIM_COUNT,
-	K_RLIM_TIME,
-	K_RLIM_SIZE,
-	K_OWNER,		/* user[:group] */
-	K_CIDR,
-	K_ADDR,
-	K_ENV,			/* "K=V" */
-	K_ENVNAME,
-	K_ARG,
-};
-#define K_LIST	K_CIDR
-
-struct keydef {
-	const char		*name;
-	enum kind		 kind;
-	long long		 min;
-	long long		 max;
-	const char *const	*words;		/* K_ENUM */
-};
-
-enum level {
-	LVL_ERR,
-	LVL_WARN,
-	LVL_HOST,		/* host-dependent: a warning under -n */
-};
-
-/* Lines from cline on in the combined text come from file:line on. */
-struct seg {
-	int		 cline;
-	const char	*file;
-	int		 line;
-};
-
-struct fileid {
-	dev_t		 dev;
-	ino_t		 ino;
-};
 
 /* Where a key was set in a section. */
 struct keyline {
@@ -149,59 +80,12 @@ struct secinfo {
 	size_t		 nkeys;
 };
 
-struct loadctx {
-	int		 flags;
-	bool		 as_root;
-	int		 nerr;
-	const char	*mainfile;	/* interned */
-
-	/* The pre-pass: the combined text and its line map. */
-	char		*out;
-	size_t		 outlen;
-	size_t		 outsize;
-	int		 cline;		/* current line of out, from 1 */
-	struct seg	*segs;
-	size_t		 nsegs;
-	char		**files;	/* interned file names */
-	size_t		 nfiles;
-	struct fileid	 chain[CONF_MAX_DEPTH + 1]; /* files being read */
-	int		 depth;
-	size_t		 total;		/* bytes read from all files */
-
-	/* The parse: sections and keys; secs[0] is the root. */
-	struct secinfo	**secs;
-	size_t		 nsecs;
-	size_t		 sechint;	/* where sec_get() looks first */
-
-	/* The host: who starts portmuxd and what that allows. */
-	uid_t		 uid;
-	gid_t		 gid;
-	char		*uname;
-	char		*gname;
-	int		 portmin;	/* lowest port bindable as non-root */
-	long		 somaxconn;
-	bool		 backlog_warned;
-};
-
 /* A bind of a service, for the overlap check. */
 struct bindref {
 	enum proto	 proto;
 	uint16_t	 port;
 	size_t		 svc;		/* index of the service */
 	size_t		 addr;		/* index in its addrs */
-};
-
-/* One file being read by the pre-pass. */
-struct lex {
-	struct loadctx	*ctx;
-	const char	*file;		/* interned */
-	char		*dir;		/* for relative includes; NULL: cwd */
-	const char	*p;		/* next byte */
-	const char	*end;
-	int		 line;
-	int		 braces;	/* open braces */
-	int		 braceline;	/* line of the outermost one */
-	bool		 inword;	/* p follows an unquoted word's byte */
 };
 
 /* A section being converted, with the defaults it inherits. */
@@ -216,64 +100,12 @@ struct src {
 	bool		 soft;		/* disabled: host problems only warn */
 };
 
-static void	*ecalloc(size_t, size_t);
-static void	*ereallocarray(void *, size_t, size_t);
-static char	*estrdup(const char *);
-static const char *vis(const char *);
 static const char *at(const char *, const char *, int);
-static void	 report(struct loadctx *, enum level, const char *, int,
-		    const char *, ...)
-		    __attribute__((__format__(printf, 5, 6)));
 static void	 vreport(struct loadctx *, enum level, const char *, int,
 		    const char *, va_list)
 		    __attribute__((__format__(printf, 5, 0)));
 
-static int	 parse_num(const char *, long long, long long, long long *);
-static int	 parse_scaled(const char *, const char *,
-		    const unsigned long long *, unsigned long long,
-		    unsigned long long, unsigned long long *);
-static int	 parse_bool(const char *, bool *);
-static int	 parse_enum(const char *const *, const char *);
-static int	 parse_octal(const char *, long long, long long *);
-static int	 parse_limit(const char *, uint32_t *);
-static int	 parse_rlim(enum kind, const char *, rlim_t *);
-static int	 parse_cidr(const char *, struct cidr *);
-static int	 parse_addr(const char *, struct bindaddr *);
-static bool	 valid_account(const char *);
-static bool	 valid_envname(const char *, size_t);
-static bool	 reserved_env(const char *, size_t);
-static bool	 valid_svcname(const char *);
 static const struct keydef *keydef_find(const char *);
-static int	 check_value(const struct keydef *, const char *, char *,
-		    size_t);
-static void	 words_join(const char *const *, char *, size_t);
-
-static const char *intern(struct loadctx *, const char *);
-static void	 out_put(struct loadctx *, char);
-static void	 seg_push(struct loadctx *, const char *, int);
-static void	 where(const struct loadctx *, int, const char **, int *);
-static int	 read_conf(struct loadctx *, const char *, const char *, int,
-		    char **, size_t *, struct fileid *);
-static int	 check_text(struct loadctx *, const char *, const char *,
-		    size_t);
-static char	*dir_of(const char *);
-static void	 prep(struct loadctx *, const char *, const char *, size_t,
-		    char *);
-static int	 lex_file(struct lex *);
-static void	 lex_copy(struct lex *);
-static void	 lex_blank(struct lex *);
-static bool	 wordc(int);
-static int	 lex_string(struct lex *);
-static int	 lex_comment(struct lex *);
-static int	 lex_var(struct lex *, bool);
-static bool	 lex_isinclude(const struct lex *);
-static int	 lex_include(struct lex *);
-static int	 lex_incarg(struct lex *, char *, size_t);
-static void	 lex_skipws(struct lex *);
-static void	 include_path(struct lex *, const char *, int);
-static void	 include_one(struct lex *, const char *, int);
-static int	 glob_errfn(const char *, int);
-static int	 strcmp_p(const void *, const void *);
 
 static struct secinfo *sec_get(struct loadctx *, const cfg_t *);
 static struct secinfo *sec_add(struct loadctx *, const cfg_t *,
@@ -350,9 +182,7 @@ static void	 ctx_clear(struct loadctx *);
  */
 static struct loadctx	*cur;
 
-/* Nor have glob(3)'s error callback and qsort(3)'s comparison. */
-static int		 glob_errno;
-static char		 glob_errpath[PATH_MAX];
+/* Nor has qsort(3)'s comparison. */
 static struct src	*sort_srcs;
 
 static const char *const proto_words[] = { "tcp", "udp", "unix", NULL };
@@ -444,14 +274,6 @@ static const char *const exec_keys[] = {
 	"stderr", "accounting", NULL
 };
 
-/* Variables env.c sets for each connection: a service must not fake them. */
-static const char *const reserved_vars[] = {
-	"PROTO", "REMOTE_HOST", "TCPREMOTEIP", "TCPREMOTEPORT", "TCPLOCALIP",
-	"TCPLOCALPORT", "UDPREMOTEIP", "UDPREMOTEPORT", "UDPLOCALIP",
-	"UDPLOCALPORT", "UNIXREMOTEUID", "UNIXREMOTEGID", "UNIXREMOTEPID",
-	NULL
-};
-
 #define SCALAR(n)	CFG_STR_CB(n, NULL, CFGF_NODEFAULT, opt_cb)
 #define LIST(n)		CFG_STR_LIST_CB(n, NULL, CFGF_NODEFAULT, opt_cb)
 
@@ -499,8 +321,8 @@ static cfg_opt_t root_opts[] = {
 };
 
 /* Out of memory while loading is fatal (STYLE.md 3.4). */
-static void *
-ecalloc(size_t n, size_t size)
+void *
+conf_ecalloc(size_t n, size_t size)
 {
 	void	*p;
 
@@ -509,8 +331,8 @@ ecalloc(size_t n, size_t size)
 	return p;
 }
 
-static void *
-ereallocarray(void *p, size_t n, size_t size)
+void *
+conf_ereallocarray(void *p, size_t n, size_t size)
 {
 	if (size != 0 && n > SIZE_MAX / size)
 		fatalx("conf: reallocarray overflow");
@@ -519,8 +341,8 @@ ereallocarray(void *p, size_t n, size_t size)
 	return p;
 }
 
-static char *
-estrdup(const char *s)
+char *
+conf_estrdup(const char *s)
 {
 	char	*p;
 
@@ -532,10 +354,10 @@ estrdup(const char *s)
 /*
  * A value as it may appear in a message: at most 64 bytes, so that one
  * absurd value cannot drown the rest.  Four rotating buffers let one
- * message quote several values.  report() replaces control characters.
+ * message quote several values.  conf_report() replaces control characters.
  */
-static const char *
-vis(const char *s)
+const char *
+conf_vis(const char *s)
 {
 	static char	 buf[4][72];
 	static int	 n;
@@ -566,8 +388,8 @@ at(const char *file, const char *where_file, int line)
 	return b;
 }
 
-static void
-report(struct loadctx *ctx, enum level lvl, const char *file, int line,
+void
+conf_report(struct loadctx *ctx, enum level lvl, const char *file, int line,
     const char *fmt, ...)
 {
 	va_list	 ap;
@@ -602,360 +424,6 @@ vreport(struct loadctx *ctx, enum level lvl, const char *file, int line,
 	}
 }
 
-/*
- * A decimal integer from min to max: digits, and a minus sign only when
- * min is negative.  strtoll() alone would also take blanks, a plus sign,
- * or octal and hex with base 0, none of which the config format allows.
- */
-static int
-parse_num(const char *s, long long min, long long max, long long *out)
-{
-	const char	*p = s;
-	char		*end;
-	long long	 v;
-
-	if (*p == '-' && min < 0)
-		p++;
-	if (*p == '\0' || strspn(p, "0123456789") != strlen(p))
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/*
- * N with at most one unit letter from units, factors[i] being the scale
- * of units[i] and deflt that of a bare N.  The result must not exceed
- * max.
- */
-static int
-parse_scaled(const char *s, const char *units,
-    const unsigned long long *factors, unsigned long long deflt,
-    unsigned long long max, unsigned long long *out)
-{
-	char			 num[32];
-	const char		*u;
-	size_t			 n = strlen(s);
-	unsigned long long	 f = deflt;
-	long long		 v;
-
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	if (!isdigit((unsigned char)s[n - 1])) {
-		if ((u = strchr(units, s[n - 1])) == NULL)
-			return -1;
-		f = factors[u - units];
-		n--;
-	}
-	memcpy(num, s, n);
-	num[n] = '\0';
-	if (parse_num(num, 0, LLONG_MAX, &v) == -1 ||
-	    (unsigned long long)v > max / f)
-		return -1;
-	*out = (unsigned long long)v * f;
-	return 0;
-}
-
-static int
-parse_bool(const char *s, bool *out)
-{
-	if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 ||
-	    strcasecmp(s, "on") == 0)
-		*out = true;
-	else if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0 ||
-	    strcasecmp(s, "off") == 0)
-		*out = false;
-	else
-		return -1;
-	return 0;
-}
-
-/* The index of s in a NULL-terminated word list, or -1. */
-static int
-parse_enum(const char *const *words, const char *s)
-{
-	int	 i;
-
-	for (i = 0; words[i] != NULL; i++)
-		if (strcasecmp(words[i], s) == 0)
-			return i;
-	return -1;
-}
-
-/* Octal digits only: a mode written 644 or 0644 means the same. */
-static int
-parse_octal(const char *s, long long max, long long *out)
-{
-	char		*end;
-	long long	 v;
-
-	if (*s == '\0' || strspn(s, "01234567") != strlen(s) ||
-	    strlen(s) > 8)
-		return -1;
-	v = strtoll(s, &end, 8);
-	if (*end != '\0' || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/*
- * instances, per_source and max_children: a positive count or
- * "unlimited".  0 gets its own message (-2): in inetd and xinetd 0 or a
- * missing value meant no limit, and a silent change of meaning would be
- * a trap.
- */
-static int
-parse_limit(const char *s, uint32_t *out)
-{
-	long long	 v;
-
-	if (strcmp(s, "unlimited") == 0) {
-		*out = LIMIT_UNLIMITED;
-		return 0;
-	}
-	if (parse_num(s, 0, LIMIT_UNLIMITED - 1, &v) == -1)
-		return -1;
-	if (v == 0)
-		return -2;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-static int
-parse_rlim(enum kind kind, const char *s, rlim_t *out)
-{
-	static const unsigned long long time_f[] = { 1, 60, 3600 };
-	unsigned long long	 v;
-	uint64_t		 size;
-	long long		 n;
-
-	if (strcmp(s, "unlimited") == 0) {
-		*out = RLIM_INFINITY;
-		return 0;
-	}
-	switch (kind) {
-	case K_RLIM_COUNT:
-		if (parse_num(s, 0, LLONG_MAX, &n) == -1)
-			return -1;
-		v = (unsigned long long)n;
-		break;
-	case K_RLIM_TIME:
-		/* RLIMIT_CPU counts seconds. */
-		if (parse_scaled(s, "smh", time_f, 1, LLONG_MAX, &v) == -1)
-			return -1;
-		break;
-	default:
-		if (conf_parse_size(s, &size) == -1)
-			return -1;
-		v = size;
-		break;
-	}
-	if (v >= (unsigned long long)RLIM_INFINITY)
-		return -1;
-	*out = (rlim_t)v;
-	return 0;
-}
-
-int
-conf_parse_duration(const char *s, uint32_t *ms)
-{
-	static const unsigned long long f[] = { 1000, 60 * 1000, 3600 * 1000 };
-	unsigned long long	 v;
-
-	if (parse_scaled(s, "smh", f, 1000, UINT32_MAX, &v) == -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	*ms = (uint32_t)v;
-	return 0;
-}
-
-int
-conf_parse_size(const char *s, uint64_t *bytes)
-{
-	static const unsigned long long f[] = {
-		1024ULL, 1024ULL * 1024, 1024ULL * 1024 * 1024
-	};
-	unsigned long long	 v;
-
-	if (parse_scaled(s, "KMG", f, 1, UINT64_MAX, &v) == -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	*bytes = v;
-	return 0;
-}
-
-/* "N/DURATION", N > 0 and DURATION > 0, or "unlimited" (count 0). */
-int
-conf_parse_rate(const char *s, struct rate *r)
-{
-	const char	*slash;
-	char		 num[16];
-	long long	 n;
-	uint32_t	 ms;
-
-	if (strcmp(s, "unlimited") == 0) {
-		r->count = 0;
-		r->window_ms = 0;
-		return 0;
-	}
-	if ((slash = strchr(s, '/')) == NULL ||
-	    (size_t)(slash - s) >= sizeof(num))
-		goto bad;
-	memcpy(num, s, (size_t)(slash - s));
-	num[slash - s] = '\0';
-	if (parse_num(num, 1, UINT32_MAX, &n) == -1 ||
-	    conf_parse_duration(slash + 1, &ms) == -1 || ms == 0)
-		goto bad;
-	r->count = (uint32_t)n;
-	r->window_ms = ms;
-	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
-}
-
-/* Returns 0, -1 for a syntax error or -2 for host bits set. */
-static int
-parse_cidr(const char *s, struct cidr *c)
-{
-	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
-	long long	 prefix;
-	unsigned int	 max, i;
-	size_t		 len = strlen(s);
-
-	memset(c, 0, sizeof(*c));
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len + 1);
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, c->addr) == 1) {
-		c->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
-		c->family = AF_INET6;
-		max = 128;
-	} else
-		return -1;
-	prefix = max;
-	if (slash != NULL && parse_num(slash, 0, max, &prefix) == -1)
-		return -1;
-	c->prefix = (unsigned int)prefix;
-	for (i = c->prefix; i < max; i++)
-		if (c->addr[i / 8] & (0x80 >> (i % 8)))
-			return -2;
-	return 0;
-}
-
-int
-conf_parse_cidr(const char *s, struct cidr *c)
-{
-	if (parse_cidr(s, c) != 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 0;
-}
-
-/* A literal address, port 0; hostnames never (DESIGN.md). */
-static int
-parse_addr(const char *s, struct bindaddr *ba)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ba->ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ba->ss;
-
-	memset(ba, 0, sizeof(*ba));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		ba->len = sizeof(*sin);
-		ba->wildcard = sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	} else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		ba->len = sizeof(*sin6);
-		ba->wildcard = IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
-	} else
-		return -1;
-	return 0;
-}
-
-/* 1-65535, or a name /etc/services knows for that protocol. */
-int
-conf_parse_port(const char *s, enum proto proto, uint16_t *port)
-{
-	struct servent	*se;
-	long long	 n;
-
-	if (*s != '\0' && strspn(s, "0123456789") == strlen(s)) {
-		if (parse_num(s, 1, 65535, &n) == -1)
-			goto bad;
-		*port = (uint16_t)n;
-		return 0;
-	}
-	if (*s == '\0' || proto == PROTO_UNIX ||
-	    (se = getservbyname(s, conf_proto_name(proto))) == NULL)
-		goto bad;
-	*port = ntohs((uint16_t)se->s_port);
-	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
-}
-
-/* The portable user name characters of POSIX, as useradd(8) takes. */
-static bool
-valid_account(const char *s)
-{
-	size_t	 n = strlen(s);
-
-	return n > 0 && n <= 32 && s[0] != '-' &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-") == n;
-}
-
-static bool
-valid_envname(const char *s, size_t n)
-{
-	size_t	 i;
-
-	if (n == 0 || isdigit((unsigned char)s[0]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-			return false;
-	return true;
-}
-
-static bool
-reserved_env(const char *s, size_t n)
-{
-	int	 i;
-
-	if (n >= 8 && strncmp(s, "PORTMUX_", 8) == 0)
-		return true;
-	for (i = 0; reserved_vars[i] != NULL; i++)
-		if (strlen(reserved_vars[i]) == n &&
-		    strncmp(reserved_vars[i], s, n) == 0)
-			return true;
-	return false;
-}
-
-/* Names appear in logs and on the tcpmux wire (RFC 1078): keep them tame. */
-static bool
-valid_svcname(const char *s)
-{
-	size_t	 n = strlen(s);
-
-	return n > 0 && n <= CONF_MAX_NAME &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_.+") == n;
-}
-
 static const struct keydef *
 keydef_find(const char *name)
 {
@@ -965,780 +433,6 @@ keydef_find(const char *name)
 		if (strcmp(keydefs[i].name, name) == 0)
 			return &keydefs[i];
 	return NULL;
-}
-
-static void
-words_join(const char *const *words, char *buf, size_t len)
-{
-	int	 i;
-
-	buf[0] = '\0';
-	for (i = 0; words[i] != NULL; i++) {
-		if (i > 0)
-			(void)strncat(buf, words[i + 1] == NULL ? " or " :
-			    ", ", len - strlen(buf) - 1);
-		(void)strncat(buf, words[i], len - strlen(buf) - 1);
-	}
-}
-
-/*
- * The syntax of one value, checked as libconfuse reads it so that the
- * message has the key's line.  Returns -1 with the problem in why.
- */
-static int
-check_value(const struct keydef *k, const char *v, char *why, size_t len)
-{
-	struct cidr	 c;
-	struct bindaddr	 ba;
-	const char	*eq;
-	char		 list[160], user[40];
-	long long	 n;
-	uint32_t	 u32;
-	struct rate	 r;
-	rlim_t		 rl;
-	bool		 b;
-	int		 rc;
-
-	switch (k->kind) {
-	case K_ACCOUNT:
-		if (valid_account(v))
-			return 0;
-		(void)snprintf(why, len, "not a valid user or group name");
-		return -1;
-	case K_PATH:
-	case K_SOCKPATH:
-		if (v[0] != '/') {
-			(void)snprintf(why, len, "not an absolute path");
-			return -1;
-		}
-		if (k->kind == K_SOCKPATH &&
-		    strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			(void)snprintf(why, len, "too long for a unix socket "
-			    "(at most %zu bytes)",
-			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-			return -1;
-		}
-		return 0;
-	case K_ENUM:
-		if (parse_enum(k->words, v) != -1)
-			return 0;
-		words_join(k->words, list, sizeof(list));
-		(void)snprintf(why, len, "expected %s", list);
-		return -1;
-	case K_BOOL:
-		if (parse_bool(v, &b) == 0)
-			return 0;
-		(void)snprintf(why, len, "expected true or false");
-		return -1;
-	case K_UINT:
-	case K_INT:
-		if (parse_num(v, k->min, k->max, &n) == 0)
-			return 0;
-		(void)snprintf(why, len, "expected a number from %lld to %lld",
-		    k->min, k->max);
-		return -1;
-	case K_LIMIT:
-		if ((rc = parse_limit(v, &u32)) == 0)
-			return 0;
-		(void)snprintf(why, len, "%s", rc == -2 ? "0 is not a valid "
-		    "limit; use unlimited" : "expected a positive number or "
-		    "unlimited");
-		return -1;
-	case K_DURATION:
-		if (conf_parse_duration(v, &u32) == -1)
-			(void)snprintf(why, len, "expected a duration: "
-			    "seconds, or a number with s, m or h");
-		else if (u32 < k->min)
-			(void)snprintf(why, len, "must not be 0");
-		else
-			return 0;
-		return -1;
-	case K_RATE:
-		if (conf_parse_rate(v, &r) == 0)
-			return 0;
-		(void)snprintf(why, len, "expected N/DURATION (e.g. 30/10s) "
-		    "with N and DURATION above 0, or unlimited");
-		return -1;
-	case K_PORT:
-		if (*v != '\0' && strspn(v, "0123456789") == strlen(v)) {
-			if (parse_num(v, 1, 65535, &n) == 0)
-				return 0;
-			(void)snprintf(why, len, "out of range (1-65535)");
-			return -1;
-		}
-		if (getservbyname(v, "tcp") != NULL ||
-		    getservbyname(v, "udp") != NULL)
-			return 0;
-		(void)snprintf(why, len, "not a port number or a service name "
-		    "known to /etc/services");
-		return -1;
-	case K_OCTAL:
-		if (parse_octal(v, k->max, &n) == 0)
-			return 0;
-		(void)snprintf(why, len, "expected an octal mode from 0 to "
-		    "%llo", k->max);
-		return -1;
-	case K_RLIM_COUNT:
-	case K_RLIM_TIME:
-	case K_RLIM_SIZE:
-		if (parse_rlim(k->kind, v, &rl) == 0)
-			return 0;
-		(void)snprintf(why, len, "expected %s or unlimited",
-		    k->kind == K_RLIM_COUNT ? "a number" :
-		    k->kind == K_RLIM_TIME ? "seconds, or a number with s, m "
-		    "or h" : "bytes, or a number with K, M or G");
-		return -1;
-	case K_OWNER:
-		if ((eq = strchr(v, ':')) == NULL)
-			eq = v + strlen(v);
-		if ((size_t)(eq - v) < sizeof(user)) {
-			memcpy(user, v, (size_t)(eq - v));
-			user[eq - v] = '\0';
-			if (valid_account(user) &&
-			    (*eq == '\0' || valid_account(eq + 1)))
-				return 0;
-		}
-		(void)snprintf(why, len, "expected user or user:group");
-		return -1;
-	case K_CIDR:
-		if ((rc = parse_cidr(v, &c)) == 0)
-			return 0;
-		if (rc == -2)
-			(void)snprintf(why, len, "host bits set beyond the "
-			    "/%u prefix", c.prefix);
-		else
-			(void)snprintf(why, len, "not an address or CIDR "
-			    "block (hostnames are not accepted)");
-		return -1;
-	case K_ADDR:
-		if (parse_addr(v, &ba) == 0)
-			return 0;
-		(void)snprintf(why, len, "not an IPv4 or IPv6 address "
-		    "(hostnames are not accepted)");
-		return -1;
-	case K_ENV:
-		if ((eq = strchr(v, '=')) == NULL ||
-		    !valid_envname(v, (size_t)(eq - v))) {
-			(void)snprintf(why, len, "expected NAME=value");
-			return -1;
-		}
-		if (reserved_env(v, (size_t)(eq - v))) {
-			(void)snprintf(why, len, "portmuxd sets this variable "
-			    "for each connection");
-			return -1;
-		}
-		return 0;
-	case K_ENVNAME:
-		if (!valid_envname(v, strlen(v))) {
-			(void)snprintf(why, len, "not a variable name");
-			return -1;
-		}
-		if (reserved_env(v, strlen(v))) {
-			(void)snprintf(why, len, "portmuxd sets this variable "
-			    "for each connection");
-			return -1;
-		}
-		return 0;
-	case K_ARG:
-		return 0;
-	}
-	return 0;
-}
-
-/* File names live as long as the load; messages point into them. */
-static const char *
-intern(struct loadctx *ctx, const char *name)
-{
-	ctx->files = ereallocarray(ctx->files, ctx->nfiles + 1,
-	    sizeof(*ctx->files));
-	return ctx->files[ctx->nfiles++] = estrdup(name);
-}
-
-static void
-out_put(struct loadctx *ctx, char c)
-{
-	if (ctx->outlen + 1 >= ctx->outsize) {
-		ctx->outsize = ctx->outsize == 0 ? 65536 : ctx->outsize * 2;
-		ctx->out = ereallocarray(ctx->out, ctx->outsize, 1);
-	}
-	ctx->out[ctx->outlen++] = c;
-	if (c == '\n')
-		ctx->cline++;
-}
-
-/* From the current line of the combined text on, lines come from here. */
-static void
-seg_push(struct loadctx *ctx, const char *file, int line)
-{
-	ctx->segs = ereallocarray(ctx->segs, ctx->nsegs + 1,
-	    sizeof(*ctx->segs));
-	ctx->segs[ctx->nsegs].cline = ctx->cline;
-	ctx->segs[ctx->nsegs].file = file;
-	ctx->segs[ctx->nsegs].line = line;
-	ctx->nsegs++;
-}
-
-/*
- * The file and line of line cline of the combined text: the last segment
- * starting at or before it.  An empty included file leaves a segment that
- * the next one, starting at the same line, overrides.
- */
-static void
-where(const struct loadctx *ctx, int cline, const char **file, int *line)
-{
-	size_t	 lo = 0, hi = ctx->nsegs, mid;
-
-	if (cline < 1)
-		cline = 1;
-	if (ctx->nsegs == 0) {
-		*file = ctx->mainfile;
-		*line = cline;
-		return;
-	}
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (ctx->segs[mid].cline <= cline)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	*file = ctx->segs[lo].file;
-	*line = ctx->segs[lo].line + (cline - ctx->segs[lo].cline);
-}
-
-/*
- * Reads a whole file, refusing one over CONF_MAX_FILE: the fstat() comes
- * first, so a huge file costs one system call, and the read stops at the
- * cap for what fstat() cannot size (a pipe).  Problems are reported as
- * "path: msg", or at the include() that named the file.
- */
-static int
-read_conf(struct loadctx *ctx, const char *path, const char *ifile,
-    int iline, char **bufp, size_t *lenp, struct fileid *id)
-{
-	struct stat	 st;
-	char		*buf = NULL, msg[128];
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
-
-	msg[0] = '\0';
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
-	    fstat(fd, &st) == -1)
-		(void)snprintf(msg, sizeof(msg), "%s", strerror(errno));
-	else if (S_ISDIR(st.st_mode))
-		(void)snprintf(msg, sizeof(msg), "%s", strerror(EISDIR));
-	else if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_FILE)
-		(void)snprintf(msg, sizeof(msg), "file too big (%lld bytes; "
-		    "at most %d)", (long long)st.st_size, CONF_MAX_FILE);
-	else {
-		buf = ecalloc(CONF_MAX_FILE + 2, 1);
-		while (len <= CONF_MAX_FILE && (n = read(fd, buf + len,
-		    CONF_MAX_FILE + 1 - len)) != 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1) {
-				(void)snprintf(msg, sizeof(msg), "%s",
-				    strerror(errno));
-				break;
-			}
-			len += (size_t)n;
-		}
-		if (msg[0] == '\0' && len > CONF_MAX_FILE)
-			(void)snprintf(msg, sizeof(msg), "file too big "
-			    "(at most %d bytes)", CONF_MAX_FILE);
-		else if (msg[0] == '\0' &&
-		    (ctx->total += len) > CONF_MAX_TOTAL)
-			(void)snprintf(msg, sizeof(msg), "the configuration "
-			    "is over %d bytes in all", CONF_MAX_TOTAL);
-	}
-	if (fd != -1)
-		(void)close(fd);
-	if (msg[0] != '\0') {
-		free(buf);
-		if (ifile == NULL) {
-			log_warnx("%s: %s", path, msg);
-			ctx->nerr++;
-		} else
-			report(ctx, LVL_ERR, ifile, iline, "include '%s': %s",
-			    vis(path), msg);
-		return -1;
-	}
-	id->dev = st.st_dev;
-	id->ino = st.st_ino;
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
-/*
- * Refuses a line over CONF_MAX_LINE and a NUL byte (which would cut the
- * text short in libconfuse) before the lexer sees the file.
- */
-static int
-check_text(struct loadctx *ctx, const char *file, const char *buf,
-    size_t len)
-{
-	const char	*p = buf, *end = buf + len, *nl;
-	size_t		 n;
-	int		 line;
-
-	for (line = 1;; line++) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		n = (size_t)((nl != NULL ? nl : end) - p);
-		if (n > CONF_MAX_LINE) {
-			report(ctx, LVL_ERR, file, line, "line too long (%zu "
-			    "bytes; at most %d)", n, CONF_MAX_LINE);
-			return -1;
-		}
-		if (memchr(p, '\0', n) != NULL) {
-			report(ctx, LVL_ERR, file, line, "NUL byte");
-			return -1;
-		}
-		if (nl == NULL)
-			return 0;
-		p = nl + 1;
-	}
-}
-
-/* The directory part of path, for the includes it names; NULL: cwd. */
-static char *
-dir_of(const char *path)
-{
-	const char	*slash = strrchr(path, '/');
-	char		*dir;
-
-	if (slash == NULL)
-		return NULL;
-	if (slash == path)
-		return estrdup("/");
-	dir = estrdup(path);
-	dir[slash - path] = '\0';
-	return dir;
-}
-
-/* The top file or buffer; dir (owned, freed here) NULL for the cwd. */
-static void
-prep(struct loadctx *ctx, const char *file, const char *buf, size_t len,
-    char *dir)
-{
-	struct lex	 l;
-
-	memset(&l, 0, sizeof(l));
-	l.ctx = ctx;
-	l.file = file;
-	l.dir = dir;
-	l.p = buf;
-	l.end = buf + len;
-	l.line = 1;
-	seg_push(ctx, file, 1);
-	(void)lex_file(&l);
-	free(dir);
-}
-
-/*
- * Copies a file to the combined text as libconfuse's lexer would read
- * it, with comments blanked (their newlines kept, so lines still count
- * right) and include() replaced by the included text.  Returns -1 after
- * a problem that leaves the rest of the file unreadable.
- */
-static int
-lex_file(struct lex *l)
-{
-	char	 c, n;
-
-	while (l->p < l->end) {
-		c = *l->p;
-		n = l->p + 1 < l->end ? l->p[1] : '\0';
-		if (c == '"' || c == '\'') {
-			if (lex_string(l) == -1)
-				return -1;
-		} else if (c == '#' || (c == '/' && !l->inword &&
-		    (n == '/' || n == '*'))) {
-			if (lex_comment(l) == -1)
-				return -1;
-		} else if (c == '$' && n == '{') {
-			if (lex_var(l, false) == -1)
-				return -1;
-		} else if (lex_isinclude(l)) {
-			if (lex_include(l) == -1)
-				return -1;
-		} else {
-			/* libconfuse's lexer drops these without a word. */
-			if (c == '*' || (c == '+' && n != '='))
-				report(l->ctx, LVL_ERR, l->file, l->line,
-				    "'%c' must be inside quotes", c);
-			if (c == '{' && l->braces++ == 0)
-				l->braceline = l->line;
-			else if (c == '}' && l->braces > 0)
-				l->braces--;
-			l->inword = wordc(c);
-			lex_copy(l);
-		}
-	}
-	/* Each file must stand alone, or messages would blame another. */
-	if (l->braces > 0) {
-		report(l->ctx, LVL_ERR, l->file, l->braceline,
-		    "'{' is not closed in this file");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-lex_copy(struct lex *l)
-{
-	if (*l->p == '\n')
-		l->line++;
-	out_put(l->ctx, *l->p++);
-}
-
-static void
-lex_blank(struct lex *l)
-{
-	if (*l->p == '\n') {
-		l->line++;
-		out_put(l->ctx, '\n');
-	} else
-		out_put(l->ctx, ' ');
-	l->p++;
-}
-
-/* A byte libconfuse's lexer takes into an unquoted word. */
-static bool
-wordc(int c)
-{
-	return c != '\0' && strchr(" \t\r\n#\"'={}()+,*", c) == NULL;
-}
-
-/* A quoted string; only "..." expands ${VAR}, as in libconfuse. */
-static int
-lex_string(struct lex *l)
-{
-	char	 q = *l->p;
-	int	 line = l->line;
-
-	lex_copy(l);
-	while (l->p < l->end) {
-		if (*l->p == '\\' && l->p + 1 < l->end) {
-			lex_copy(l);
-			lex_copy(l);
-		} else if (*l->p == q) {
-			lex_copy(l);
-			l->inword = false;
-			return 0;
-		} else if (q == '"' && *l->p == '$' && l->p + 1 < l->end &&
-		    l->p[1] == '{') {
-			if (lex_var(l, true) == -1)
-				return -1;
-		} else
-			lex_copy(l);
-	}
-	report(l->ctx, LVL_ERR, l->file, line, "unterminated string");
-	return -1;
-}
-
-/* #, // and C comments, as whitespace. */
-static int
-lex_comment(struct lex *l)
-{
-	int	 line = l->line;
-
-	if (*l->p != '/' || l->p[1] != '*') {
-		while (l->p < l->end && *l->p != '\n')
-			lex_blank(l);
-		l->inword = false;
-		return 0;
-	}
-	lex_blank(l);
-	lex_blank(l);
-	while (l->p < l->end) {
-		if (*l->p == '*' && l->p + 1 < l->end && l->p[1] == '/') {
-			lex_blank(l);
-			lex_blank(l);
-			l->inword = false;
-			return 0;
-		}
-		lex_blank(l);
-	}
-	report(l->ctx, LVL_ERR, l->file, line, "unterminated comment");
-	return -1;
-}
-
-/*
- * ${NAME} or ${NAME:-default}, which libconfuse expands: an undefined
- * NAME without a default is an error here, where libconfuse would
- * silently substitute nothing.  Unquoted, libconfuse only expands a
- * reference that is a whole word: "a${X}" or "${X}b" would be misread.
- */
-static int
-lex_var(struct lex *l, bool quoted)
-{
-	const char	*s = l->p + 2, *e, *dflt;
-	char		 name[256];
-	size_t		 n;
-
-	for (e = s; e < l->end && *e != '}' && *e != '\n'; e++)
-		;
-	if (e == l->end || *e != '}') {
-		report(l->ctx, LVL_ERR, l->file, l->line,
-		    "unterminated '${'");
-		return -1;
-	}
-	dflt = memmem(s, (size_t)(e - s), ":-", 2);
-	n = (size_t)((dflt != NULL ? dflt : e) - s);
-	if (n >= sizeof(name))
-		n = sizeof(name) - 1;
-	memcpy(name, s, n);
-	name[n] = '\0';
-	if (dflt == NULL && getenv(name) == NULL)
-		report(l->ctx, LVL_ERR, l->file, l->line,
-		    "undefined variable '%s'", vis(name));
-	if (!quoted && (l->inword || (e + 1 < l->end && wordc(e[1]))))
-		report(l->ctx, LVL_ERR, l->file, l->line, "'${%s}' must be a "
-		    "whole value or inside double quotes", vis(name));
-	while (l->p <= e)
-		lex_copy(l);
-	l->inword = false;
-	return 0;
-}
-
-/* include, at the top level and at the start of a word, then "(". */
-static bool
-lex_isinclude(const struct lex *l)
-{
-	const char	*p = l->p + 7;
-
-	if (l->inword || l->braces > 0 || l->end - l->p < 8 ||
-	    memcmp(l->p, "include", 7) != 0 || wordc(*p))
-		return false;
-	while (p < l->end && strchr(" \t\r\n", *p) != NULL)
-		p++;
-	return p < l->end && *p == '(';
-}
-
-/*
- * include("path"), blanked in place; the included text follows on lines
- * of its own, and the rest of this line after them, so each keeps its
- * own place in the line map.
- */
-static int
-lex_include(struct lex *l)
-{
-	char	 path[PATH_MAX];
-	int	 line = l->line, i, rc;
-
-	for (i = 0; i < 7; i++)
-		lex_blank(l);
-	lex_skipws(l);
-	lex_blank(l);			/* ( */
-	lex_skipws(l);
-	if ((rc = lex_incarg(l, path, sizeof(path))) == -1)
-		return -1;
-	lex_skipws(l);
-	if (l->p == l->end || *l->p != ')') {
-		report(l->ctx, LVL_ERR, l->file, line,
-		    "include takes one path: include(\"path\")");
-		return -1;
-	}
-	lex_blank(l);
-	out_put(l->ctx, '\n');
-	if (rc == 0)
-		include_path(l, path, line);
-	if (l->ctx->outlen > 0 && l->ctx->out[l->ctx->outlen - 1] != '\n')
-		out_put(l->ctx, '\n');
-	seg_push(l->ctx, l->file, l->line);
-	l->inword = false;
-	return 0;
-}
-
-static void
-lex_skipws(struct lex *l)
-{
-	while (l->p < l->end && strchr(" \t\r\n", *l->p) != NULL)
-		lex_blank(l);
-}
-
-/*
- * The path of an include(): quoted ("..." with \ escapes and ${VAR}, or
- * '...' taken as is) or a bare word, which here may hold a glob's '*'.
- * Returns 1 after an undefined variable: the include is skipped but the
- * rest of the file is still read, for its own problems.
- */
-static int
-lex_incarg(struct lex *l, char *buf, size_t size)
-{
-	const char	*v, *e, *dflt;
-	char		 q = 0, name[256];
-	size_t		 n = 0, vl;
-	int		 rc = 0;
-
-	if (l->p < l->end && (*l->p == '"' || *l->p == '\'')) {
-		q = *l->p;
-		lex_blank(l);
-	}
-	while (l->p < l->end && n + 1 < size) {
-		if (q != 0 ? *l->p == q : strchr(" \t\r\n)\"'#,", *l->p) !=
-		    NULL)
-			break;
-		if (*l->p == '\n')
-			break;
-		/* As libconfuse: '...' knows only \\ and \', "..." any \. */
-		if (*l->p == '\\' && l->p + 1 < l->end && (q == '"' ||
-		    (q == '\'' && (l->p[1] == '\\' || l->p[1] == '\'')))) {
-			lex_blank(l);
-			buf[n++] = *l->p;
-			lex_blank(l);
-		} else if (*l->p == '$' && q != '\'' && l->p + 1 < l->end &&
-		    l->p[1] == '{' && (e = memchr(l->p, '}',
-		    (size_t)(l->end - l->p))) != NULL) {
-			dflt = memmem(l->p + 2, (size_t)(e - l->p - 2), ":-",
-			    2);
-			vl = (size_t)((dflt != NULL ? dflt : e) - l->p - 2);
-			vl = vl < sizeof(name) ? vl : sizeof(name) - 1;
-			memcpy(name, l->p + 2, vl);
-			name[vl] = '\0';
-			if ((v = getenv(name)) == NULL && dflt != NULL) {
-				vl = (size_t)(e - dflt - 2);
-				(void)snprintf(name, sizeof(name), "%.*s",
-				    (int)vl, dflt + 2);
-				v = name;
-			}
-			if (v == NULL) {
-				report(l->ctx, LVL_ERR, l->file, l->line,
-				    "undefined variable '%s'", vis(name));
-				v = "";
-				rc = 1;
-			}
-			for (; *v != '\0' && n + 1 < size; v++)
-				buf[n++] = *v;
-			while (l->p <= e)
-				lex_blank(l);
-		} else {
-			buf[n++] = *l->p;
-			lex_blank(l);
-		}
-	}
-	buf[n] = '\0';
-	if (q != 0 && (l->p == l->end || *l->p != q)) {
-		report(l->ctx, LVL_ERR, l->file, l->line,
-		    "unterminated include path");
-		return -1;
-	}
-	if (q != 0)
-		lex_blank(l);
-	if (rc == 1)
-		return 1;
-	if (n == 0 || n + 1 >= size) {
-		report(l->ctx, LVL_ERR, l->file, l->line,
-		    n == 0 ? "include: empty path" : "include: path too long");
-		return -1;
-	}
-	return rc;
-}
-
-/*
- * A relative path is taken from the including file's directory, so that
- * a conf.d works wherever the tree is installed.  A glob is read in the
- * byte order of the names, whatever the locale.
- */
-static void
-include_path(struct lex *l, const char *arg, int line)
-{
-	char	 path[PATH_MAX];
-	glob_t	 g;
-	size_t	 i;
-	int	 rc;
-
-	if (arg[0] == '/' || l->dir == NULL)
-		rc = snprintf(path, sizeof(path), "%s", arg);
-	else
-		rc = snprintf(path, sizeof(path), "%s/%s", l->dir, arg);
-	if (rc < 0 || (size_t)rc >= sizeof(path)) {
-		report(l->ctx, LVL_ERR, l->file, line,
-		    "include: path too long");
-		return;
-	}
-	if (l->ctx->depth >= CONF_MAX_DEPTH) {
-		report(l->ctx, LVL_ERR, l->file, line, "include '%s': "
-		    "includes nested too deeply (at most %d)", vis(path),
-		    CONF_MAX_DEPTH);
-		return;
-	}
-	if (strpbrk(arg, "*?[") == NULL) {
-		include_one(l, path, line);
-		return;
-	}
-	glob_errno = 0;
-	rc = glob(path, GLOB_NOSORT, glob_errfn, &g);
-	if (rc == GLOB_NOSPACE)
-		fatalx("conf: glob: out of memory");
-	if (glob_errno != 0)
-		report(l->ctx, LVL_ERR, l->file, line, "include '%s': %s: %s",
-		    vis(path), vis(glob_errpath), strerror(glob_errno));
-	else if (rc == 0) {
-		qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), strcmp_p);
-		for (i = 0; i < g.gl_pathc; i++)
-			include_one(l, g.gl_pathv[i], line);
-	}
-	if (rc == 0)
-		globfree(&g);
-}
-
-static int
-strcmp_p(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A directory the glob cannot read is an error; a missing one, no match. */
-static int
-glob_errfn(const char *path, int err)
-{
-	if (err == ENOENT || err == ENOTDIR)
-		return 0;
-	if (glob_errno == 0) {
-		glob_errno = err;
-		(void)snprintf(glob_errpath, sizeof(glob_errpath), "%s", path);
-	}
-	return 0;
-}
-
-static void
-include_one(struct lex *parent, const char *path, int line)
-{
-	struct loadctx	*ctx = parent->ctx;
-	struct lex	 l;
-	struct fileid	 id;
-	char		*buf;
-	size_t		 len;
-	int		 i;
-
-	if (read_conf(ctx, path, parent->file, line, &buf, &len, &id) == -1)
-		return;
-	for (i = 0; i <= ctx->depth; i++)
-		if (ctx->chain[i].dev == id.dev &&
-		    ctx->chain[i].ino == id.ino) {
-			report(ctx, LVL_ERR, parent->file, line,
-			    "include '%s': include loop", vis(path));
-			free(buf);
-			return;
-		}
-	memset(&l, 0, sizeof(l));
-	l.ctx = ctx;
-	l.file = intern(ctx, path);
-	if (check_text(ctx, l.file, buf, len) == 0) {
-		l.dir = dir_of(path);
-		l.p = buf;
-		l.end = buf + len;
-		l.line = 1;
-		ctx->chain[++ctx->depth] = id;
-		seg_push(ctx, l.file, 1);
-		(void)lex_file(&l);
-		ctx->depth--;
-		free(l.dir);
-	}
-	free(buf);
 }
 
 /*
@@ -1765,11 +459,11 @@ sec_add(struct loadctx *ctx, const cfg_t *sec, const char *file, int line)
 {
 	struct secinfo	*si;
 
-	si = ecalloc(1, sizeof(*si));
+	si = conf_ecalloc(1, sizeof(*si));
 	si->sec = sec;
 	si->file = file;
 	si->line = line;
-	ctx->secs = ereallocarray(ctx->secs, ctx->nsecs + 1,
+	ctx->secs = conf_ereallocarray(ctx->secs, ctx->nsecs + 1,
 	    sizeof(*ctx->secs));
 	ctx->secs[ctx->nsecs++] = si;
 	return si;
@@ -1796,7 +490,7 @@ prefix(const cfg_t *cfg)
 		return "";
 	if (cfg->title != NULL)
 		(void)snprintf(buf, sizeof(buf), "%s '%s': ", cfg->name,
-		    vis(cfg->title));
+		    conf_vis(cfg->title));
 	else
 		(void)snprintf(buf, sizeof(buf), "%s: ", cfg->name);
 	return buf;
@@ -1826,9 +520,9 @@ opt_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	    (si = sec_get(ctx, cfg)) == NULL)
 		return 0;
 	list = k->kind >= K_LIST;
-	where(ctx, cfg->line, &file, &line);
+	conflex_where(ctx, cfg->line, &file, &line);
 	if ((kl = key_find(si, k->name)) == NULL) {
-		si->keys = ereallocarray(si->keys, si->nkeys + 1,
+		si->keys = conf_ereallocarray(si->keys, si->nkeys + 1,
 		    sizeof(*si->keys));
 		kl = &si->keys[si->nkeys++];
 		memset(kl, 0, sizeof(*kl));
@@ -1837,16 +531,16 @@ opt_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		kl->line = line;
 	} else if (!list || opt->nvalues != kl->nvalues + 1) {
 		/* Assigned again with "=", a list would lose its values. */
-		report(ctx, LVL_ERR, file, line, "%skey '%s' given twice "
+		conf_report(ctx, LVL_ERR, file, line, "%skey '%s' given twice "
 		    "(first at %s)%s", prefix(cfg), k->name,
 		    at(file, kl->file, kl->line),
 		    list ? "; use += to add to a list" : "");
 		kl->bad = true;
 	}
 	kl->nvalues = opt->nvalues;
-	if (check_value(k, value, why, sizeof(why)) == -1) {
-		report(ctx, LVL_ERR, file, line, "%s%s '%s': %s", prefix(cfg),
-		    k->name, vis(value), why);
+	if (confval_check_value(k, value, why, sizeof(why)) == -1) {
+		conf_report(ctx, LVL_ERR, file, line, "%s%s '%s': %s",
+		    prefix(cfg), k->name, conf_vis(value), why);
 		kl->bad = true;
 	}
 	return 0;
@@ -1862,20 +556,20 @@ sec_cb(cfg_t *cfg, cfg_opt_t *opt __unused, const char *value __unused,
 	int		 line;
 
 	*(void **)result = NULL;
-	where(ctx, cfg->line, &file, &line);
+	conflex_where(ctx, cfg->line, &file, &line);
 	/* Written by hand, it can only be in the section being parsed. */
 	if (ctx->nsecs > 0 && ctx->secs[ctx->nsecs - 1]->sec == cfg) {
-		report(ctx, LVL_ERR, file, line, "%sunknown key '%s'",
+		conf_report(ctx, LVL_ERR, file, line, "%sunknown key '%s'",
 		    prefix(cfg), SEC_HOOK);
 		return 0;
 	}
 	(void)sec_add(ctx, cfg, file, line);
 	if (cfg->title == NULL)
 		return 0;
-	if (!valid_svcname(cfg->title))
-		report(ctx, LVL_ERR, file, line, "service '%s': invalid name: "
-		    "use at most %d letters, digits and -_.+",
-		    vis(cfg->title), CONF_MAX_NAME);
+	if (!confval_valid_svcname(cfg->title))
+		conf_report(ctx, LVL_ERR, file, line, "service '%s': invalid "
+		    "name: use at most %d letters, digits and -_.+",
+		    conf_vis(cfg->title), CONF_MAX_NAME);
 	return 0;
 }
 
@@ -1893,11 +587,11 @@ errfn(cfg_t *cfg, const char *fmt, va_list ap)
 	size_t		 i;
 	int		 line;
 
-	where(ctx, cfg != NULL ? cfg->line : 0, &file, &line);
+	conflex_where(ctx, cfg != NULL ? cfg->line : 0, &file, &line);
 	if (strcmp(fmt, "no such option '%s'") == 0) {
 		arg = va_arg(ap, const char *);
 		(void)snprintf(msg, sizeof(msg), "%sunknown key '%s'",
-		    prefix(cfg), vis(arg));
+		    prefix(cfg), conf_vis(arg));
 	} else if (strcmp(fmt, "found duplicate title '%s'") == 0) {
 		arg = va_arg(ap, const char *);
 		for (i = 1; i < ctx->nsecs && si == NULL; i++)
@@ -1905,11 +599,11 @@ errfn(cfg_t *cfg, const char *fmt, va_list ap)
 			    strcmp(ctx->secs[i]->sec->title, arg) == 0)
 				si = ctx->secs[i];
 		(void)snprintf(msg, sizeof(msg), "service '%s' defined twice "
-		    "(first at %s)", vis(arg), si != NULL ?
+		    "(first at %s)", conf_vis(arg), si != NULL ?
 		    at(file, si->file, si->line) : "?");
 	} else
 		(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	report(ctx, LVL_ERR, file, line, "%s", msg);
+	conf_report(ctx, LVL_ERR, file, line, "%s", msg);
 }
 
 /*
@@ -1936,7 +630,8 @@ parse(struct loadctx *ctx)
 	(void)fclose(fp);
 	if (rc != CFG_SUCCESS) {
 		if (ctx->nerr == 0)
-			report(ctx, LVL_ERR, ctx->mainfile, 1, "syntax error");
+			conf_report(ctx, LVL_ERR, ctx->mainfile, 1,
+			    "syntax error");
 		(void)cfg_free(cfg);
 		return NULL;
 	}
@@ -2034,10 +729,10 @@ src_msg(struct src *s, enum level lvl, const char *key, const char *fmt, ...)
 		lvl = LVL_WARN;
 	src_line(s, key, &file, &line);
 	if (s->svc != NULL)
-		report(s->ctx, lvl, file, line, "service '%s': %s",
-		    vis(s->svc->name), msg);
+		conf_report(s->ctx, lvl, file, line, "service '%s': %s",
+		    conf_vis(s->svc->name), msg);
 	else
-		report(s->ctx, lvl, file, line, "%s", msg);
+		conf_report(s->ctx, lvl, file, line, "%s", msg);
 }
 
 /* The getters fall back to def: a bad value has been reported already. */
@@ -2047,7 +742,7 @@ src_bool(struct src *s, const char *key, bool def)
 	const char	*v = src_str(s, key);
 	bool		 b;
 
-	return v != NULL && parse_bool(v, &b) == 0 ? b : def;
+	return v != NULL && confval_parse_bool(v, &b) == 0 ? b : def;
 }
 
 static long long
@@ -2060,8 +755,8 @@ src_num(struct src *s, const char *key, long long def)
 	if (v == NULL)
 		return def;
 	if (k->kind == K_OCTAL)
-		return parse_octal(v, k->max, &n) == 0 ? n : def;
-	return parse_num(v, k->min, k->max, &n) == 0 ? n : def;
+		return confval_parse_octal(v, k->max, &n) == 0 ? n : def;
+	return confval_parse_num(v, k->min, k->max, &n) == 0 ? n : def;
 }
 
 static uint32_t
@@ -2070,7 +765,7 @@ src_limit(struct src *s, const char *key, uint32_t def)
 	const char	*v = src_str(s, key);
 	uint32_t	 n;
 
-	return v != NULL && parse_limit(v, &n) == 0 ? n : def;
+	return v != NULL && confval_parse_limit(v, &n) == 0 ? n : def;
 }
 
 static uint32_t
@@ -2101,7 +796,8 @@ src_enum(struct src *s, const char *key, int def)
 	const char		*v = src_str(s, key);
 	int			 i;
 
-	return v != NULL && (i = parse_enum(k->words, v)) != -1 ? i : def;
+	return v != NULL && (i = confval_parse_enum(k->words, v)) != -1 ? i :
+	    def;
 }
 
 static void
@@ -2112,7 +808,7 @@ src_rlim(struct src *s, const char *key, struct rlim *rl)
 
 	rl->set = false;
 	rl->value = 0;
-	if (v != NULL && parse_rlim(k->kind, v, &rl->value) == 0)
+	if (v != NULL && confval_parse_rlim(k->kind, v, &rl->value) == 0)
 		rl->set = true;
 }
 
@@ -2123,9 +819,9 @@ src_strv(struct src *s, const char *key)
 	unsigned int	 i, n = from != NULL ? cfg_size(from, key) : 0;
 	char		**v;
 
-	v = ecalloc((size_t)n + 1, sizeof(*v));
+	v = conf_ecalloc((size_t)n + 1, sizeof(*v));
 	for (i = 0; i < n; i++)
-		v[i] = estrdup(cfg_getnstr(from, key, i));
+		v[i] = conf_estrdup(cfg_getnstr(from, key, i));
 	return v;
 }
 
@@ -2139,9 +835,9 @@ src_acl(struct src *s, const char *key, struct acl *acl)
 	acl->n = 0;
 	if (n == 0)
 		return;
-	acl->v = ecalloc(n, sizeof(*acl->v));
+	acl->v = conf_ecalloc(n, sizeof(*acl->v));
 	for (i = 0; i < n; i++)
-		if (parse_cidr(cfg_getnstr(from, key, i),
+		if (confval_parse_cidr(cfg_getnstr(from, key, i),
 		    &acl->v[acl->n]) == 0)
 			acl->n++;
 }
@@ -2177,10 +873,10 @@ host_init(struct loadctx *ctx)
 	ctx->gid = getegid();
 	ctx->as_root = ctx->uid == 0 && !(ctx->flags & CONF_AS_USER);
 	if ((pw = getpwuid(ctx->uid)) != NULL)
-		ctx->uname = estrdup(pw->pw_name);
+		ctx->uname = conf_estrdup(pw->pw_name);
 	else {
 		(void)snprintf(buf, sizeof(buf), "%u", (unsigned int)ctx->uid);
-		ctx->uname = estrdup(buf);
+		ctx->uname = conf_estrdup(buf);
 	}
 	ctx->gname = group_name(ctx->gid);
 	ctx->portmin = (int)read_long(
@@ -2204,9 +900,9 @@ group_name(gid_t gid)
 	char		 buf[32];
 
 	if ((gr = getgrgid(gid)) != NULL)
-		return estrdup(gr->gr_name);
+		return conf_estrdup(gr->gr_name);
 	(void)snprintf(buf, sizeof(buf), "%u", (unsigned int)gid);
-	return estrdup(buf);
+	return conf_estrdup(buf);
 }
 
 static void
@@ -2220,10 +916,10 @@ conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	s.sec = root;
 	s.si = ctx->secs[0];
 	if ((v = src_str(&s, "pidfile")) != NULL) {
-		conf->pidfile = estrdup(v);
+		conf->pidfile = conf_estrdup(v);
 		conf->pidfile_set = true;
 	} else
-		conf->pidfile = estrdup(RUNSTATEDIR "/portmuxd.pid");
+		conf->pidfile = conf_estrdup(RUNSTATEDIR "/portmuxd.pid");
 	conf->log_dest = (enum log_dest)src_enum(&s, "log", LOG_TO_SYSLOG);
 	conf->log_facility = facility_values[src_enum(&s, "log_facility", 0)];
 	conf->log_level = level_values[src_enum(&s, "log_level", 2)];
@@ -2256,41 +952,42 @@ conf_engine(struct src *s, struct conf *conf)
 		if (user != NULL && strcmp(user, ctx->uname) != 0)
 			src_msg(s, LVL_HOST, "user", "user '%s': without "
 			    "root, portmuxd runs as '%s' and cannot change "
-			    "user", vis(user), vis(ctx->uname));
+			    "user", conf_vis(user), conf_vis(ctx->uname));
 		if (group != NULL && strcmp(group, ctx->gname) != 0)
 			src_msg(s, LVL_HOST, "group", "group '%s': without "
 			    "root, portmuxd runs with group '%s' and cannot "
-			    "change group", vis(group), vis(ctx->gname));
-		conf->user = estrdup(ctx->uname);
-		conf->group = estrdup(ctx->gname);
+			    "change group", conf_vis(group),
+			    conf_vis(ctx->gname));
+		conf->user = conf_estrdup(ctx->uname);
+		conf->group = conf_estrdup(ctx->gname);
 		conf->uid = ctx->uid;
 		conf->gid = ctx->gid;
 		return;
 	}
-	conf->user = estrdup(user != NULL ? user : ENGINE_USER);
+	conf->user = conf_estrdup(user != NULL ? user : ENGINE_USER);
 	if ((pw = getpwnam(conf->user)) == NULL)
 		src_msg(s, LVL_HOST, "user", "user '%s' does not exist; "
 		    "create it: useradd --system --no-create-home --home-dir "
 		    "/nonexistent --shell /usr/sbin/nologin %s",
-		    vis(conf->user), vis(conf->user));
+		    conf_vis(conf->user), conf_vis(conf->user));
 	else {
 		conf->uid = pw->pw_uid;
 		conf->gid = pw->pw_gid;
 		if (pw->pw_uid == 0)
 			src_msg(s, LVL_ERR, "user", "user '%s' has uid 0; the "
 			    "engine must run as an unprivileged account",
-			    vis(conf->user));
+			    conf_vis(conf->user));
 	}
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL)
 			src_msg(s, LVL_HOST, "group", "group '%s' does not "
-			    "exist", vis(group));
+			    "exist", conf_vis(group));
 		else
 			conf->gid = gr->gr_gid;
-		conf->group = estrdup(group);
+		conf->group = conf_estrdup(group);
 	} else
 		conf->group = conf->gid != (gid_t)-1 ? group_name(conf->gid) :
-		    estrdup("");
+		    conf_estrdup("");
 }
 
 static void
@@ -2309,11 +1006,11 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 		def = cfg_getnsec(root, "defaults", 0);
 	if (nd > 1 && di != NULL &&
 	    (d2 = sec_get(ctx, cfg_getnsec(root, "defaults", 1))) != NULL)
-		report(ctx, LVL_ERR, d2->file, d2->line, "section 'defaults' "
-		    "given twice (first at %s)", at(d2->file, di->file,
-		    di->line));
-	all = ecalloc(n, sizeof(*all));
-	srcs = ecalloc(n, sizeof(*srcs));
+		conf_report(ctx, LVL_ERR, d2->file, d2->line, "section "
+		    "'defaults' given twice (first at %s)", at(d2->file,
+		    di->file, di->line));
+	all = conf_ecalloc(n, sizeof(*all));
+	srcs = conf_ecalloc(n, sizeof(*srcs));
 	for (i = 0; i < n; i++) {
 		srcs[i].ctx = ctx;
 		srcs[i].sec = cfg_getnsec(root, "service", i);
@@ -2332,14 +1029,15 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	check_names(srcs, n);
 	check_overlaps(srcs, n);
 	if (n == 0)
-		report(ctx, LVL_ERR, ctx->mainfile, 1, "no service defined");
+		conf_report(ctx, LVL_ERR, ctx->mainfile, 1,
+		    "no service defined");
 	else if (nen == 0)
-		report(ctx, LVL_ERR, ctx->mainfile, 1, "no enabled service "
-		    "(all %u are disabled)", n);
+		conf_report(ctx, LVL_ERR, ctx->mainfile, 1, "no enabled "
+		    "service (all %u are disabled)", n);
 	for (i = 0; i < n; i++)
 		if (!all[i].disable)
 			check_unsupported(&srcs[i]);
-	conf->services = ecalloc(nen, sizeof(*conf->services));
+	conf->services = conf_ecalloc(nen, sizeof(*conf->services));
 	for (i = 0; i < n; i++) {
 		if (all[i].disable)
 			svc_clear(&all[i]);
@@ -2356,8 +1054,8 @@ svc_build(struct src *s, const struct conf *conf)
 {
 	struct service	*svc = s->svc;
 
-	svc->name = estrdup(cfg_title(s->sec));
-	svc->file = estrdup(s->si->file);
+	svc->name = conf_estrdup(cfg_title(s->sec));
+	svc->file = conf_estrdup(s->si->file);
 	svc->line = s->si->line;
 	svc->uid = svc->owner_uid = (uid_t)-1;
 	svc->gid = svc->owner_gid = (gid_t)-1;
@@ -2393,7 +1091,7 @@ svc_port(struct src *s)
 		return;
 	if (conf_parse_port(v, svc->proto, &svc->port) == -1)
 		src_msg(s, LVL_ERR, "port", "port '%s': not a %s port in "
-		    "/etc/services", vis(v), conf_proto_name(svc->proto));
+		    "/etc/services", conf_vis(v), conf_proto_name(svc->proto));
 }
 
 static void
@@ -2403,17 +1101,18 @@ svc_exec(struct src *s)
 	const char	*v, *base;
 
 	if ((v = src_str(s, "builtin")) != NULL)
-		svc->builtin = (enum builtin)(parse_enum(builtin_words, v) +
-		    1);
+		svc->builtin = (enum builtin)(confval_parse_enum(builtin_words,
+		    v) + 1);
 	if ((v = src_str(s, "server")) != NULL)
-		svc->server = estrdup(v);
+		svc->server = conf_estrdup(v);
 	if (src_from(s, "args") != NULL || svc->server == NULL)
 		svc->args = src_strv(s, "args");
 	else {
 		/* argv[0] defaults to the program's name, as inetd's did. */
 		base = strrchr(svc->server, '/');
-		svc->args = ecalloc(2, sizeof(*svc->args));
-		svc->args[0] = estrdup(base != NULL ? base + 1 : svc->server);
+		svc->args = conf_ecalloc(2, sizeof(*svc->args));
+		svc->args[0] = conf_estrdup(base != NULL ? base + 1 :
+		    svc->server);
 	}
 	if (src_from(s, "args") != NULL && svc->args[0] == NULL)
 		src_msg(s, LVL_ERR, "args", "args is empty; it needs argv[0] "
@@ -2470,7 +1169,7 @@ svc_child(struct src *s)
 		svc->umask = (mode_t)src_num(s, "umask", 022);
 	}
 	if ((v = src_str(s, "chroot")) != NULL)
-		svc->chroot = estrdup(v);
+		svc->chroot = conf_estrdup(v);
 	svc->stderr_mode = (enum stderr_mode)src_enum(s, "stderr", STDERR_LOG);
 }
 
@@ -2487,7 +1186,7 @@ svc_socket(struct src *s)
 	svc->accounting = src_bool(s, "accounting", false);
 	svc->tcpmux = src_bool(s, "tcpmux", false);
 	if ((v = src_str(s, "path")) != NULL)
-		svc->path = estrdup(v);
+		svc->path = conf_estrdup(v);
 	svc->mode_set = src_from(s, "mode") != NULL;
 	svc->mode = (mode_t)src_num(s, "mode", 0666);
 }
@@ -2513,17 +1212,17 @@ svc_addrs(struct src *s)
 			    "address list is empty");
 			return;
 		}
-		svc->addrs = ecalloc(n, sizeof(*svc->addrs));
+		svc->addrs = conf_ecalloc(n, sizeof(*svc->addrs));
 		for (i = 0; i < n; i++)
-			if (parse_addr(cfg_getnstr(from, "address", i),
+			if (confval_parse_addr(cfg_getnstr(from, "address", i),
 			    &svc->addrs[svc->naddrs]) == 0)
 				svc->naddrs++;
 	} else {
-		svc->addrs = ecalloc(2, sizeof(*svc->addrs));
+		svc->addrs = conf_ecalloc(2, sizeof(*svc->addrs));
 		if (svc->v6only)
-			(void)parse_addr("0.0.0.0",
+			(void)confval_parse_addr("0.0.0.0",
 			    &svc->addrs[svc->naddrs++]);
-		(void)parse_addr("::", &svc->addrs[svc->naddrs++]);
+		(void)confval_parse_addr("::", &svc->addrs[svc->naddrs++]);
 		for (i = 0; i < svc->naddrs; i++)
 			svc->addrs[i].implicit = true;
 	}
@@ -2648,13 +1347,14 @@ check_env(struct src *s)
 			if (strlen(pass[j]) == n &&
 			    strncmp(pass[j], env[i], n) == 0)
 				src_msg(s, LVL_ERR, "passenv", "variable '%s' "
-				    "in both env and passenv", vis(pass[j]));
+				    "in both env and passenv",
+				    conf_vis(pass[j]));
 	}
 	for (i = 0; pass[i] != NULL; i++)
 		for (j = 0; j < i; j++)
 			if (strcmp(pass[i], pass[j]) == 0)
 				src_msg(s, LVL_ERR, "passenv", "variable '%s' "
-				    "given twice", vis(pass[i]));
+				    "given twice", conf_vis(pass[i]));
 }
 
 /*
@@ -2678,21 +1378,21 @@ svc_creds(struct src *s, const struct conf *conf)
 		if (user != NULL && strcmp(user, ctx->uname) != 0)
 			src_msg(s, LVL_HOST, "user", "user '%s': without "
 			    "root, portmuxd runs every service as '%s'",
-			    vis(user), vis(ctx->uname));
+			    conf_vis(user), conf_vis(ctx->uname));
 		if (group != NULL && strcmp(group, ctx->gname) != 0)
 			src_msg(s, LVL_HOST, "group", "group '%s': without "
 			    "root, portmuxd runs every service with group "
-			    "'%s'", vis(group), vis(ctx->gname));
-		svc->user = estrdup(ctx->uname);
-		svc->group = estrdup(ctx->gname);
+			    "'%s'", conf_vis(group), conf_vis(ctx->gname));
+		svc->user = conf_estrdup(ctx->uname);
+		svc->group = conf_estrdup(ctx->gname);
 		svc->uid = ctx->uid;
 		svc->gid = ctx->gid;
 		return;
 	}
-	svc->user = estrdup(user != NULL ? user : SERVICE_USER);
+	svc->user = conf_estrdup(user != NULL ? user : SERVICE_USER);
 	if ((pw = getpwnam(svc->user)) == NULL) {
 		src_msg(s, LVL_HOST, "user", "user '%s' does not exist",
-		    vis(svc->user));
+		    conf_vis(svc->user));
 		svc->user_known = false;
 	} else {
 		svc->uid = pw->pw_uid;
@@ -2701,18 +1401,19 @@ svc_creds(struct src *s, const struct conf *conf)
 	if (group != NULL) {
 		if ((gr = getgrnam(group)) == NULL)
 			src_msg(s, LVL_HOST, "group", "group '%s' does not "
-			    "exist", vis(group));
+			    "exist", conf_vis(group));
 		else
 			svc->gid = gr->gr_gid;
-		svc->group = estrdup(group);
+		svc->group = conf_estrdup(group);
 	} else
 		svc->group = svc->gid != (gid_t)-1 ? group_name(svc->gid) :
-		    estrdup("");
+		    conf_estrdup("");
 	/* Else a compromised service could signal the engine, or ptrace it. */
 	if (strcmp(svc->user, conf->user) == 0 ||
 	    (svc->uid != (uid_t)-1 && svc->uid == conf->uid))
 		src_msg(s, LVL_ERR, "user", "user '%s' is the engine's "
-		    "account; a service must run as another", vis(svc->user));
+		    "account; a service must run as another",
+		    conf_vis(svc->user));
 	if (svc->user_known && svc->gid != (gid_t)-1)
 		svc_groups(svc);
 }
@@ -2725,7 +1426,8 @@ svc_groups(struct service *svc)
 	int	 n = 32, m;
 
 	for (;;) {
-		groups = ereallocarray(groups, (size_t)n, sizeof(*groups));
+		groups = conf_ereallocarray(groups, (size_t)n,
+		    sizeof(*groups));
 		m = n;
 		if (getgrouplist(svc->user, svc->gid, groups, &m) != -1) {
 			n = m;
@@ -2766,21 +1468,21 @@ svc_owner(struct src *s)
 		    (group != NULL && strcmp(group, ctx->gname) != 0))
 			src_msg(s, LVL_HOST, "owner", "owner '%s': without "
 			    "root, portmuxd runs as '%s' and cannot give the "
-			    "socket away", vis(v), vis(ctx->uname));
+			    "socket away", conf_vis(v), conf_vis(ctx->uname));
 		svc->owner_uid = ctx->uid;
 		svc->owner_gid = ctx->gid;
 		return;
 	}
 	if ((pw = getpwnam(user)) == NULL)
 		src_msg(s, LVL_HOST, "owner", "user '%s' does not exist",
-		    vis(user));
+		    conf_vis(user));
 	else {
 		svc->owner_uid = pw->pw_uid;
 		svc->owner_gid = pw->pw_gid;
 	}
 	if (group != NULL && (gr = getgrnam(group)) == NULL)
 		src_msg(s, LVL_HOST, "owner", "group '%s' does not exist",
-		    vis(group));
+		    conf_vis(group));
 	else if (group != NULL)
 		svc->owner_gid = gr->gr_gid;
 }
@@ -2803,24 +1505,24 @@ svc_files(struct src *s)
 			    "to start as root");
 		else if (stat(svc->chroot, &st) == -1)
 			src_msg(s, LVL_HOST, "chroot", "chroot '%s': %s",
-			    vis(svc->chroot), strerror(errno));
+			    conf_vis(svc->chroot), strerror(errno));
 		else if (!S_ISDIR(st.st_mode))
 			src_msg(s, LVL_HOST, "chroot", "chroot '%s': not a "
-			    "directory", vis(svc->chroot));
+			    "directory", conf_vis(svc->chroot));
 	}
 	if (svc->server == NULL)
 		return;
 	(void)snprintf(path, sizeof(path), "%s%s", svc->chroot != NULL &&
 	    strcmp(svc->chroot, "/") != 0 ? svc->chroot : "", svc->server);
 	if (stat(path, &st) == -1)
-		src_msg(s, LVL_HOST, "server", "server '%s': %s", vis(path),
-		    strerror(errno));
+		src_msg(s, LVL_HOST, "server", "server '%s': %s",
+		    conf_vis(path), strerror(errno));
 	else if (!S_ISREG(st.st_mode))
 		src_msg(s, LVL_HOST, "server", "server '%s': not a regular "
-		    "file", vis(path));
+		    "file", conf_vis(path));
 	else if (access(path, X_OK) == -1)
 		src_msg(s, LVL_HOST, "server", "server '%s': not executable",
-		    vis(path));
+		    conf_vis(path));
 }
 
 /* What the starting user may do, and what the kernel will grant. */
@@ -2932,7 +1634,7 @@ overlap_msg(struct src *srcs, const struct bindref *x,
 	src_line(t, tkey, &tfile, &tline);
 	src_msg(s, LVL_ERR, key, "%s port %u on %s overlaps service '%s' on "
 	    "%s (%s)", conf_proto_name(a->proto), a->port,
-	    addr_str(&a->addrs[x->addr]), vis(b->name),
+	    addr_str(&a->addrs[x->addr]), conf_vis(b->name),
 	    addr_str(&b->addrs[y->addr]), at(file, tfile, tline));
 }
 
@@ -2951,7 +1653,7 @@ check_overlaps(struct src *srcs, size_t n)
 	for (i = 0; i < n; i++)
 		if (!srcs[i].svc->disable)
 			nrefs += srcs[i].svc->naddrs;
-	refs = ecalloc(nrefs, sizeof(*refs));
+	refs = conf_ecalloc(nrefs, sizeof(*refs));
 	for (i = 0, nrefs = 0; i < n; i++)
 		for (j = 0; !srcs[i].svc->disable && j < srcs[i].svc->naddrs;
 		    j++, nrefs++) {
@@ -2986,7 +1688,7 @@ check_overlaps(struct src *srcs, size_t n)
 			    strcmp(a->path, b->path) == 0)
 				src_msg(&srcs[i], LVL_ERR, "path", "path '%s' "
 				    "is also used by service '%s'",
-				    vis(a->path), vis(b->name));
+				    conf_vis(a->path), conf_vis(b->name));
 		}
 	}
 }
@@ -3014,7 +1716,7 @@ check_names(struct src *srcs, size_t n)
 	struct secinfo	*si, *first;
 	size_t		*idx, i, f;
 
-	idx = ecalloc(n, sizeof(*idx));
+	idx = conf_ecalloc(n, sizeof(*idx));
 	for (i = 0; i < n; i++)
 		idx[i] = i;
 	sort_srcs = srcs;
@@ -3028,11 +1730,12 @@ check_names(struct src *srcs, size_t n)
 		}
 		si = srcs[idx[i]].si;
 		first = srcs[idx[f]].si;
-		report(srcs[0].ctx, LVL_ERR, si->file, si->line,
+		conf_report(srcs[0].ctx, LVL_ERR, si->file, si->line,
 		    "service '%s' defined twice (first at %s as '%s'); names "
-		    "are compared without case", vis(srcs[idx[i]].svc->name),
+		    "are compared without case",
+		    conf_vis(srcs[idx[i]].svc->name),
 		    at(si->file, first->file, first->line),
-		    vis(srcs[idx[f]].svc->name));
+		    conf_vis(srcs[idx[f]].svc->name));
 	}
 	free(idx);
 }
@@ -3144,7 +1847,7 @@ ctx_init(struct loadctx *ctx, const char *name, int flags)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->flags = flags;
 	ctx->cline = 1;
-	ctx->mainfile = intern(ctx, name);
+	ctx->mainfile = conflex_intern(ctx, name);
 	host_init(ctx);
 }
 
@@ -3181,8 +1884,8 @@ load_finish(struct loadctx *ctx)
 
 	cur = ctx;
 	if (ctx->nerr == 0 && (cfg = parse(ctx)) != NULL) {
-		conf = ecalloc(1, sizeof(*conf));
-		conf->file = estrdup(ctx->mainfile);
+		conf = conf_ecalloc(1, sizeof(*conf));
+		conf->file = conf_estrdup(ctx->mainfile);
 		conf->as_root = ctx->as_root;
 		conf_global(ctx, cfg, conf);
 		conf_services(ctx, cfg, conf);
@@ -3206,10 +1909,11 @@ conf_load(const char *path, int flags)
 	size_t		 len;
 
 	ctx_init(&ctx, path, flags);
-	if (read_conf(&ctx, path, NULL, 0, &buf, &len, &id) == 0) {
+	if (conflex_read_conf(&ctx, path, NULL, 0, &buf, &len, &id) == 0) {
 		ctx.chain[0] = id;
-		if (check_text(&ctx, ctx.mainfile, buf, len) == 0)
-			prep(&ctx, ctx.mainfile, buf, len, dir_of(path));
+		if (conflex_check_text(&ctx, ctx.mainfile, buf, len) == 0)
+			conflex_prep(&ctx, ctx.mainfile, buf, len,
+			    conflex_dir_of(path));
 		free(buf);
 	}
 	return load_finish(&ctx);
@@ -3227,7 +1931,7 @@ conf_load_buf(const char *buf, const char *name, int flags)
 		log_warnx("%s: file too big (%zu bytes; at most %d)", name,
 		    len, CONF_MAX_FILE);
 		ctx.nerr++;
-	} else if (check_text(&ctx, ctx.mainfile, buf, len) == 0)
-		prep(&ctx, ctx.mainfile, buf, len, NULL);
+	} else if (conflex_check_text(&ctx, ctx.mainfile, buf, len) == 0)
+		conflex_prep(&ctx, ctx.mainfile, buf, len, NULL);
 	return load_finish(&ctx);
 }

@@ -260,6 +260,8 @@ void		 conf_free(struct conf *);
 struct service	*conf_service(struct conf *, const char *);
 const char	*conf_builtin_name(enum builtin);
 const char	*conf_proto_name(enum proto);
+
+/* confval.c */
 int		 conf_parse_duration(const char *, uint32_t *);
 int		 conf_parse_rate(const char *, struct rate *);
 int		 conf_parse_cidr(const char *, struct cidr *);

@@ -1,0 +1,168 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * What the configuration loader's three files share and nothing else
+ * includes: the load in progress, whose combined text and line map the
+ * pre-pass (conflex.c) fills in for conf.c, the kinds of value a key
+ * takes, which the parsers (confval.c) check, and the prototypes each
+ * file lends the other two.  The loader's public interface is in
+ * portmuxd.h.
+ */
+
+#ifndef CONF_H
+#define CONF_H
+
+#include <sys/types.h>
+#include <sys/resource.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Caps on the input, so that no file can stall or bloat the monitor. */
+#define CONF_MAX_FILE	(1024 * 1024)		/* bytes in one file */
+#define CONF_MAX_TOTAL	(16 * 1024 * 1024)	/* bytes in all files */
+#define CONF_MAX_LINE	4096			/* bytes in one line */
+#define CONF_MAX_DEPTH	16			/* nested includes */
+#define CONF_MAX_NAME	64			/* bytes in a service name */
+
+/* How a value is checked; the list kinds come last. */
+enum kind {
+	K_ACCOUNT,		/* user or group name */
+	K_PATH,			/* absolute path */
+	K_SOCKPATH,		/* absolute path that fits in sun_path */
+	K_ENUM,
+	K_BOOL,
+	K_UINT,
+	K_INT,
+	K_LIMIT,		/* a positive count or "unlimited" */
+	K_DURATION,
+	K_RATE,
+	K_PORT,
+	K_OCTAL,
+	K_RLIM_COUNT,
+	K_RLIM_TIME,
+	K_RLIM_SIZE,
+	K_OWNER,		/* user[:group] */
+	K_CIDR,
+	K_ADDR,
+	K_ENV,			/* "K=V" */
+	K_ENVNAME,
+	K_ARG,
+};
+#define K_LIST	K_CIDR
+
+struct keydef {
+	const char		*name;
+	enum kind		 kind;
+	long long		 min;
+	long long		 max;
+	const char *const	*words;		/* K_ENUM */
+};
+
+enum level {
+	LVL_ERR,
+	LVL_WARN,
+	LVL_HOST,		/* host-dependent: a warning under -n */
+};
+
+/* Lines from cline on in the combined text come from file:line on. */
+struct seg {
+	int		 cline;
+	const char	*file;
+	int		 line;
+};
+
+struct fileid {
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+struct bindaddr;
+struct cidr;
+struct secinfo;			/* conf.c's, one per section */
+
+/*
+ * The load in progress.  conf.c owns it; the pre-pass in conflex.c
+ * builds the combined text and its line map, which conf.c then reads.
+ */
+struct loadctx {
+	int		 flags;
+	bool		 as_root;
+	int		 nerr;
+	const char	*mainfile;	/* interned */
+
+	/* The pre-pass: the combined text and its line map. */
+	char		*out;
+	size_t		 outlen;
+	size_t		 outsize;
+	int		 cline;		/* current line of out, from 1 */
+	struct seg	*segs;
+	size_t		 nsegs;
+	char		**files;	/* interned file names */
+	size_t		 nfiles;
+	struct fileid	 chain[CONF_MAX_DEPTH + 1]; /* files being read */
+	int		 depth;
+	size_t		 total;		/* bytes read from all files */
+
+	/* The parse: sections and keys; secs[0] is the root. */
+	struct secinfo	**secs;
+	size_t		 nsecs;
+	size_t		 sechint;	/* where sec_get() looks first */
+
+	/* The host: who starts portmuxd and what that allows. */
+	uid_t		 uid;
+	gid_t		 gid;
+	char		*uname;
+	char		*gname;
+	int		 portmin;	/* lowest port bindable as non-root */
+	long		 somaxconn;
+	bool		 backlog_warned;
+};
+
+/* conf.c */
+void		*conf_ecalloc(size_t, size_t);
+void		*conf_ereallocarray(void *, size_t, size_t);
+char		*conf_estrdup(const char *);
+const char	*conf_vis(const char *);
+void		 conf_report(struct loadctx *, enum level, const char *, int,
+		    const char *, ...)
+		    __attribute__((__format__(printf, 5, 6)));
+
+/* conflex.c */
+const char	*conflex_intern(struct loadctx *, const char *);
+void		 conflex_where(const struct loadctx *, int, const char **,
+		    int *);
+int		 conflex_read_conf(struct loadctx *, const char *,
+		    const char *, int, char **, size_t *, struct fileid *);
+int		 conflex_check_text(struct loadctx *, const char *,
+		    const char *, size_t);
+char		*conflex_dir_of(const char *);
+void		 conflex_prep(struct loadctx *, const char *, const char *,
+		    size_t, char *);
+
+/* confval.c */
+int		 confval_parse_num(const char *, long long, long long,
+		    long long *);
+int		 confval_parse_bool(const char *, bool *);
+int		 confval_parse_enum(const char *const *, const char *);
+int		 confval_parse_octal(const char *, long long, long long *);
+int		 confval_parse_limit(const char *, uint32_t *);
+int		 confval_parse_rlim(enum kind, const char *, rlim_t *);
+int		 confval_parse_cidr(const char *, struct cidr *);
+int		 confval_parse_addr(const char *, struct bindaddr *);
+bool		 confval_valid_svcname(const char *);
+int		 confval_check_value(const struct keydef *, const char *,
+		    char *, size_t);
+
+#endif /* CONF_H */
