@@ -926,6 +926,10 @@ conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	conf->max_children = src_limit(&s, "max_children", 512);
 	src_acl(&s, "allow", &conf->allow);
 	src_acl(&s, "deny", &conf->deny);
+	if (key_find(s.si, "ban_time") != NULL)
+		src_msg(&s, LVL_WARN, "ban_time", "ban_time is not enforced yet");
+	if (key_find(s.si, "ban_max") != NULL)
+		src_msg(&s, LVL_WARN, "ban_max", "ban_max is not enforced yet");
 	conf->ban_time_ms = src_dur(&s, "ban_time", 10 * 60 * 1000);
 	conf->ban_max = (uint32_t)src_num(&s, "ban_max", 4096);
 	conf->reload_grace_ms = src_dur(&s, "reload_grace", 5000);
@@ -1748,7 +1752,12 @@ check_names(struct src *srcs, size_t n)
 static void
 check_unsupported(struct src *s)
 {
+	static const char *const later[] = {
+		"per_source", "rate", "udp_reply_rate", "ban_after",
+		"ban_factor", "accounting", NULL
+	};
 	struct service	*svc = s->svc;
+	size_t		 i;
 
 	if (svc->proto == PROTO_UDP || svc->proto == PROTO_UNIX)
 		src_msg(s, LVL_ERR, "protocol", "protocol %s is not supported "
@@ -1759,6 +1768,13 @@ check_unsupported(struct src *s)
 	if (svc->tcpmux)
 		src_msg(s, LVL_ERR, "tcpmux", "tcpmux = true is not supported "
 		    "yet");
+	if (svc->wait)
+		src_msg(s, LVL_ERR, "wait", "wait = true is not supported yet");
+	/* Accepted for forward compatibility, but an admin must know. */
+	for (i = 0; later[i] != NULL; i++)
+		if (key_find(s->si, later[i]) != NULL)
+			src_msg(s, LVL_WARN, later[i], "%s is not enforced yet",
+			    later[i]);
 }
 
 static void

@@ -145,6 +145,29 @@ conflex_where(const struct loadctx *ctx, int cline, const char **file,
 }
 
 /*
+ * A file over CONF_MAX_FILE is refused unread, but one whose first line
+ * is already too long (a runaway single line) is named by that line: a
+ * bounded pread of CONF_MAX_LINE + 1 bytes tells.
+ */
+static int
+big_file(int fd, const struct stat *st, char *msg, size_t size)
+{
+	char	 head[CONF_MAX_LINE + 1];
+	ssize_t	 n;
+
+	n = pread(fd, head, sizeof(head), 0);
+	if (n == (ssize_t)sizeof(head) && memchr(head, '\n', sizeof(head)) ==
+	    NULL) {
+		(void)snprintf(msg, size, "line too long (over %d bytes; the "
+		    "file has %lld)", CONF_MAX_LINE, (long long)st->st_size);
+		return 1;
+	}
+	(void)snprintf(msg, size, "file too big (%lld bytes; at most %d)",
+	    (long long)st->st_size, CONF_MAX_FILE);
+	return 0;
+}
+
+/*
  * Reads a whole file, refusing one over CONF_MAX_FILE: the fstat() comes
  * first, so a huge file costs one system call, and the read stops at the
  * cap for what fstat() cannot size (a pipe).  Problems are reported as
@@ -158,7 +181,7 @@ conflex_read_conf(struct loadctx *ctx, const char *path, const char *ifile,
 	char		*buf = NULL, msg[128];
 	size_t		 len = 0;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, mline = 0;
 
 	msg[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
@@ -167,8 +190,7 @@ conflex_read_conf(struct loadctx *ctx, const char *path, const char *ifile,
 	else if (S_ISDIR(st.st_mode))
 		(void)snprintf(msg, sizeof(msg), "%s", strerror(EISDIR));
 	else if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_FILE)
-		(void)snprintf(msg, sizeof(msg), "file too big (%lld bytes; "
-		    "at most %d)", (long long)st.st_size, CONF_MAX_FILE);
+		mline = big_file(fd, &st, msg, sizeof(msg));
 	else {
 		buf = conf_ecalloc(CONF_MAX_FILE + 2, 1);
 		while (len <= CONF_MAX_FILE && (n = read(fd, buf + len,
@@ -194,7 +216,10 @@ conflex_read_conf(struct loadctx *ctx, const char *path, const char *ifile,
 		(void)close(fd);
 	if (msg[0] != '\0') {
 		free(buf);
-		if (ifile == NULL) {
+		if (ifile == NULL && mline > 0) {
+			log_warnx("%s:%d: %s", path, mline, msg);
+			ctx->nerr++;
+		} else if (ifile == NULL) {
 			log_warnx("%s: %s", path, msg);
 			ctx->nerr++;
 		} else
