@@ -22,6 +22,9 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -75,6 +78,98 @@ builtin_chargen_line(uint64_t k, char out[CHARGEN_LINE])
 		out[i] = (char)(0x20 + (start + i) % 95);
 	out[72] = '\r';
 	out[73] = '\n';
+}
+
+/*
+ * May a UDP builtin answer this source?  Not a privileged port nor a
+ * port of a service that answers datagrams (an echo or chargen there
+ * would ping-pong with us forever, or amplify an attack on a spoofed
+ * source), and not an address that cannot be a real sender.  Loopback
+ * is allowed.  An IPv4-mapped source is judged as IPv4.
+ */
+int
+builtin_udp_source_ok(const struct sockaddr *sa)
+{
+	static const uint16_t	 bad_ports[] = {
+		7, 13, 19, 37, 53, 123, 161, 1900, 11211
+	};
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	uint16_t		 port;
+	size_t			 i;
+
+	memset(&ss, 0, sizeof(ss));
+	if (sa->sa_family == AF_INET)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in));
+	else if (sa->sa_family == AF_INET6)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
+	else
+		return 0;
+	sa_normalize(&ss, &len);
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		uint32_t a = ntohl(s4->sin_addr.s_addr);
+
+		port = ntohs(s4->sin_port);
+		if ((a >> 24) == 0 || a == 0xffffffffU ||
+		    (a >> 28) == 0xe)	/* 0/8, broadcast, 224/4 */
+			return 0;
+	} else {
+		const struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) ||
+		    IN6_IS_ADDR_MULTICAST(&s6->sin6_addr))
+			return 0;
+	}
+	if (port < 1024)
+		return 0;
+	for (i = 0; i < sizeof(bad_ports) / sizeof(bad_ports[0]); i++)
+		if (port == bad_ports[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * The reply of a UDP builtin to one datagram, into out.  Returns its
+ * length, or -1 for no reply (discard).  rnd picks chargen's length
+ * (RFC 864: a random 0 to 512 bytes of the pattern).
+ */
+long
+builtin_udp_reply(int b, const void *in, size_t inlen, void *out,
+    size_t size, time_t now, uint32_t rnd)
+{
+	char	 line[CHARGEN_LINE];
+	size_t	 n, k, off;
+
+	switch (b) {
+	case BUILTIN_ECHO:
+		n = inlen < size ? inlen : size;
+		memcpy(out, in, n);
+		return (long)n;
+	case BUILTIN_DAYTIME:
+		return (long)builtin_daytime_fmt(now, out, size);
+	case BUILTIN_TIME:
+		if (size < 4)
+			return 0;
+		builtin_time_fmt(now, out);
+		return 4;
+	case BUILTIN_CHARGEN:
+		n = rnd % (UDP_CHARGEN_MAX + 1);
+		if (n > size)
+			n = size;
+		for (off = 0, k = 0; off < n; k++) {
+			size_t	 m = n - off < sizeof(line) ? n - off :
+			    sizeof(line);
+
+			builtin_chargen_line(k, line);
+			memcpy((char *)out + off, line, m);
+			off += m;
+		}
+		return (long)n;
+	default:
+		return -1;
+	}
 }
 
 static void

@@ -22,8 +22,16 @@
 #define RFC868_EPOCH_OFFSET	2208988800ULL	/* 1900-01-01 to 1970-01-01 */
 #define CHARGEN_LINE		74		/* 72 characters + CRLF */
 
+#define UDP_CHARGEN_MAX		512		/* RFC 864: 0-512 bytes */
+
+struct sockaddr;
+enum builtin;
+
 void	 builtin_time_fmt(time_t, uint8_t[4]);
 size_t	 builtin_daytime_fmt(time_t, char *, size_t);
 void	 builtin_chargen_line(uint64_t, char[CHARGEN_LINE]);
+int	 builtin_udp_source_ok(const struct sockaddr *);
+long	 builtin_udp_reply(int, const void *, size_t, void *, size_t, time_t,
+	    uint32_t);
 
 #endif /* BUILTIN_H */

@@ -1753,23 +1753,11 @@ static void
 check_unsupported(struct src *s)
 {
 	static const char *const later[] = {
-		"per_source", "rate", "udp_reply_rate", "ban_after",
-		"ban_factor", "accounting", NULL
+		"per_source", "rate", "ban_after", "ban_factor", "accounting",
+		NULL
 	};
-	struct service	*svc = s->svc;
 	size_t		 i;
 
-	if (svc->proto == PROTO_UDP || svc->proto == PROTO_UNIX)
-		src_msg(s, LVL_ERR, "protocol", "protocol %s is not supported "
-		    "yet", conf_proto_name(svc->proto));
-	if (svc->builtin == BUILTIN_TCPMUX)
-		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux is not "
-		    "supported yet");
-	if (svc->tcpmux)
-		src_msg(s, LVL_ERR, "tcpmux", "tcpmux = true is not supported "
-		    "yet");
-	if (svc->wait)
-		src_msg(s, LVL_ERR, "wait", "wait = true is not supported yet");
 	/* Accepted for forward compatibility, but an admin must know. */
 	for (i = 0; later[i] != NULL; i++)
 		if (key_find(s->si, later[i]) != NULL)

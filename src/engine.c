@@ -21,6 +21,7 @@
 
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
@@ -128,11 +129,25 @@ listeners_start(struct engine *e, struct listener *ls, size_t nls)
 	if ((e->lsn = calloc(nls, sizeof(*e->lsn))) == NULL)
 		fatal("engine: listeners");
 	for (i = 0; i < nls; i++) {
-		struct elistener *el = &e->lsn[i];
+		struct elistener	*el = &e->lsn[i];
+		const struct service	*svc = &e->conf->services[ls[i].service];
+		event_callback_fn	 cb = NULL;
 
 		el->e = e;
 		el->l = &ls[i];
 		el->delay_ms = BACKOFF_MIN_MS;
+		if (svc->wait)
+			cb = svc->proto == PROTO_UDP ? udp_wait_cb :
+			    stream_wait_cb;
+		else if (svc->proto == PROTO_UDP)
+			cb = udp_builtin_cb;
+		if (cb != NULL) {
+			el->ev = event_new(e->base, ls[i].fd, EV_READ |
+			    EV_PERSIST, cb, el);
+			if (el->ev == NULL || event_add(el->ev, NULL) == -1)
+				fatalx("engine: listener event");
+			continue;
+		}
 		/* Backlog 0: the monitor already called listen(). */
 		el->evl = evconnlistener_new(e->base, accept_cb, el,
 		    LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_CLOSE_ON_FREE, 0, ls[i].fd);
@@ -152,14 +167,46 @@ listeners_stop(struct engine *e)
 	size_t	 i;
 
 	for (i = 0; i < e->nlsn; i++) {
-		if (e->lsn[i].evl != NULL)
-			evconnlistener_free(e->lsn[i].evl);
-		if (e->lsn[i].backoff != NULL)
-			event_free(e->lsn[i].backoff);
-		e->lsn[i].evl = NULL;
-		e->lsn[i].backoff = NULL;
-		e->lsn[i].l->fd = -1;
+		struct elistener *el = &e->lsn[i];
+
+		if (el->evl != NULL)
+			evconnlistener_free(el->evl);	/* closes the fd */
+		else if (el->l->fd != -1)
+			close(el->l->fd);
+		if (el->ev != NULL)
+			event_free(el->ev);
+		if (el->backoff != NULL)
+			event_free(el->backoff);
+		el->evl = NULL;
+		el->ev = NULL;
+		el->backoff = NULL;
+		el->l->fd = -1;
 	}
+}
+
+/* A wait child gave its listener back: watch it again. */
+void
+engine_rearm(struct elistener *el)
+{
+	if (!el->busy)
+		return;
+	el->busy = false;
+	if (el->ev == NULL || el->l->fd == -1)
+		return;
+	/* The child cleared O_NONBLOCK on the shared file description. */
+	if (fd_nonblock(el->l->fd, true) == -1)
+		log_warn("service=%s action=warn msg=\"O_NONBLOCK\"",
+		    el->e->conf->services[el->l->service].name);
+	if (event_add(el->ev, NULL) == -1)
+		log_warnx("service=%s action=warn msg=\"cannot watch the "
+		    "listener again\"", el->e->conf->services[el->l->service].name);
+}
+
+/* Connection ids are unique across engines: the counter is shared. */
+uint64_t
+engine_next_id(struct engine *e)
+{
+	return __atomic_add_fetch(e->conn_ids, 1, __ATOMIC_RELAXED);
 }
 
 int
@@ -196,6 +243,11 @@ engine_main(struct engine_init *ei)
 	    e.grace_ev == NULL || event_add(e.chan_rev, NULL) == -1 ||
 	    event_add(e.term_ev, NULL) == -1)
 		fatalx("engine: events");
+	if (srctab_init(&e.src, 4096) == -1)
+		fatal("engine: source table");
+	if (getrandom(&e.src.seed, sizeof(e.src.seed), 0) !=
+	    (ssize_t)sizeof(e.src.seed))
+		e.src.seed = (uint64_t)mono_ms() ^ (uint64_t)getpid();
 	listeners_start(&e, ei->ls, ei->nls);
 	priv_adopt_inherited(&e, ei->children);
 
@@ -276,25 +328,41 @@ engine_refuse_log(struct engine *e __unused, uint64_t id,
 	    "reason=%s", conf_proto_name(svc->proto), peer, reason);
 }
 
+/* The peer as the log shows it; a unix peer by its credentials. */
 static void
-accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
-    struct sockaddr *sa, int salen __unused, void *arg)
+peer_fmt(int fd, const struct sockaddr *sa, char *buf, size_t size)
 {
-	struct elistener	*el = arg;
-	struct engine		*e = el->e;
-	size_t			 idx = el->l->service;
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+
+	if (sa->sa_family != AF_UNIX) {
+		(void)sa_fmt(sa, buf, size);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
+		(void)snprintf(buf, size, "unknown");
+	else
+		(void)snprintf(buf, size, "uid:%lu/pid:%ld",
+		    (unsigned long)uc.uid, (long)uc.pid);
+}
+
+/*
+ * Serve an accepted stream connection as service idx: ACL, instances,
+ * then a builtin, tcpmux or a spawn.  via_tcpmux: the client already
+ * named the service through tcpmux (and "+Go" was sent).
+ */
+void
+engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
+    const struct sockaddr *sa, const char *peer, bool via_tcpmux)
+{
 	const struct service	*svc = &e->conf->services[idx];
 	struct sockaddr_storage	 local;
 	socklen_t		 llen = sizeof(local);
-	char			 peer[80], lbuf[80];
-	uint64_t		 id;
+	char			 lbuf[128];
 	struct conn		*c;
 	int			 on = 1;
 
-	el->delay_ms = BACKOFF_MIN_MS;
-	id = __atomic_add_fetch(e->conn_ids, 1, __ATOMIC_RELAXED);
-	(void)sa_fmt(sa, peer, sizeof(peer));
-	if (!acl_permit(e->conf, svc, sa)) {
+	if (sa->sa_family != AF_UNIX && !acl_permit(e->conf, svc, sa)) {
 		engine_refuse_log(e, id, svc, peer, "acl");
 		close(fd);
 		return;
@@ -305,19 +373,27 @@ accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
+	if (svc->proto == PROTO_UNIX)
+		(void)snprintf(lbuf, sizeof(lbuf), "%s", svc->path);
+	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
 		(void)snprintf(lbuf, sizeof(lbuf), "unknown");
 	else
 		(void)sa_fmt((struct sockaddr *)&local, lbuf, sizeof(lbuf));
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
-	    "local=%s", conf_proto_name(svc->proto), peer, lbuf);
-	if (svc->keepalive && setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
-	    sizeof(on)) == -1)
+	    "local=%s%s", conf_proto_name(svc->proto), peer, lbuf,
+	    via_tcpmux ? " via=tcpmux" : "");
+	if (svc->keepalive && svc->proto == PROTO_TCP && setsockopt(fd,
+	    SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
 		log_conn(LOG_DEBUG, id, svc->name, "action=warn msg=\"SO_"
 		    "KEEPALIVE: %s\"", strerror(errno));
 	e->active[idx]++;
+	if (svc->builtin == BUILTIN_TCPMUX) {
+		tcpmux_start(e, idx, fd, id, sa);
+		return;
+	}
 	if (svc->builtin == BUILTIN_NONE) {
-		priv_spawn(e, idx, fd, id);
+		priv_spawn(e, idx, fd, id, via_tcpmux ? SPAWN_TCPMUX : 0, NULL,
+		    0, NULL);
 		return;
 	}
 	if ((c = conn_new(e, idx, id)) == NULL) {
@@ -328,6 +404,20 @@ accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
 	}
 	if (builtin_start(c, fd) == -1)
 		conn_free(c, "error");
+}
+
+static void
+accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
+    struct sockaddr *sa, int salen __unused, void *arg)
+{
+	struct elistener	*el = arg;
+	struct engine		*e = el->e;
+	char			 peer[80];
+
+	el->delay_ms = BACKOFF_MIN_MS;
+	peer_fmt(fd, sa, peer, sizeof(peer));
+	engine_serve(e, el->l->service, fd, engine_next_id(e), sa, peer,
+	    false);
 }
 
 /*

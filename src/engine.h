@@ -26,6 +26,8 @@
 #include "portmuxd.h"
 #include "proto.h"
 
+#include <event2/util.h>
+
 struct event;
 struct event_base;
 struct evconnlistener;
@@ -37,9 +39,11 @@ struct engine;
 struct elistener {
 	struct engine		*e;
 	struct listener		*l;
-	struct evconnlistener	*evl;
+	struct evconnlistener	*evl;		/* stream, nowait */
+	struct event		*ev;		/* UDP, or any wait service */
 	struct event		*backoff;	/* re-enable after EMFILE */
 	unsigned int		 delay_ms;
+	bool			 busy;		/* a wait child holds it */
 };
 
 /* A connection served by a builtin; owned by e->conns. */
@@ -69,6 +73,7 @@ struct xchild {
 	char			 service[MSG_NAMELEN];
 	pid_t			 pid;		/* 0 while pending */
 	bool			 exited;
+	struct elistener	*wait_lsn;	/* wait: re-armed at exit */
 	int			 stderr_fd;
 	struct event		*stderr_ev;
 	char			 line[XCHILD_LINE];
@@ -94,6 +99,7 @@ struct engine {
 	size_t			 nconns;
 	TAILQ_HEAD(, xchild)	 children;
 	uint64_t		*conn_ids;
+	struct srctab		 src;		/* per source group state */
 	bool			 stopping;
 	int			 stop_reason;
 	struct event		*grace_ev;
@@ -101,6 +107,10 @@ struct engine {
 };
 
 /* engine.c */
+uint64_t	 engine_next_id(struct engine *);
+void		 engine_serve(struct engine *, size_t, int, uint64_t,
+		    const struct sockaddr *, const char *, bool);
+void		 engine_rearm(struct elistener *);
 void		 engine_send(struct engine *, uint32_t, uint64_t, const void *,
 		    size_t, int);
 void		 engine_check_done(struct engine *);
@@ -108,7 +118,8 @@ void		 engine_refuse_log(struct engine *, uint64_t,
 		    const struct service *, const char *, const char *);
 
 /* priv.c */
-void		 priv_spawn(struct engine *, size_t, int, uint64_t);
+void		 priv_spawn(struct engine *, size_t, int, uint64_t, uint32_t,
+		    const struct sockaddr *, socklen_t, struct elistener *);
 void		 priv_dispatch(struct engine *, struct msg_hdr *, const void *,
 		    int);
 void		 priv_adopt_inherited(struct engine *, struct childq *);
@@ -122,5 +133,17 @@ void		 conn_free(struct conn *, const char *);
 
 /* builtin.c */
 int		 builtin_start(struct conn *, int);
+
+/* tcpmux.c */
+long		 tcpmux_line_end(const char *, size_t);
+size_t		 tcpmux_trim(char *, size_t);
+long		 tcpmux_lookup(const struct conf *, const char *);
+void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
+		    const struct sockaddr *);
+
+/* udp.c */
+void		 udp_builtin_cb(evutil_socket_t, short, void *);
+void		 udp_wait_cb(evutil_socket_t, short, void *);
+void		 stream_wait_cb(evutil_socket_t, short, void *);
 
 #endif /* ENGINE_H */

@@ -113,31 +113,65 @@ env_addr(struct envb *e, const char *prefix, const char *what,
 	return env_putf(e, name, port);
 }
 
+static int
+env_num(struct envb *e, const char *name, unsigned long long v)
+{
+	char	 buf[24];
+
+	(void)snprintf(buf, sizeof(buf), "%llu", v);
+	return env_putf(e, name, buf);
+}
+
+/* The UCSPI variables of the connection, by protocol. */
+static int
+env_ucspi(struct envb *e, const struct service *svc,
+    const struct sockaddr *peer, const struct sockaddr *local,
+    const struct ucred *cred)
+{
+	const char	*proto = svc->proto == PROTO_UDP ? "UDP" :
+			    svc->proto == PROTO_UNIX ? "UNIX" : "TCP";
+	char		 ip[INET6_ADDRSTRLEN];
+	uint16_t	 port;
+
+	if (env_putf(e, "PROTO", proto) == -1)
+		return -1;
+	if (svc->proto == PROTO_UNIX) {
+		if (cred == NULL)
+			return 0;
+		return env_num(e, "UNIXREMOTEUID", cred->uid) == -1 ||
+		    env_num(e, "UNIXREMOTEGID", cred->gid) == -1 ||
+		    env_num(e, "UNIXREMOTEPID", (unsigned long long)cred->pid) ==
+		    -1 ? -1 : 0;
+	}
+	/* A TCP wait service hands over its listener: no peer yet. */
+	if (peer != NULL && (env_addr(e, proto, "REMOTE", peer) == -1 ||
+	    sa_ntop(peer, ip, sizeof(ip), &port) == -1 ||
+	    env_putf(e, "REMOTE_HOST", ip) == -1))
+		return -1;
+	if (local != NULL && env_addr(e, proto, "LOCAL", local) == -1)
+		return -1;
+	return 0;
+}
+
 /*
  * Build the environment for one connection of svc.  peer and local are
- * the socket's addresses (getpeername/getsockname).  Returns a
+ * the socket's addresses (getpeername/getsockname; either may be NULL
+ * where there is none), cred the peer of a unix socket.  Returns a
  * NULL-terminated array to free with env_free(), or NULL on error.
  */
 char **
 env_build(const struct service *svc, const struct sockaddr *peer,
-    const struct sockaddr *local, uint64_t conn, char *const *daemon_env)
+    const struct sockaddr *local, const struct ucred *cred, uint64_t conn,
+    char *const *daemon_env)
 {
 	struct envb	 e = { NULL, 0, 0 };
-	const char	*proto = svc->proto == PROTO_UDP ? "UDP" : "TCP";
-	char		 ip[INET6_ADDRSTRLEN], id[24];
-	uint16_t	 port;
 	char *const	*p;
 	const char	*v;
 
-	(void)snprintf(id, sizeof(id), "%llu", (unsigned long long)conn);
 	if (env_putf(&e, "PATH", PORTMUX_PATH) == -1 ||
-	    env_putf(&e, "PROTO", proto) == -1 ||
-	    env_addr(&e, proto, "REMOTE", peer) == -1 ||
-	    env_addr(&e, proto, "LOCAL", local) == -1 ||
-	    sa_ntop(peer, ip, sizeof(ip), &port) == -1 ||
-	    env_putf(&e, "REMOTE_HOST", ip) == -1 ||
+	    env_ucspi(&e, svc, peer, local, cred) == -1 ||
 	    env_putf(&e, "PORTMUX_SERVICE", svc->name) == -1 ||
-	    env_putf(&e, "PORTMUX_CONN", id) == -1)
+	    env_num(&e, "PORTMUX_CONN", conn) == -1)
 		goto fail;
 	for (p = svc->env; *p != NULL; p++)
 		if (env_put(&e, *p) == -1)

@@ -14,16 +14,26 @@
  * Listening sockets: open and bind them (monitor, as root), and decide
  * on reload which sockets keep their identity and so stay open, so that
  * a reload never refuses a connection to an unchanged service.
+ *
+ * A unix socket is bound under a temporary name in its directory, given
+ * its mode and owner, and renamed over the configured path only when
+ * every socket of the generation is ready: the path never points at a
+ * socket with the wrong permissions, and a failed reload leaves the old
+ * socket in place.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,24 +42,30 @@
 #include "log.h"
 #include "portmuxd.h"
 
+static int	 inet_open(const struct service *, const struct bindaddr *);
+static int	 unix_open(const struct service *, char *, size_t);
+
 /*
- * Open, bind and listen on one address of a service.  Returns the socket,
- * nonblocking and close-on-exec, or -1 with errno set.
+ * Open and bind one address of a TCP or UDP service (and listen, for
+ * TCP).  Returns the socket, nonblocking and close-on-exec, or -1 with
+ * errno set.
  */
-int
-listen_open(const struct service *svc, const struct bindaddr *ba)
+static int
+inet_open(const struct service *svc, const struct bindaddr *ba)
 {
 	int	 fd, on = 1, v6only = svc->v6only ? 1 : 0;
 	int	 family = ba->ss.ss_family, saved;
+	int	 type = svc->proto == PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 
-	if (svc->proto != PROTO_TCP) {
-		errno = EPROTONOSUPPORT;
-		return -1;
-	}
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+	/*
+	 * TCP only: on UDP, SO_REUSEADDR would let another socket share
+	 * the port and receive its datagrams.
+	 */
+	if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR,
+	    &on, sizeof(on)) == -1)
 		goto fail;
 	/* Set explicitly: the sysctl default differs between hosts. */
 	if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
@@ -61,7 +77,7 @@ listen_open(const struct service *svc, const struct bindaddr *ba)
 		goto fail;
 	if (bind(fd, (const struct sockaddr *)&ba->ss, ba->len) == -1)
 		goto fail;
-	if (listen(fd, svc->backlog) == -1)
+	if (type == SOCK_STREAM && listen(fd, svc->backlog) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -72,17 +88,122 @@ fail:
 }
 
 /*
+ * May a socket at path be replaced?  Nothing there: yes.  A socket that
+ * refuses connections is stale: yes, unless its directory is writable by
+ * others (someone else could have put it there).  Anything else: no.
+ */
+static int
+unix_may_replace(const char *path)
+{
+	struct stat		 st, dst;
+	struct sockaddr_un	 sun;
+	char			*dcopy, *dir;
+	int			 fd, r, saved;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		errno = EEXIST;
+		return -1;
+	}
+	if ((dcopy = strdup(path)) == NULL)
+		return -1;
+	dir = dirname(dcopy);
+	r = stat(dir, &dst);
+	saved = errno;
+	free(dcopy);
+	if (r == -1) {
+		errno = saved;
+		return -1;
+	}
+	if (dst.st_mode & S_IWOTH) {
+		errno = EPERM;
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
+	close(fd);
+	if (r == 0) {
+		errno = EADDRINUSE;	/* someone serves it */
+		return -1;
+	}
+	if (saved != ECONNREFUSED) {
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bind a unix stream socket under a temporary name beside svc->path
+ * (returned in tmp), with its mode and owner, and listen.
+ */
+static int
+unix_open(const struct service *svc, char *tmp, size_t tmpsize)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd, r, saved;
+
+	if (unix_may_replace(svc->path) == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	r = snprintf(tmp, tmpsize, "%s.%ld.new", svc->path, (long)getpid());
+	if (r < 0 || (size_t)r >= tmpsize || (size_t)r >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sun.sun_path, tmp, (size_t)r + 1);
+	(void)unlink(tmp);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	/* No moment with looser permissions than configured. */
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	(void)umask(old);
+	if (r == -1)
+		goto fail;
+	if (chmod(tmp, svc->mode) == -1 || (svc->owner_set &&
+	    lchown(tmp, svc->owner_uid, svc->owner_gid) == -1) ||
+	    listen(fd, svc->backlog) == -1) {
+		saved = errno;
+		(void)unlink(tmp);
+		errno = saved;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
  * DESIGN.md's identity of a socket: protocol, address, port and, for
- * IPv6 only, v6only.  freebind matters only at bind time, so it is no
- * part of it (a socket cannot be rebound while the old one holds the
- * port anyway).
+ * IPv6 only, v6only; for a unix socket its path, mode and owner.
+ * freebind matters only at bind time, so it is no part of it.
  */
 static bool
 same_identity(const struct listener *l, const struct service *svc,
     const struct bindaddr *ba)
 {
-	if (l->fd == -1 || l->proto != svc->proto || l->addr.len != ba->len ||
-	    memcmp(&l->addr.ss, &ba->ss, ba->len) != 0)
+	if (l->fd == -1 || l->proto != svc->proto)
+		return false;
+	if (svc->proto == PROTO_UNIX)
+		return l->path != NULL && strcmp(l->path, svc->path) == 0 &&
+		    l->mode == svc->mode && l->owner_set == svc->owner_set &&
+		    (!svc->owner_set || (l->owner_uid == svc->owner_uid &&
+		    l->owner_gid == svc->owner_gid));
+	if (l->addr.len != ba->len || memcmp(&l->addr.ss, &ba->ss,
+	    ba->len) != 0)
 		return false;
 	return ba->ss.ss_family != AF_INET6 || l->v6only == svc->v6only;
 }
@@ -93,26 +214,126 @@ bind_error(const struct service *svc, const struct bindaddr *ba)
 	char		 a[64];
 	uint16_t	 port;
 
+	if (svc->proto == PROTO_UNIX) {
+		log_warn("action=warn service=%s path=%s msg=\"cannot bind\"",
+		    svc->name, svc->path);
+		return;
+	}
 	if (sa_ntop((const struct sockaddr *)&ba->ss, a, sizeof(a), &port) ==
 	    -1)
 		(void)snprintf(a, sizeof(a), "unknown");
-	log_warn("action=warn service=%s address=%s port=%u msg=\"cannot "
-	    "bind\"", svc->name, a, svc->port);
+	log_warn("action=warn service=%s proto=%s address=%s port=%u "
+	    "msg=\"cannot bind\"", svc->name, conf_proto_name(svc->proto), a,
+	    svc->port);
+}
+
+/* One listener of svc (ba is NULL for unix): reuse one of old or open. */
+static int
+open_one(const struct service *svc, const struct bindaddr *ba,
+    struct listener *old, size_t nold, int *taken, struct listener *l)
+{
+	static const struct bindaddr none;
+	size_t	 k;
+	char	 tmp[sizeof(((struct sockaddr_un *)0)->sun_path) + 32];
+
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->proto = svc->proto;
+	l->v6only = svc->v6only;
+	l->backlog = svc->backlog;
+	l->addr = ba != NULL ? *ba : none;
+	for (k = 0; k < nold; k++) {
+		if (taken[k] || !same_identity(&old[k], svc, &l->addr))
+			continue;
+		taken[k] = 1;
+		l->fd = old[k].fd;
+		l->reused = true;
+		l->path = old[k].path;
+		l->dev = old[k].dev;
+		l->ino = old[k].ino;
+		l->mode = old[k].mode;
+		l->owner_set = old[k].owner_set;
+		l->owner_uid = old[k].owner_uid;
+		l->owner_gid = old[k].owner_gid;
+		if (svc->proto != PROTO_UDP && old[k].backlog != svc->backlog &&
+		    listen(l->fd, svc->backlog) == -1)
+			return -1;
+		break;
+	}
+	if (l->fd != -1)
+		return 0;
+	if (svc->proto != PROTO_UNIX)
+		return (l->fd = inet_open(svc, ba)) == -1 ? -1 : 0;
+	if ((l->fd = unix_open(svc, tmp, sizeof(tmp))) == -1)
+		return -1;
+	if ((l->tmp = strdup(tmp)) == NULL) {
+		(void)unlink(tmp);
+		close(l->fd);
+		l->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+grow(struct listener **ls, size_t n, size_t *cap)
+{
+	size_t	 ncap;
+	void	*p;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	if ((p = reallocarray(*ls, ncap, sizeof(**ls))) == NULL)
+		return -1;
+	*ls = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* Put the new unix sockets at their paths; -1 if one cannot be. */
+static int
+unix_commit(const struct conf *conf, struct listener *ls, size_t n)
+{
+	const struct service	*svc;
+	struct stat		 st;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (ls[i].tmp == NULL)
+			continue;
+		svc = &conf->services[ls[i].service];
+		if (rename(ls[i].tmp, svc->path) == -1 ||
+		    lstat(svc->path, &st) == -1) {
+			bind_error(svc, NULL);
+			return -1;
+		}
+		free(ls[i].tmp);
+		ls[i].tmp = NULL;
+		if ((ls[i].path = strdup(svc->path)) == NULL)
+			return -1;
+		ls[i].dev = st.st_dev;
+		ls[i].ino = st.st_ino;
+		ls[i].mode = svc->mode;
+		ls[i].owner_set = svc->owner_set;
+		ls[i].owner_uid = svc->owner_uid;
+		ls[i].owner_gid = svc->owner_gid;
+	}
+	return 0;
 }
 
 /*
- * Open every listener of conf.  A socket whose identity (protocol,
- * address, port, v6only) matches one of old is taken over from old
- * (old[i].fd becomes -1) and only its backlog is updated.  All or
- * nothing: on the first bind failure everything opened here is closed,
- * old is left as it was, and -1 is returned.
+ * Open every listener of conf.  A socket whose identity matches one of
+ * old is taken over from old (old[i].fd becomes -1) and only its backlog
+ * is updated.  All or nothing: on the first failure everything opened
+ * here is closed, old is left as it was, and -1 is returned.
  */
 int
 listen_open_all(const struct conf *conf, struct listener *old, size_t nold,
     struct listener **out, size_t *nout)
 {
 	struct listener	*ls = NULL;
-	size_t		 n = 0, cap = 0, i, j, k;
+	size_t		 n = 0, cap = 0, i, j, k, na;
 	int		*taken = NULL;
 
 	if (nold > 0 && (taken = calloc(nold, sizeof(*taken))) == NULL)
@@ -120,78 +341,78 @@ listen_open_all(const struct conf *conf, struct listener *old, size_t nold,
 	for (i = 0; i < conf->nservices; i++) {
 		const struct service *svc = &conf->services[i];
 
-		for (j = 0; j < svc->naddrs; j++) {
-			const struct bindaddr *ba = &svc->addrs[j];
-			struct listener	*l;
-			int		 fd = -1;
+		na = svc->proto == PROTO_UNIX ? 1 : svc->naddrs;
+		for (j = 0; j < na; j++) {
+			const struct bindaddr *ba = svc->proto == PROTO_UNIX ?
+			    NULL : &svc->addrs[j];
 
-			if (n == cap) {
-				size_t	 ncap = cap ? cap * 2 : 8;
-				void	*p = reallocarray(ls, ncap, sizeof(*ls));
-
-				if (p == NULL)
-					goto fail;
-				ls = p;
-				cap = ncap;
-			}
-			for (k = 0; k < nold; k++) {
-				if (!taken[k] && same_identity(&old[k], svc,
-				    ba)) {
-					taken[k] = 1;
-					fd = old[k].fd;
-					break;
-				}
-			}
-			if (fd != -1 && old[k].backlog != svc->backlog &&
-			    listen(fd, svc->backlog) == -1) {
-				bind_error(svc, ba);
+			if (grow(&ls, n, &cap) == -1)
 				goto fail;
+			if (open_one(svc, ba, old, nold, taken, &ls[n]) == 0) {
+				ls[n++].service = i;
+				continue;
 			}
-			if (fd == -1 && (fd = listen_open(svc, ba)) == -1) {
-				if (ba->implicit && (errno == EAFNOSUPPORT ||
-				    errno == EADDRNOTAVAIL)) {
-					log_warn("action=warn service=%s "
-					    "msg=\"skipping an address family "
-					    "this host lacks\"", svc->name);
-					continue;
-				}
-				bind_error(svc, ba);
-				goto fail;
+			if (ba != NULL && ba->implicit && (errno ==
+			    EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
+				log_warn("action=warn service=%s msg=\"skipping "
+				    "an address family this host lacks\"",
+				    svc->name);
+				continue;
 			}
-			l = &ls[n++];
-			memset(l, 0, sizeof(*l));
-			l->fd = fd;
-			l->service = i;
-			l->addr = *ba;
-			l->proto = svc->proto;
-			l->v6only = svc->v6only;
-			l->backlog = svc->backlog;
-			l->reused = k < nold && taken[k] && old[k].fd == fd;
+			bind_error(svc, ba);
+			goto fail;
 		}
 	}
+	if (unix_commit(conf, ls, n) == -1)
+		goto fail;
 	/* Commit: the taken-over sockets now belong to the new table. */
-	for (k = 0; k < nold; k++)
-		if (taken[k])
-			old[k].fd = -1;
+	for (k = 0; k < nold; k++) {
+		if (!taken[k])
+			continue;
+		old[k].fd = -1;
+		old[k].path = NULL;
+	}
 	free(taken);
 	*out = ls;
 	*nout = n;
 	return 0;
 fail:
-	for (i = 0; i < n; i++)
-		if (!ls[i].reused)
-			close(ls[i].fd);
+	for (i = 0; i < n; i++) {
+		if (ls[i].reused)
+			continue;
+		if (ls[i].tmp != NULL)
+			(void)unlink(ls[i].tmp);
+		free(ls[i].tmp);
+		if (ls[i].path != NULL) {
+			/* Renamed already: the path was stale or free. */
+			(void)unlink(ls[i].path);
+			free(ls[i].path);
+		}
+		close(ls[i].fd);
+	}
 	free(ls);
 	free(taken);
 	return -1;
 }
 
+/*
+ * Close listeners.  A unix socket's path is removed if it is still the
+ * one this daemon made (the same inode), never someone else's.
+ */
 void
 listen_close_all(struct listener *ls, size_t n)
 {
-	size_t	 i;
+	struct stat	 st;
+	size_t		 i;
 
 	for (i = 0; i < n; i++) {
+		if (ls[i].path != NULL) {
+			if (ls[i].fd != -1 && lstat(ls[i].path, &st) == 0 &&
+			    st.st_dev == ls[i].dev && st.st_ino == ls[i].ino)
+				(void)unlink(ls[i].path);
+			free(ls[i].path);
+			ls[i].path = NULL;
+		}
 		if (ls[i].fd != -1)
 			close(ls[i].fd);
 		ls[i].fd = -1;

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -526,39 +527,126 @@ spawn_refuse(struct eproc *e, uint64_t id, int reason, int error)
 	eproc_send(e, MSG_SPAWN_FAIL, id, &f, sizeof(f), -1);
 }
 
-/*
- * Check the descriptor the engine passed: a connected TCP socket of the
- * right family whose local port is the service's.  The addresses come
- * from the kernel, not from the engine.
- */
-static int
-check_socket(const struct service *svc, int fd, struct sockaddr_storage *peer,
-    socklen_t *plen, struct sockaddr_storage *local, socklen_t *llen)
+/* What the monitor learnt about the socket of a spawn request. */
+struct sockinfo {
+	struct sockaddr_storage	 peer;
+	struct sockaddr_storage	 local;
+	struct ucred		 cred;
+	bool			 has_peer;
+	bool			 has_local;
+	bool			 has_cred;
+};
+
+static bool
+sock_is(int fd, int domain, int type)
 {
 	struct stat	 st;
-	int		 dom, type;
-	socklen_t	 sl = sizeof(int);
-	char		 ip[64];
-	uint16_t	 port;
+	int		 v;
+	socklen_t	 sl = sizeof(v);
 
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &sl) == -1 ||
+	    (domain == AF_INET ? v != AF_INET && v != AF_INET6 : v != domain))
+		return false;
+	sl = sizeof(v);
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &sl) == 0 && v == type;
+}
+
+static uint16_t
+local_port(const struct sockinfo *si)
+{
+	char		 ip[INET6_ADDRSTRLEN];
+	uint16_t	 port;
+
+	if (sa_ntop((const struct sockaddr *)&si->local, ip, sizeof(ip),
+	    &port) == -1)
+		return 0;
+	return port;
+}
+
+/* Is port the port of a tcpmux builtin of conf? */
+static bool
+tcpmux_port(const struct conf *conf, uint16_t port)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].builtin == BUILTIN_TCPMUX &&
+		    conf->services[i].port == port)
+			return true;
+	return false;
+}
+
+/*
+ * Check an accepted connection the engine passed: a connected stream
+ * socket of the service's kind, whose local port is the service's (or
+ * tcpmux's).  The addresses come from the kernel, not from the engine.
+ */
+static int
+check_conn(const struct conf *conf, const struct service *svc, int fd,
+    uint32_t flags, struct sockinfo *si)
+{
+	socklen_t	 len;
+
+	if (svc->proto == PROTO_UNIX) {
+		len = sizeof(si->cred);
+		if (!sock_is(fd, AF_UNIX, SOCK_STREAM) || getsockopt(fd,
+		    SOL_SOCKET, SO_PEERCRED, &si->cred, &len) == -1)
+			return -1;
+		si->has_cred = true;
+		return 0;
+	}
+	if (svc->proto != PROTO_TCP || !sock_is(fd, AF_INET, SOCK_STREAM))
 		return -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &sl) == -1 ||
-	    (dom != AF_INET && dom != AF_INET6))
+	len = sizeof(si->peer);
+	if (getpeername(fd, (struct sockaddr *)&si->peer, &len) == -1)
 		return -1;
-	sl = sizeof(int);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) == -1 ||
-	    type != SOCK_STREAM)
+	len = sizeof(si->local);
+	if (getsockname(fd, (struct sockaddr *)&si->local, &len) == -1)
 		return -1;
-	*plen = sizeof(*peer);
-	*llen = sizeof(*local);
-	if (getpeername(fd, (struct sockaddr *)peer, plen) == -1 ||
-	    getsockname(fd, (struct sockaddr *)local, llen) == -1)
+	si->has_peer = si->has_local = true;
+	if (flags & SPAWN_TCPMUX)
+		return svc->tcpmux && tcpmux_port(conf, local_port(si)) ? 0 :
+		    -1;
+	return local_port(si) == svc->port ? 0 : -1;
+}
+
+/*
+ * A wait service: the engine passed a duplicate of a listener.  It must
+ * be the very socket the monitor opened for that service (same inode);
+ * the child gets the monitor's own descriptor.  Returns it, or -1.
+ */
+static int
+check_wait(struct monitor *mon, const struct msg_spawn *ms, int fd,
+    struct sockinfo *si)
+{
+	struct stat	 a, b;
+	socklen_t	 len;
+	size_t		 i;
+
+	if (fstat(fd, &a) == -1 || !S_ISSOCK(a.st_mode))
 		return -1;
-	if (sa_ntop((struct sockaddr *)local, ip, sizeof(ip), &port) == -1 ||
-	    port != svc->port)
-		return -1;
-	return 0;
+	for (i = 0; i < mon->nls; i++) {
+		if (mon->ls[i].service != ms->service || mon->ls[i].fd == -1 ||
+		    fstat(mon->ls[i].fd, &b) == -1 || a.st_ino != b.st_ino ||
+		    a.st_dev != b.st_dev)
+			continue;
+		len = sizeof(si->local);
+		if (mon->ls[i].proto != PROTO_UNIX && getsockname(
+		    mon->ls[i].fd, (struct sockaddr *)&si->local, &len) == 0)
+			si->has_local = true;
+		/* The peeked source of a UDP wake-up: checked, not trusted. */
+		if (mon->ls[i].proto == PROTO_UDP && ((ms->peer.ss_family ==
+		    AF_INET && ms->peer_len == sizeof(struct sockaddr_in)) ||
+		    (ms->peer.ss_family == AF_INET6 && ms->peer_len ==
+		    sizeof(struct sockaddr_in6)))) {
+			memcpy(&si->peer, &ms->peer, ms->peer_len);
+			si->has_peer = true;
+		}
+		return mon->ls[i].fd;
+	}
+	return -1;
 }
 
 static size_t
@@ -574,19 +662,45 @@ service_children(struct monitor *mon, const char *name)
 }
 
 static void
+spawn_reply(struct monitor *mon, struct eproc *e, uint64_t id,
+    struct child *c)
+{
+	struct msg_spawned	 ok;
+	struct msg_adopt	 ad;
+	int			 efd = -1;
+
+	memset(&ok, 0, sizeof(ok));
+	ok.pid = c->pid;
+	ok.uid = (uint32_t)c->uid;
+	if (c->stderr_fd != -1 && !e->draining &&
+	    (efd = fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		log_warn("conn=%llu service=%s action=warn msg=\"dup stderr\"",
+		    (unsigned long long)c->conn, c->service);
+	eproc_send(e, MSG_SPAWNED, id, &ok, sizeof(ok), efd);
+	if (e->draining && mon->current != NULL && mon->current != e) {
+		/* The new generation's engine watches it from now on. */
+		memset(&ad, 0, sizeof(ad));
+		ad.pid = c->pid;
+		ad.listen_fd = -1;
+		memcpy(ad.service, c->service, sizeof(ad.service));
+		efd = c->stderr_fd == -1 ? -1 :
+		    fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3);
+		eproc_send(mon->current, MSG_ADOPT, c->conn, &ad, sizeof(ad),
+		    efd);
+	}
+}
+
+static void
 mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
     const void *buf, int fd)
 {
 	struct msg_spawn	 ms;
 	struct msg_spawn_fail	 fail;
-	struct msg_spawned	 ok;
-	struct msg_adopt	 ad;
 	struct spawn_req	 req;
-	struct sockaddr_storage	 peer, local;
-	socklen_t		 plen, llen;
+	struct sockinfo		 si;
 	const struct service	*svc;
 	struct child		*c;
-	int			 efd;
+	int			 sock;
 
 	if (hdr->len != sizeof(ms) || fd == -1) {
 		if (fd != -1)
@@ -597,18 +711,24 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	memcpy(&ms, buf, sizeof(ms));
 	if (ms.generation != e->generation ||
 	    ms.service >= e->conf->nservices ||
-	    e->conf->services[ms.service].builtin != BUILTIN_NONE) {
+	    e->conf->services[ms.service].builtin != BUILTIN_NONE ||
+	    (ms.flags & ~(SPAWN_WAIT | SPAWN_TCPMUX)) != 0 ||
+	    ms.peer_len > sizeof(ms.peer) ||
+	    !(ms.flags & SPAWN_WAIT) != !e->conf->services[ms.service].wait) {
 		close(fd);
 		eproc_kill(mon, e, "spawn request for an unknown service");
 		return;
 	}
 	svc = &e->conf->services[ms.service];
-	if (mon->stopping) {
+	memset(&si, 0, sizeof(si));
+	if (mon->stopping || (svc->wait && e != mon->current)) {
 		close(fd);
 		spawn_refuse(e, hdr->id, SPAWN_FAIL_ERROR, ESHUTDOWN);
 		return;
 	}
-	if (check_socket(svc, fd, &peer, &plen, &local, &llen) == -1) {
+	sock = svc->wait ? check_wait(mon, &ms, fd, &si) :
+	    check_conn(e->conf, svc, fd, ms.flags, &si) == 0 ? fd : -1;
+	if (sock == -1) {
 		close(fd);
 		spawn_refuse(e, hdr->id, SPAWN_FAIL_BADSRC, errno);
 		return;
@@ -626,12 +746,14 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 		return;
 	}
 	memset(&req, 0, sizeof(req));
-	req.sock = fd;
+	req.sock = sock;
+	req.listen_fd = svc->wait ? sock : -1;
 	req.conn = hdr->id;
 	req.as_root = e->conf->as_root;
 	req.orig_nofile = mon->orig_nofile;
-	req.envp = env_build(svc, (struct sockaddr *)&peer,
-	    (struct sockaddr *)&local, hdr->id, environ);
+	req.envp = env_build(svc, si.has_peer ? (struct sockaddr *)&si.peer :
+	    NULL, si.has_local ? (struct sockaddr *)&si.local : NULL,
+	    si.has_cred ? &si.cred : NULL, hdr->id, environ);
 	if (req.envp == NULL) {
 		close(fd);
 		spawn_refuse(e, hdr->id, SPAWN_FAIL_ERROR, errno);
@@ -644,29 +766,10 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 		return;
 	}
 	env_free(req.envp);
-	close(fd);		/* the child has it now */
+	close(fd);		/* the child has it (or the listener) now */
 	TAILQ_INSERT_TAIL(&mon->children, c, entry);
 	mon->nchildren++;
-
-	memset(&ok, 0, sizeof(ok));
-	ok.pid = c->pid;
-	ok.uid = (uint32_t)c->uid;
-	efd = -1;
-	if (c->stderr_fd != -1 && !e->draining &&
-	    (efd = fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3)) == -1)
-		log_warn("conn=%llu service=%s action=warn msg=\"dup stderr\"",
-		    (unsigned long long)c->conn, c->service);
-	eproc_send(e, MSG_SPAWNED, hdr->id, &ok, sizeof(ok), efd);
-	if (e->draining && mon->current != NULL && mon->current != e) {
-		/* The new generation's engine watches it from now on. */
-		memset(&ad, 0, sizeof(ad));
-		ad.pid = c->pid;
-		memcpy(ad.service, c->service, sizeof(ad.service));
-		efd = c->stderr_fd == -1 ? -1 :
-		    fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3);
-		eproc_send(mon->current, MSG_ADOPT, c->conn, &ad, sizeof(ad),
-		    efd);
-	}
+	spawn_reply(mon, e, hdr->id, c);
 }
 
 /*

@@ -197,6 +197,15 @@ struct listener {
 	bool		 v6only;
 	bool		 reused;	/* kept from the previous generation */
 	int		 backlog;
+	/* protocol = unix */
+	char		*path;		/* owned; unlinked when closed */
+	char		*tmp;		/* bound here until committed */
+	dev_t		 dev;		/* the path's inode, to unlink only */
+	ino_t		 ino;		/* our own socket */
+	mode_t		 mode;
+	bool		 owner_set;
+	uid_t		 owner_uid;
+	gid_t		 owner_gid;
 };
 
 /* A live exec'd child, as the monitor tracks it. */
@@ -207,17 +216,48 @@ struct child {
 	char		 service[72];	/* MSG_NAMELEN */
 	uint64_t	 start_ms;	/* monotonic */
 	int		 stderr_fd;	/* read end, -1 if none; handed to engines */
+	int		 listen_fd;	/* wait: the listener it holds, else -1 */
 	uid_t		 uid;
 };
 TAILQ_HEAD(childq, child);
 
 /* What the monitor checked and prepared for one spawn. */
 struct spawn_req {
-	int		 sock;
+	int		 sock;		/* client socket, or listener (wait) */
+	int		 listen_fd;	/* wait: the monitor's listener, else -1 */
 	uint64_t	 conn;
 	char		**envp;
 	bool		 as_root;
 	struct rlimit	 orig_nofile;
+};
+
+/* A source group: an address with the bits past its prefix cleared. */
+struct srckey {
+	uint8_t		 family;
+	uint8_t		 prefix;
+	uint8_t		 addr[16];
+};
+
+struct bucket {
+	bool		 init;
+	uint64_t	 tokens;	/* scaled by the rate's window_ms */
+	uint64_t	 last_ms;
+};
+
+/* What the engine remembers of one source group. */
+struct srcent {
+	bool		 used;
+	struct srckey	 key;
+	uint64_t	 seen_ms;
+	struct bucket	 reply;		/* UDP builtin replies */
+	uint64_t	 logged_ms;	/* last info line about it */
+	uint32_t	 unlogged;	/* events since, logged at debug */
+};
+
+struct srctab {
+	struct srcent	*v;
+	size_t		 size;		/* a power of two */
+	uint64_t	 seed;
 };
 
 /* The daemon's state, one instance in portmuxd.c. */
@@ -278,8 +318,10 @@ bool		 cidr_match(const struct cidr *, const struct sockaddr *);
 int		 engine_main(struct engine_init *);
 
 /* env.c */
+struct ucred;
 char		**env_build(const struct service *, const struct sockaddr *,
-		    const struct sockaddr *, uint64_t, char *const *);
+		    const struct sockaddr *, const struct ucred *, uint64_t,
+		    char *const *);
 void		 env_free(char **);
 
 /* imsg.c */
@@ -291,8 +333,15 @@ int		 msgq_flush(struct msgq *, int);
 void		 msgq_clear(struct msgq *);
 int		 msg_recv(int, struct msg_hdr *, void *, size_t, int *);
 
+/* limit.c */
+void		 limit_group(const struct sockaddr *, unsigned int,
+		    unsigned int, struct srckey *);
+bool		 limit_take(struct bucket *, const struct rate *, uint64_t);
+int		 srctab_init(struct srctab *, size_t);
+void		 srctab_clear(struct srctab *);
+struct srcent	*srctab_get(struct srctab *, const struct srckey *, uint64_t);
+
 /* listen.c */
-int		 listen_open(const struct service *, const struct bindaddr *);
 int		 listen_open_all(const struct conf *, struct listener *, size_t,
 		    struct listener **, size_t *);
 void		 listen_close_all(struct listener *, size_t);

@@ -197,23 +197,39 @@ stderr_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	}
 }
 
-/* Hand an accepted socket to the monitor; fd now belongs to the queue. */
+/*
+ * Hand a socket to the monitor to spawn service idx on: an accepted
+ * connection, or for a wait service (el set) a duplicate of its listener
+ * and, for UDP, the peeked source.  fd now belongs to the queue.
+ */
 void
-priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id)
+priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
+    const struct sockaddr *peer, socklen_t peerlen, struct elistener *el)
 {
 	const struct service	*svc = &e->conf->services[idx];
 	struct msg_spawn	 ms;
+	struct xchild		*x;
 
-	if (xchild_new(e, id, (long)idx, svc->name) == NULL) {
+	if ((x = xchild_new(e, id, (long)idx, svc->name)) == NULL) {
 		e->active[idx]--;
-		log_conn(LOG_INFO, id, svc->name, "action=refuse reason=error "
-		    "msg=\"out of memory\"");
+		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
+		    "reason=error msg=\"out of memory\"");
 		close(fd);
+		if (el != NULL) {
+			el->busy = true;	/* so that rearm applies */
+			engine_rearm(el);
+		}
 		return;
 	}
+	x->wait_lsn = el;
 	memset(&ms, 0, sizeof(ms));
 	ms.generation = e->generation;
 	ms.service = (uint32_t)idx;
+	ms.flags = flags;
+	if (peer != NULL && peerlen <= sizeof(ms.peer)) {
+		memcpy(&ms.peer, peer, peerlen);
+		ms.peer_len = peerlen;
+	}
 	engine_send(e, MSG_SPAWN, id, &ms, sizeof(ms), fd);
 }
 
@@ -244,6 +260,9 @@ child_done(struct xchild *x)
 	if (x->svc >= 0 && e->active[x->svc] > 0)
 		e->active[x->svc]--;
 	x->exited = true;
+	if (x->wait_lsn != NULL && !e->stopping)
+		engine_rearm(x->wait_lsn);
+	x->wait_lsn = NULL;
 }
 
 static void
@@ -333,8 +352,23 @@ service_index(struct engine *e, const char *name)
 	return -1;
 }
 
+/* The listener a running wait child holds, by the shared fd number. */
+static struct elistener *
+wait_listener(struct engine *e, int listen_fd)
+{
+	size_t	 i;
+
+	if (listen_fd < 0)
+		return NULL;
+	for (i = 0; i < e->nlsn; i++)
+		if (e->lsn[i].l->fd == listen_fd && e->lsn[i].ev != NULL)
+			return &e->lsn[i];
+	return NULL;
+}
+
 static void
-adopt(struct engine *e, uint64_t id, pid_t pid, const char *name, int fd)
+adopt(struct engine *e, uint64_t id, pid_t pid, const char *name, int fd,
+    int listen_fd)
 {
 	struct xchild	*x;
 
@@ -348,6 +382,11 @@ adopt(struct engine *e, uint64_t id, pid_t pid, const char *name, int fd)
 		e->active[x->svc]++;
 	if (fd != -1)
 		stderr_watch(x, fd);
+	/* Its listener is the child's until it exits. */
+	if ((x->wait_lsn = wait_listener(e, listen_fd)) != NULL) {
+		x->wait_lsn->busy = true;
+		(void)event_del(x->wait_lsn->ev);
+	}
 }
 
 static void
@@ -357,7 +396,7 @@ on_adopt(struct engine *e, uint64_t id, const void *p, int fd)
 
 	memcpy(&ma, p, sizeof(ma));
 	ma.service[sizeof(ma.service) - 1] = '\0';
-	adopt(e, id, ma.pid, ma.service, fd);
+	adopt(e, id, ma.pid, ma.service, fd, ma.listen_fd);
 }
 
 /*
@@ -370,7 +409,8 @@ priv_adopt_inherited(struct engine *e, struct childq *cq)
 	struct child	*c;
 
 	TAILQ_FOREACH(c, cq, entry)
-		adopt(e, c->conn, c->pid, c->service, c->stderr_fd);
+		adopt(e, c->conn, c->pid, c->service, c->stderr_fd,
+		    c->listen_fd);
 }
 
 static size_t

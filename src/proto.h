@@ -21,9 +21,11 @@
 #ifndef PROTO_H
 #define PROTO_H
 
+#include <sys/socket.h>
+
 #include <stdint.h>
 
-#define PROTO_VERSION	1
+#define PROTO_VERSION	2
 
 struct msg_hdr {
 	uint32_t	 type;
@@ -48,10 +50,21 @@ enum msg_type {
 	MSG_ADOPT,		/* struct msg_adopt [+ stderr pipe] */
 };
 
+#define SPAWN_WAIT	0x01	/* the fd is the service's listening socket */
+#define SPAWN_TCPMUX	0x02	/* a connection handed over by tcpmux */
+
 struct msg_spawn {
 	uint64_t	 generation;
 	uint32_t	 service;	/* index in that generation's conf */
+	uint32_t	 flags;		/* SPAWN_* */
+	/*
+	 * UDP wait: the source of the datagram that woke the socket, read
+	 * by the engine with MSG_PEEK (the monitor never reads the
+	 * network); peer_len 0 otherwise.  Checked before use.
+	 */
+	uint32_t	 peer_len;
 	uint32_t	 pad;
+	struct sockaddr_storage peer;
 };
 
 struct msg_spawned {
@@ -91,7 +104,7 @@ struct msg_exit {
  */
 struct msg_adopt {
 	int32_t		 pid;
-	uint32_t	 pad;
+	int32_t		 listen_fd;	/* wait services: its listener, else -1 */
 	char		 service[MSG_NAMELEN];
 };
 

@@ -461,16 +461,13 @@ test_conf_per_source_on_wait(void **state __unused)
 	assert_msg(m, "t.conf:6: ", "rate does not apply to a wait");
 	assert_msg(m, "t.conf:7: ", "instances does not apply to a wait");
 	free(m);
-	/*
-	 * Inherited from defaults they are fine, as in DESIGN.md's sample:
-	 * the only complaint left is that wait services are not there yet.
-	 */
+	/* Inherited from defaults they are fine, as in DESIGN.md's sample. */
 	conf = load("defaults {\n\tper_source = 2\n}\nservice a {\n"
 	    "\tport = 10000\n\tserver = /bin/cat\n\twait = true\n}\n",
 	    AS_USER, &m);
-	assert_null(conf);
-	assert_msg(m, "t.conf:7: ", "wait = true is not supported yet");
-	assert_null(strstr(m, "per_source"));
+	assert_non_null(conf);
+	assert_int_equal(conf->services[0].instances, 1);
+	conf_free(conf);
 	free(m);
 }
 
@@ -779,14 +776,17 @@ test_conf_overlap_dualstack(void **state __unused)
 static void
 test_conf_same_port_other_proto(void **state __unused)
 {
-	char	*m;
+	struct conf	*conf;
+	char		*m;
 
-	/* udp is refused in this release, but never as an overlap. */
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service b {\n\tprotocol = udp\n\tport = 10000\n"
-	    "\tbuiltin = echo\n}\n", AS_USER, &m));
+	    "\tbuiltin = echo\n}\n", AS_USER, &m);
+	assert_non_null(conf);
 	assert_no_msg(m, "overlap");
-	assert_msg(m, "t.conf:6: ", "protocol udp is not supported yet");
+	assert_int_equal(conf->nservices, 2);
+	assert_int_equal(conf->services[1].proto, PROTO_UDP);
+	conf_free(conf);
 	free(m);
 }
 
@@ -1336,21 +1336,23 @@ test_conf_root_rules(void **state __unused)
 	free(m);
 }
 
+/* Keys whose enforcement comes later are accepted with a warning. */
 static void
-test_conf_unsupported(void **state __unused)
+test_conf_not_enforced(void **state __unused)
 {
-	char	*m;
+	struct conf	*conf;
+	char		*m;
 
-	assert_null(load("service u {\n\tprotocol = udp\n\tport = 10000\n"
-	    "\tbuiltin = echo\n}\nservice x {\n\tport = 10001\n"
-	    "\tbuiltin = tcpmux\n}\nservice t {\n\tport = 10002\n"
-	    "\tserver = /bin/cat\n\ttcpmux = true\n}\n", AS_USER, &m));
-	assert_msg(m, "t.conf:2: ", "service 'u': protocol udp is not "
-	    "supported yet");
-	assert_msg(m, "t.conf:8: ", "service 'x': builtin tcpmux is not "
-	    "supported yet");
-	assert_msg(m, "t.conf:13: ", "service 't': tcpmux = true is not "
-	    "supported yet");
+	conf = load("ban_time = 1m\nservice t {\n\tport = 10002\n"
+	    "\tserver = /bin/cat\n\tper_source = 2\n\trate = 5/1s\n"
+	    "\taccounting = true\n}\n", AS_USER, &m);
+	assert_non_null(conf);
+	assert_msg(m, "t.conf:1: ", "warning: ban_time is not enforced yet");
+	assert_msg(m, "t.conf:5: ", "warning: service 't': per_source is "
+	    "not enforced yet");
+	assert_msg(m, "t.conf:6: ", "rate is not enforced yet");
+	assert_msg(m, "t.conf:7: ", "accounting is not enforced yet");
+	conf_free(conf);
 	free(m);
 }
 
@@ -1470,7 +1472,7 @@ main(void)
 		cmocka_unit_test(test_conf_as_user_rules),
 		cmocka_unit_test(test_conf_as_user_check_only),
 		cmocka_unit_test(test_conf_root_rules),
-		cmocka_unit_test(test_conf_unsupported),
+		cmocka_unit_test(test_conf_not_enforced),
 		cmocka_unit_test(test_conf_unix_rules),
 		cmocka_unit_test(test_conf_tcpmux_only),
 		cmocka_unit_test(test_conf_lookup_names),

@@ -146,7 +146,7 @@ test_env_tcp_v4(void **state)
 	svc_init(&svc, "echo", PROTO_TCP);
 	sin4(&peer, "192.0.2.7", 53422);
 	sin4(&local, "192.0.2.1", 7);
-	v = env_build(&svc, SA(&peer), SA(&local), 42, denv);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 42, denv);
 	assert_non_null(v);
 	env_wellformed(v);
 	env_is(v, "PATH", PORTMUX_PATH);
@@ -178,7 +178,7 @@ test_env_tcp_v6(void **state)
 	svc_init(&svc, "shell", PROTO_TCP);
 	sin6(&peer, "2001:db8::9", 40022);
 	sin6(&local, "2001:db8::1", 514);
-	v = env_build(&svc, SA(&peer), SA(&local), 7, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 7, NULL);
 	assert_non_null(v);
 	env_is(v, "TCPREMOTEIP", "2001:db8::9");
 	env_is(v, "TCPREMOTEPORT", "40022");
@@ -201,7 +201,7 @@ test_env_mapped_v4(void **state)
 	svc_init(&svc, "echo", PROTO_TCP);
 	sin6(&peer, "::ffff:192.0.2.7", 1234);
 	sin6(&local, "::ffff:127.0.0.1", 7);
-	v = env_build(&svc, SA(&peer), SA(&local), 1, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 1, NULL);
 	assert_non_null(v);
 	env_is(v, "TCPREMOTEIP", "192.0.2.7");
 	env_is(v, "TCPREMOTEPORT", "1234");
@@ -222,7 +222,7 @@ test_env_udp_names(void **state)
 	svc_init(&svc, "tftp", PROTO_UDP);
 	sin4(&peer, "198.51.100.2", 4000);
 	sin4(&local, "198.51.100.1", 69);
-	v = env_build(&svc, SA(&peer), SA(&local), 3, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 3, NULL);
 	assert_non_null(v);
 	env_is(v, "PROTO", "UDP");
 	env_is(v, "UDPREMOTEIP", "198.51.100.2");
@@ -245,11 +245,11 @@ test_env_conn_id_64bit(void **state)
 	svc_init(&svc, "echo", PROTO_TCP);
 	sin4(&peer, "127.0.0.1", 1);
 	sin4(&local, "127.0.0.1", 2);
-	v = env_build(&svc, SA(&peer), SA(&local), UINT64_MAX, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, UINT64_MAX, NULL);
 	assert_non_null(v);
 	env_is(v, "PORTMUX_CONN", "18446744073709551615");
 	env_free(v);
-	v = env_build(&svc, SA(&peer), SA(&local), 0, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 0, NULL);
 	assert_non_null(v);
 	env_is(v, "PORTMUX_CONN", "0");
 	env_free(v);
@@ -271,7 +271,7 @@ test_env_service_env_override(void **state)
 	svc.env = senv;
 	sin4(&peer, "127.0.0.1", 1);
 	sin4(&local, "127.0.0.1", 2);
-	v = env_build(&svc, SA(&peer), SA(&local), 5, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 5, NULL);
 	assert_non_null(v);
 	env_is(v, "PATH", "/opt/svc/bin");
 	env_is(v, "FOO", "2");
@@ -297,7 +297,7 @@ test_env_service_env_prefix_names(void **state)
 	svc.env = senv;
 	sin4(&peer, "127.0.0.1", 1);
 	sin4(&local, "127.0.0.1", 2);
-	v = env_build(&svc, SA(&peer), SA(&local), 5, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 5, NULL);
 	assert_non_null(v);
 	env_is(v, "PATH", PORTMUX_PATH);
 	env_is(v, "PAT", "x");
@@ -326,7 +326,7 @@ test_env_passenv(void **state)
 	svc.passenv = pass;
 	sin4(&peer, "127.0.0.1", 1);
 	sin4(&local, "127.0.0.1", 2);
-	v = env_build(&svc, SA(&peer), SA(&local), 5, denv);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 5, denv);
 	assert_non_null(v);
 	env_is(v, "TZ", "UTC");
 	env_is(v, "LANG", "C.UTF-8");
@@ -359,7 +359,7 @@ test_env_passenv_after_env(void **state)
 	svc.passenv = pass;
 	sin4(&peer, "127.0.0.1", 1);
 	sin4(&local, "127.0.0.1", 2);
-	v = env_build(&svc, SA(&peer), SA(&local), 5, denv);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 5, denv);
 	assert_non_null(v);
 	env_is(v, "TZ", "UTC");
 	env_is(v, "LANG", "C");
@@ -381,7 +381,7 @@ test_env_passenv_null_daemon_env(void **state)
 	svc.passenv = pass;
 	sin4(&peer, "127.0.0.1", 1);
 	sin4(&local, "127.0.0.1", 2);
-	v = env_build(&svc, SA(&peer), SA(&local), 5, NULL);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 5, NULL);
 	assert_non_null(v);
 	assert_null(env_get(v, "TZ"));
 	assert_int_equal(env_count(v), 9);
@@ -414,7 +414,7 @@ test_env_passenv_long_value(void **state)
 	memset(val + 10, 'j', len);
 	val[10 + len] = '\0';
 	denv[0] = val;
-	v = env_build(&svc, SA(&peer), SA(&local), 5, denv);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 5, denv);
 	if (v == NULL) {
 		free(val);
 		fail_msg("env_build fails on a %zu-byte passenv value", len);
@@ -437,8 +437,8 @@ test_env_bad_family(void **state)
 	memset(&peer, 0, sizeof(peer));
 	sun->sun_family = AF_UNIX;
 	sin4(&local, "127.0.0.1", 2);
-	assert_null(env_build(&svc, SA(&peer), SA(&local), 5, NULL));
-	assert_null(env_build(&svc, SA(&local), SA(&peer), 5, NULL));
+	assert_null(env_build(&svc, SA(&peer), SA(&local), NULL, 5, NULL));
+	assert_null(env_build(&svc, SA(&local), SA(&peer), NULL, 5, NULL));
 }
 
 static void

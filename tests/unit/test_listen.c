@@ -43,6 +43,38 @@
 #include "log.h"
 #include "portmuxd.h"
 
+static int	 listen_open(const struct service *, const struct bindaddr *);
+
+/*
+ * One socket of one address, through the real listen_open_all(): the
+ * per-socket opener is static in listen.c.  Returns the fd or -1.
+ */
+static int
+listen_open(const struct service *svc, const struct bindaddr *ba)
+{
+	struct conf	 c;
+	struct service	 one = *svc;
+	struct listener	*ls = NULL;
+	size_t		 n = 0;
+	int		 fd;
+
+	memset(&c, 0, sizeof(c));
+	one.addrs = (struct bindaddr *)ba;
+	one.naddrs = 1;
+	c.services = &one;
+	c.nservices = 1;
+	if (listen_open_all(&c, NULL, 0, &ls, &n) == -1)
+		return -1;
+	if (n == 0) {
+		free(ls);
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	fd = ls[0].fd;
+	free(ls);
+	return fd;
+}
+
 #define MAXADDRS	4
 #define MAXSVC		4
 

@@ -1,0 +1,168 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * Per-source accounting: sources are grouped by prefix (an IPv6 client
+ * controls a whole /64, so limiting single addresses would be useless),
+ * each group has a token bucket, and a fixed-size table holds the
+ * groups.  The table never grows: when a probe window is full, the group
+ * seen longest ago is replaced, so a flood of spoofed sources costs
+ * memory once and only recycles entries.  Pure: the time is passed in.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "portmuxd.h"
+
+#define PROBE	8
+
+/*
+ * The group of sa: its address with everything past the prefix cleared.
+ * An IPv4-mapped IPv6 address groups as the IPv4 address it is.
+ */
+void
+limit_group(const struct sockaddr *sa, unsigned int p4, unsigned int p6,
+    struct srckey *key)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	unsigned int		 prefix, i;
+	const uint8_t		*a;
+	size_t			 alen;
+
+	memset(key, 0, sizeof(*key));
+	memset(&ss, 0, sizeof(ss));
+	if (sa->sa_family == AF_INET)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in));
+	else if (sa->sa_family == AF_INET6)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
+	else
+		return;
+	sa_normalize(&ss, &len);
+	key->family = (uint8_t)ss.ss_family;
+	if (ss.ss_family == AF_INET) {
+		a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
+		alen = 4;
+		prefix = p4 > 32 ? 32 : p4;
+	} else {
+		a = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+		alen = 16;
+		prefix = p6 > 128 ? 128 : p6;
+	}
+	memcpy(key->addr, a, alen);
+	for (i = prefix; i < alen * 8; i++)
+		key->addr[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	key->prefix = (uint8_t)prefix;
+}
+
+/*
+ * Token bucket holding up to r->count tokens, refilled at r->count per
+ * r->window_ms.  Tokens are kept scaled by window_ms so that the
+ * arithmetic stays in integers.  An unlimited rate always grants.
+ */
+bool
+limit_take(struct bucket *b, const struct rate *r, uint64_t now)
+{
+	uint64_t	 cap, unit;
+
+	if (r->count == 0)
+		return true;
+	unit = r->window_ms > 0 ? r->window_ms : 1;
+	cap = (uint64_t)r->count * unit;
+	if (!b->init) {
+		b->init = true;
+		b->tokens = cap;
+		b->last_ms = now;
+	} else if (now > b->last_ms) {
+		uint64_t add = (now - b->last_ms) * r->count;
+
+		b->tokens = add >= cap - b->tokens ? cap : b->tokens + add;
+		b->last_ms = now;
+	}
+	if (b->tokens < unit)
+		return false;
+	b->tokens -= unit;
+	return true;
+}
+
+int
+srctab_init(struct srctab *t, size_t size)
+{
+	size_t	 n = 16;
+
+	while (n < size)
+		n <<= 1;
+	if ((t->v = calloc(n, sizeof(*t->v))) == NULL)
+		return -1;
+	t->size = n;
+	return 0;
+}
+
+void
+srctab_clear(struct srctab *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->size = 0;
+}
+
+static uint64_t
+key_hash(const struct srckey *k, uint64_t seed)
+{
+	const uint8_t	*p = (const uint8_t *)k;
+	uint64_t	 h = 1469598103934665603ULL ^ seed;
+	size_t		 i;
+
+	/* FNV-1a with a per-table seed the sender cannot predict. */
+	for (i = 0; i < sizeof(*k); i++) {
+		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The entry of key, created (or recycled) if missing; never NULL. */
+struct srcent *
+srctab_get(struct srctab *t, const struct srckey *key, uint64_t now)
+{
+	size_t		 mask = t->size - 1, i, idx, victim;
+	struct srcent	*e;
+
+	idx = (size_t)key_hash(key, t->seed) & mask;
+	victim = idx;
+	for (i = 0; i < PROBE; i++) {
+		e = &t->v[(idx + i) & mask];
+		if (e->used && memcmp(&e->key, key, sizeof(*key)) == 0) {
+			e->seen_ms = now;
+			return e;
+		}
+		if (!e->used) {
+			victim = (idx + i) & mask;
+			break;
+		}
+		if (e->seen_ms < t->v[victim].seen_ms)
+			victim = (idx + i) & mask;
+	}
+	e = &t->v[victim];
+	memset(e, 0, sizeof(*e));
+	e->used = true;
+	e->key = *key;
+	e->seen_ms = now;
+	return e;
+}

@@ -1,0 +1,228 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * Datagram services and wait services in the engine.  UDP builtins answer
+ * from here, but only sources that can be real clients (no reflection
+ * loops with another echo or chargen, no amplification towards a spoofed
+ * victim) and at most udp_reply_rate per source group; since sources are
+ * spoofable, nothing here starts a ban, and the log gets one info line
+ * per source group and second, the rest at debug.  Wait services get
+ * their listening socket handed to the program; for UDP the datagram
+ * that woke it is only peeked at, to check and export its source.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "builtin.h"
+#include "engine.h"
+#include "log.h"
+#include "portmuxd.h"
+#include "proto.h"
+
+#define UDP_BATCH	64		/* datagrams per wakeup, then yield */
+#define UDP_BUF		65536
+
+/*
+ * Log an event about a source: at info if its group had no info line
+ * this second (with how many events went to debug since), else at debug.
+ */
+static void
+udp_log(struct srcent *se, uint64_t id, const struct service *svc,
+    uint64_t now, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+	int	 pri = LOG_DEBUG;
+	uint32_t repeat = 0;
+
+	if (now - se->logged_ms >= 1000) {
+		pri = LOG_INFO;
+		repeat = se->unlogged;
+		se->logged_ms = now;
+		se->unlogged = 0;
+	} else
+		se->unlogged++;
+	if (pri > log_getlevel())
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (repeat > 0)
+		log_conn(pri, id, svc->name, "%s repeat=%u", msg, repeat);
+	else
+		log_conn(pri, id, svc->name, "%s", msg);
+}
+
+static void
+udp_one(struct engine *e, struct elistener *el, const struct service *svc,
+    const unsigned char *buf, size_t n, struct sockaddr_storage *ss,
+    socklen_t sslen)
+{
+	static unsigned char	 out[UDP_BUF];
+	char			 peer[80];
+	struct srckey		 key;
+	struct srcent		*se;
+	const char		*why = NULL;
+	uint64_t		 id = engine_next_id(e), now = mono_ms();
+	long			 r;
+
+	limit_group((struct sockaddr *)ss, svc->source_prefix4,
+	    svc->source_prefix6, &key);
+	se = srctab_get(&e->src, &key, now);
+	if (!builtin_udp_source_ok((struct sockaddr *)ss))
+		why = "badsrc";
+	else if (!acl_permit(e->conf, svc, (struct sockaddr *)ss))
+		why = "acl";
+	else if (!limit_take(&se->reply, &svc->udp_reply_rate, now))
+		why = "rate";
+	(void)sa_fmt((struct sockaddr *)ss, peer, sizeof(peer));
+	if (why != NULL) {
+		udp_log(se, id, svc, now, "action=refuse proto=udp peer=%s "
+		    "reason=%s", peer, why);
+		return;
+	}
+	r = builtin_udp_reply(svc->builtin, buf, n, out, sizeof(out),
+	    time(NULL), arc4random());
+	if (r >= 0 && sendto(el->l->fd, out, (size_t)r, MSG_DONTWAIT,
+	    (struct sockaddr *)ss, sslen) == -1) {
+		/* A full socket buffer drops the reply, as UDP may. */
+		log_conn(LOG_DEBUG, id, svc->name, "action=warn peer=%s "
+		    "msg=\"sendto\" error=\"%s\"", peer, strerror(errno));
+		r = -1;
+	}
+	udp_log(se, id, svc, now, "action=accept proto=udp peer=%s "
+	    "bytes_in=%zu bytes_out=%ld", peer, n, r < 0 ? 0 : r);
+}
+
+void
+udp_builtin_cb(evutil_socket_t fd, short ev __unused, void *arg)
+{
+	struct elistener	*el = arg;
+	struct engine		*e = el->e;
+	const struct service	*svc = &e->conf->services[el->l->service];
+	static unsigned char	 buf[UDP_BUF];
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	ssize_t			 n;
+	int			 i;
+
+	for (i = 0; i < UDP_BATCH; i++) {
+		sslen = sizeof(ss);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		    (struct sockaddr *)&ss, &sslen);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_debug("service=%s action=warn msg=\"recvfrom"
+				    "\" error=\"%s\"", svc->name,
+				    strerror(errno));
+			return;
+		}
+		udp_one(e, el, svc, buf, (size_t)n, &ss, sslen);
+	}
+}
+
+/* Hand the listener of a wait service to its program. */
+static void
+wait_handover(struct elistener *el, const struct sockaddr *sa,
+    socklen_t salen, const char *peer)
+{
+	struct engine		*e = el->e;
+	size_t			 idx = el->l->service;
+	const struct service	*svc = &e->conf->services[idx];
+	uint64_t		 id = engine_next_id(e);
+	int			 fd;
+
+	/* The engine's own copy stays; the monitor gets a duplicate. */
+	if ((fd = fcntl(el->l->fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
+		    "reason=error msg=\"dup\" error=\"%s\"", strerror(errno));
+		return;
+	}
+	(void)event_del(el->ev);
+	el->busy = true;
+	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
+	    "wait=1", conf_proto_name(svc->proto), peer);
+	e->active[idx]++;
+	priv_spawn(e, idx, fd, id, SPAWN_WAIT, sa, salen, el);
+}
+
+/*
+ * A datagram woke a UDP wait service.  Its source is peeked at (the
+ * datagram stays for the program); a denied one is drained and the
+ * socket stays ours.
+ */
+void
+udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
+{
+	struct elistener	*el = arg;
+	struct engine		*e = el->e;
+	const struct service	*svc = &e->conf->services[el->l->service];
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 peer[80], b;
+	struct srckey		 key;
+	struct srcent		*se;
+	uint64_t		 now;
+	int			 i;
+
+	for (i = 0; i < UDP_BATCH && !el->busy; i++) {
+		sslen = sizeof(ss);
+		if (recvfrom(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT,
+		    (struct sockaddr *)&ss, &sslen) == -1)
+			return;
+		sa_normalize(&ss, &sslen);
+		(void)sa_fmt((struct sockaddr *)&ss, peer, sizeof(peer));
+		if (acl_permit(e->conf, svc, (struct sockaddr *)&ss)) {
+			wait_handover(el, (struct sockaddr *)&ss, sslen, peer);
+			return;
+		}
+		/* Drain the denied datagram: 1 byte read discards it all. */
+		(void)recv(fd, &b, 1, MSG_DONTWAIT);
+		now = mono_ms();
+		limit_group((struct sockaddr *)&ss, svc->source_prefix4,
+		    svc->source_prefix6, &key);
+		se = srctab_get(&e->src, &key, now);
+		udp_log(se, engine_next_id(e), svc, now, "action=refuse "
+		    "proto=udp peer=%s reason=acl", peer);
+	}
+}
+
+/*
+ * A connection is waiting on a TCP or unix wait service: the program
+ * accepts it itself, so no peer is known before the handover.
+ */
+void
+stream_wait_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct elistener	*el = arg;
+
+	if (!el->busy)
+		wait_handover(el, NULL, 0, "unknown");
+}
