@@ -891,6 +891,13 @@ host_init(struct loadctx *ctx)
 		(void)fclose(fp);
 	}
 	ctx->somaxconn = read_long("/proc/sys/net/core/somaxconn", 4096);
+	ctx->eph_lo = ctx->eph_hi = 0;
+	if ((fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) !=
+	    NULL) {
+		if (fscanf(fp, "%ld %ld", &ctx->eph_lo, &ctx->eph_hi) != 2)
+			ctx->eph_lo = ctx->eph_hi = 0;
+		(void)fclose(fp);
+	}
 }
 
 static char *
@@ -926,6 +933,7 @@ conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	conf->max_children = src_limit(&s, "max_children", 512);
 	src_acl(&s, "allow", &conf->allow);
 	src_acl(&s, "deny", &conf->deny);
+	ctx->global_acl = conf->allow.n > 0 || conf->deny.n > 0;
 	if (key_find(s.si, "ban_time") != NULL)
 		src_msg(&s, LVL_WARN, "ban_time", "ban_time is not enforced yet");
 	if (key_find(s.si, "ban_max") != NULL)
@@ -1544,6 +1552,22 @@ svc_host(struct src *s)
 	    svc->port < ctx->portmin)
 		src_msg(s, LVL_HOST, "port", "port %u: binding a port below "
 		    "%d needs root", svc->port, ctx->portmin);
+	/*
+	 * The kernel hands ports of this range to outgoing connections: one
+	 * may hold the port when portmuxd starts, and the bind then fails.
+	 */
+	if (svc->proto != PROTO_UNIX && svc->port != 0 &&
+	    svc->port >= ctx->eph_lo && svc->port <= ctx->eph_hi)
+		src_msg(s, LVL_WARN, "port", "port %u lies in the ephemeral "
+		    "port range %ld-%ld (net.ipv4.ip_local_port_range): an "
+		    "outgoing connection may hold it", svc->port, ctx->eph_lo,
+		    ctx->eph_hi);
+	/* TCP and unix wait programs accept themselves: no peer to check. */
+	if (svc->wait && svc->proto != PROTO_UDP && (svc->allow.n > 0 ||
+	    svc->deny.n > 0 || ctx->global_acl))
+		src_msg(s, LVL_WARN, "wait", "allow and deny cannot apply to a "
+		    "%s wait service: its program accepts the connections "
+		    "itself", conf_proto_name(svc->proto));
 	/* listen(2) silently caps the backlog at net.core.somaxconn. */
 	from = src_from(s, "backlog");
 	if (from != NULL && svc->backlog > ctx->somaxconn &&

@@ -127,6 +127,9 @@ struct loadctx {
 	char		*gname;
 	int		 portmin;	/* lowest port bindable as non-root */
 	long		 somaxconn;
+	bool		 global_acl;	/* a global allow or deny is set */
+	long		 eph_lo;	/* net.ipv4.ip_local_port_range */
+	long		 eph_hi;
 	bool		 backlog_warned;
 };
 

@@ -346,6 +346,20 @@ peer_fmt(int fd, const struct sockaddr *sa, char *buf, size_t size)
 		    (unsigned long)uc.uid, (long)uc.pid);
 }
 
+/* Why service idx would refuse this peer now, or NULL. */
+const char *
+engine_admit(struct engine *e, size_t idx, const struct sockaddr *sa)
+{
+	const struct service	*svc = &e->conf->services[idx];
+
+	if (sa->sa_family != AF_UNIX && !acl_permit(e->conf, svc, sa))
+		return "acl";
+	if (svc->instances != LIMIT_UNLIMITED &&
+	    e->active[idx] >= svc->instances)
+		return "instances";
+	return NULL;
+}
+
 /*
  * Serve an accepted stream connection as service idx: ACL, instances,
  * then a builtin, tcpmux or a spawn.  via_tcpmux: the client already
@@ -360,16 +374,11 @@ engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
 	socklen_t		 llen = sizeof(local);
 	char			 lbuf[128];
 	struct conn		*c;
+	const char		*why;
 	int			 on = 1;
 
-	if (sa->sa_family != AF_UNIX && !acl_permit(e->conf, svc, sa)) {
-		engine_refuse_log(e, id, svc, peer, "acl");
-		close(fd);
-		return;
-	}
-	if (svc->instances != LIMIT_UNLIMITED &&
-	    e->active[idx] >= svc->instances) {
-		engine_refuse_log(e, id, svc, peer, "instances");
+	if ((why = engine_admit(e, idx, sa)) != NULL) {
+		engine_refuse_log(e, id, svc, peer, why);
 		close(fd);
 		return;
 	}

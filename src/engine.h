@@ -108,6 +108,8 @@ struct engine {
 
 /* engine.c */
 uint64_t	 engine_next_id(struct engine *);
+const char	*engine_admit(struct engine *, size_t,
+		    const struct sockaddr *);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
 		    const struct sockaddr *, const char *, bool);
 void		 engine_rearm(struct elistener *);

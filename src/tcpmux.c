@@ -162,6 +162,7 @@ tmux_done(struct tmux *t)
 {
 	struct engine	*e = t->e;
 	char		 q[1100];
+	const char	*why;
 	long		 target;
 	int		 fd = t->fd;
 
@@ -176,6 +177,16 @@ tmux_done(struct tmux *t)
 
 		(void)snprintf(d, sizeof(d), "name=%s", q);
 		tmux_refuse(t, "notfound", "-Service not available\r\n", d);
+		return;
+	}
+	/* Refused by the target: say so in tcpmux terms, before "+Go". */
+	if ((why = engine_admit(e, (size_t)target,
+	    (struct sockaddr *)&t->peer)) != NULL) {
+		char	 d[1200];
+
+		(void)snprintf(d, sizeof(d), "name=%s target=%s", q,
+		    e->conf->services[target].name);
+		tmux_refuse(t, why, "-Service not available\r\n", d);
 		return;
 	}
 	log_conn(LOG_DEBUG, t->id, e->conf->services[t->svc].name,
