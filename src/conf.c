@@ -168,6 +168,7 @@ static void	 overlap_msg(struct src *, const struct bindref *,
 static void	 check_overlaps(struct src *, size_t);
 static int	 name_cmp(const void *, const void *);
 static void	 check_names(struct src *, size_t);
+static void	 check_tcpmux(struct src *, size_t);
 static void	 check_unsupported(struct src *);
 static void	 svc_clear(struct service *);
 static void	 strv_free(char **);
@@ -1040,6 +1041,7 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	}
 	check_names(srcs, n);
 	check_overlaps(srcs, n);
+	check_tcpmux(srcs, n);
 	if (n == 0)
 		conf_report(ctx, LVL_ERR, ctx->mainfile, 1,
 		    "no service defined");
@@ -1562,6 +1564,11 @@ svc_host(struct src *s)
 		    "port range %ld-%ld (net.ipv4.ip_local_port_range): an "
 		    "outgoing connection may hold it", svc->port, ctx->eph_lo,
 		    ctx->eph_hi);
+	/* Socket permissions guard a unix socket; CIDRs mean nothing. */
+	if (svc->proto == PROTO_UNIX && ctx->global_acl)
+		src_msg(s, LVL_WARN, "protocol", "the global allow and deny "
+		    "lists do not apply to a unix service: its path's mode "
+		    "and owner decide who connects");
 	/* TCP and unix wait programs accept themselves: no peer to check. */
 	if (svc->wait && svc->proto != PROTO_UDP && (svc->allow.n > 0 ||
 	    svc->deny.n > 0 || ctx->global_acl))
@@ -1738,6 +1745,23 @@ name_cmp(const void *a, const void *b)
  * libconfuse rejects two sections of one name; tcpmux compares names
  * without case (RFC 1078), so "Echo" after "echo" is a duplicate too.
  */
+/* tcpmux = true reaches nothing without a tcpmux builtin to ask. */
+static void
+check_tcpmux(struct src *srcs, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (!srcs[i].svc->disable &&
+		    srcs[i].svc->builtin == BUILTIN_TCPMUX)
+			return;
+	for (i = 0; i < n; i++)
+		if (!srcs[i].svc->disable && srcs[i].svc->tcpmux)
+			src_msg(&srcs[i], LVL_WARN, "tcpmux", "no enabled "
+			    "service has builtin = tcpmux: this service is "
+			    "not reachable by name");
+}
+
 static void
 check_names(struct src *srcs, size_t n)
 {

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@
 
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	2000
+#define WAIT_BACKOFF_MAX_MS 5000
 
 static void	 drop_privileges(const struct conf *);
 static void	 chan_read_cb(evutil_socket_t, short, void *);
@@ -55,6 +57,7 @@ static void	 accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	 accept_error_cb(struct evconnlistener *, void *);
 static void	 backoff_cb(evutil_socket_t, short, void *);
+static void	 rearm_cb(evutil_socket_t, short, void *);
 static void	 term_cb(evutil_socket_t, short, void *);
 static void	 grace_cb(evutil_socket_t, short, void *);
 static void	 engine_stop(struct engine *, int, uint32_t);
@@ -144,7 +147,9 @@ listeners_start(struct engine *e, struct listener *ls, size_t nls)
 		if (cb != NULL) {
 			el->ev = event_new(e->base, ls[i].fd, EV_READ |
 			    EV_PERSIST, cb, el);
-			if (el->ev == NULL || event_add(el->ev, NULL) == -1)
+			el->backoff = evtimer_new(e->base, rearm_cb, el);
+			if (el->ev == NULL || el->backoff == NULL ||
+			    event_add(el->ev, NULL) == -1)
 				fatalx("engine: listener event");
 			continue;
 		}
@@ -184,13 +189,9 @@ listeners_stop(struct engine *e)
 	}
 }
 
-/* A wait child gave its listener back: watch it again. */
-void
-engine_rearm(struct elistener *el)
+static void
+rearm_now(struct elistener *el)
 {
-	if (!el->busy)
-		return;
-	el->busy = false;
 	if (el->ev == NULL || el->l->fd == -1)
 		return;
 	/* The child cleared O_NONBLOCK on the shared file description. */
@@ -200,6 +201,46 @@ engine_rearm(struct elistener *el)
 	if (event_add(el->ev, NULL) == -1)
 		log_warnx("service=%s action=warn msg=\"cannot watch the "
 		    "listener again\"", el->e->conf->services[el->l->service].name);
+}
+
+static void
+rearm_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	rearm_now(arg);
+}
+
+/*
+ * A wait child gave its listener back after ran_ms: watch it again.  A
+ * TCP or unix wait program that exits at once without accepting leaves
+ * the connection pending and would be started again and again: a child
+ * that lived under a second and left a connection pending delays the
+ * re-arm, doubling up to 5 s.  UDP programs get no such delay: one per
+ * datagram is what tftpd and the like do under load.
+ */
+void
+engine_rearm(struct elistener *el, uint64_t ran_ms)
+{
+	struct pollfd	 pfd;
+	struct timeval	 tv;
+
+	if (!el->busy)
+		return;
+	el->busy = false;
+	pfd.fd = el->l->fd;
+	pfd.events = POLLIN;
+	if (ran_ms >= 1000 || el->backoff == NULL || el->l->proto ==
+	    PROTO_UDP || el->l->fd == -1 || poll(&pfd, 1, 0) != 1) {
+		el->delay_ms = BACKOFF_MIN_MS;
+		rearm_now(el);
+		return;
+	}
+	tv.tv_sec = el->delay_ms / 1000;
+	tv.tv_usec = (el->delay_ms % 1000) * 1000;
+	(void)evtimer_add(el->backoff, &tv);
+	log_debug("service=%s action=pause reason=overload retry_ms=%u",
+	    el->e->conf->services[el->l->service].name, el->delay_ms);
+	el->delay_ms = el->delay_ms * 2 > WAIT_BACKOFF_MAX_MS ?
+	    WAIT_BACKOFF_MAX_MS : el->delay_ms * 2;
 }
 
 /* Connection ids are unique across engines: the counter is shared. */

@@ -72,6 +72,7 @@ struct xchild {
 	long			 svc;		/* index, -1: not this gen's */
 	char			 service[MSG_NAMELEN];
 	pid_t			 pid;		/* 0 while pending */
+	uint64_t		 start_ms;
 	bool			 exited;
 	struct elistener	*wait_lsn;	/* wait: re-armed at exit */
 	int			 stderr_fd;
@@ -112,7 +113,7 @@ const char	*engine_admit(struct engine *, size_t,
 		    const struct sockaddr *);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
 		    const struct sockaddr *, const char *, bool);
-void		 engine_rearm(struct elistener *);
+void		 engine_rearm(struct elistener *, uint64_t);
 void		 engine_send(struct engine *, uint32_t, uint64_t, const void *,
 		    size_t, int);
 void		 engine_check_done(struct engine *);

@@ -90,7 +90,9 @@ limit_take(struct bucket *b, const struct rate *r, uint64_t now)
 		b->tokens = cap;
 		b->last_ms = now;
 	} else if (now > b->last_ms) {
-		uint64_t add = (now - b->last_ms) * r->count;
+		/* A whole window refills it: no multiplication to overflow. */
+		uint64_t dt = now - b->last_ms;
+		uint64_t add = dt >= unit ? cap : dt * r->count;
 
 		b->tokens = add >= cap - b->tokens ? cap : b->tokens + add;
 		b->last_ms = now;

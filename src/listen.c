@@ -15,11 +15,12 @@
  * on reload which sockets keep their identity and so stay open, so that
  * a reload never refuses a connection to an unchanged service.
  *
- * A unix socket is bound under a temporary name in its directory, given
- * its mode and owner, and renamed over the configured path only when
- * every socket of the generation is ready: the path never points at a
- * socket with the wrong permissions, and a failed reload leaves the old
- * socket in place.
+ * A unix socket gets its mode through the umask at bind time, so the
+ * path never has looser permissions than configured.  One that replaces
+ * a live socket of the previous generation (its mode or owner changed)
+ * is bound under a temporary name and renamed over the path only when
+ * every socket of the new generation is ready, so a failed reload
+ * leaves the old socket in place.
  */
 
 #include "config.h"
@@ -43,7 +44,8 @@
 #include "portmuxd.h"
 
 static int	 inet_open(const struct service *, const struct bindaddr *);
-static int	 unix_open(const struct service *, char *, size_t);
+static int	 unix_open(const struct service *, bool, char *, size_t);
+static int	 unix_record(struct listener *, const struct service *);
 
 /*
  * Open and bind one address of a TCP or UDP service (and listen, for
@@ -91,17 +93,20 @@ fail:
  * May a socket at path be replaced?  Nothing there: yes.  A socket that
  * refuses connections is stale: yes, unless its directory is writable by
  * others (someone else could have put it there).  Anything else: no.
+ * The probe never blocks: a live server with a full queue says EAGAIN.
  */
 static int
-unix_may_replace(const char *path)
+unix_may_replace(const char *path, bool *exists)
 {
 	struct stat		 st, dst;
 	struct sockaddr_un	 sun;
 	char			*dcopy, *dir;
 	int			 fd, r, saved;
 
+	*exists = false;
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : -1;
+	*exists = true;
 	if (!S_ISSOCK(st.st_mode)) {
 		errno = EEXIST;
 		return -1;
@@ -120,7 +125,8 @@ unix_may_replace(const char *path)
 		errno = EPERM;
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
 		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -128,7 +134,7 @@ unix_may_replace(const char *path)
 	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	saved = errno;
 	close(fd);
-	if (r == 0) {
+	if (r == 0 || saved == EAGAIN || saved == EINPROGRESS) {
 		errno = EADDRINUSE;	/* someone serves it */
 		return -1;
 	}
@@ -140,41 +146,72 @@ unix_may_replace(const char *path)
 }
 
 /*
- * Bind a unix stream socket under a temporary name beside svc->path
- * (returned in tmp), with its mode and owner, and listen.
+ * A short temporary name beside path, for a socket that must replace a
+ * live one of our own atomically; it must fit a sockaddr_un.
  */
 static int
-unix_open(const struct service *svc, char *tmp, size_t tmpsize)
+unix_tmpname(const char *path, char *tmp, size_t size)
 {
-	struct sockaddr_un	 sun;
-	mode_t			 old;
-	int			 fd, r, saved;
+	const char	*slash = strrchr(path, '/');
+	int		 r;
 
-	if (unix_may_replace(svc->path) == -1)
-		return -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	r = snprintf(tmp, tmpsize, "%s.%ld.new", svc->path, (long)getpid());
-	if (r < 0 || (size_t)r >= tmpsize || (size_t)r >= sizeof(sun.sun_path)) {
+	r = snprintf(tmp, size, "%.*s/.pmx%lx", (int)(slash - path), path,
+	    (unsigned long)getpid());
+	if (r < 0 || (size_t)r >= size ||
+	    (size_t)r >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	memcpy(sun.sun_path, tmp, (size_t)r + 1);
-	(void)unlink(tmp);
+	return 0;
+}
+
+/*
+ * Bind a unix stream socket for svc, with its mode (through the umask,
+ * so there is no chmod to race with) and owner, and listen.  Bound at
+ * svc->path itself when the path is free or stale; when it is our own
+ * live socket (a reload changing mode or owner), under a temporary name
+ * returned in tmp, to be renamed over it at commit.
+ */
+static int
+unix_open(const struct service *svc, bool ours, char *tmp, size_t tmpsize)
+{
+	struct sockaddr_un	 sun;
+	const char		*where = svc->path;
+	mode_t			 old;
+	bool			 exists;
+	int			 fd, r, saved;
+
+	tmp[0] = '\0';
+	if (ours) {
+		if (unix_tmpname(svc->path, tmp, tmpsize) == -1)
+			return -1;
+		where = tmp;
+		(void)unlink(tmp);
+	} else {
+		if (unix_may_replace(svc->path, &exists) == -1)
+			return -1;
+		if (exists && unlink(svc->path) == -1)
+			return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(where) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", where);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -1;
-	/* No moment with looser permissions than configured. */
-	old = umask(0177);
+	old = umask(~svc->mode & 0777);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	(void)umask(old);
 	if (r == -1)
 		goto fail;
-	if (chmod(tmp, svc->mode) == -1 || (svc->owner_set &&
-	    lchown(tmp, svc->owner_uid, svc->owner_gid) == -1) ||
-	    listen(fd, svc->backlog) == -1) {
+	if ((svc->owner_set && lchown(where, svc->owner_uid, svc->owner_gid) ==
+	    -1) || listen(fd, svc->backlog) == -1) {
 		saved = errno;
-		(void)unlink(tmp);
+		(void)unlink(where);
 		errno = saved;
 		goto fail;
 	}
@@ -184,6 +221,23 @@ fail:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+/* Is path the socket of one of our old listeners (same inode)? */
+static bool
+unix_ours(const char *path, const struct listener *old, size_t nold)
+{
+	struct stat	 st;
+	size_t		 k;
+
+	if (lstat(path, &st) == -1)
+		return false;
+	for (k = 0; k < nold; k++)
+		if (old[k].fd != -1 && old[k].path != NULL &&
+		    strcmp(old[k].path, path) == 0 && old[k].dev == st.st_dev &&
+		    old[k].ino == st.st_ino)
+			return true;
+	return false;
 }
 
 /*
@@ -264,10 +318,12 @@ open_one(const struct service *svc, const struct bindaddr *ba,
 		return 0;
 	if (svc->proto != PROTO_UNIX)
 		return (l->fd = inet_open(svc, ba)) == -1 ? -1 : 0;
-	if ((l->fd = unix_open(svc, tmp, sizeof(tmp))) == -1)
+	if ((l->fd = unix_open(svc, unix_ours(svc->path, old, nold), tmp,
+	    sizeof(tmp))) == -1)
 		return -1;
-	if ((l->tmp = strdup(tmp)) == NULL) {
-		(void)unlink(tmp);
+	if ((tmp[0] != '\0' && (l->tmp = strdup(tmp)) == NULL) ||
+	    (tmp[0] == '\0' && unix_record(l, svc) == -1)) {
+		(void)unlink(tmp[0] != '\0' ? tmp : svc->path);
 		close(l->fd);
 		l->fd = -1;
 		return -1;
@@ -291,33 +347,43 @@ grow(struct listener **ls, size_t n, size_t *cap)
 	return 0;
 }
 
-/* Put the new unix sockets at their paths; -1 if one cannot be. */
+/* Remember the path of a bound unix socket and what it was made with. */
+static int
+unix_record(struct listener *l, const struct service *svc)
+{
+	struct stat	 st;
+
+	if (lstat(svc->path, &st) == -1 || (l->path = strdup(svc->path)) ==
+	    NULL)
+		return -1;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
+	l->mode = svc->mode;
+	l->owner_set = svc->owner_set;
+	l->owner_uid = svc->owner_uid;
+	l->owner_gid = svc->owner_gid;
+	return 0;
+}
+
+/* Put the replacing unix sockets at their paths; -1 if one cannot be. */
 static int
 unix_commit(const struct conf *conf, struct listener *ls, size_t n)
 {
 	const struct service	*svc;
-	struct stat		 st;
 	size_t			 i;
 
 	for (i = 0; i < n; i++) {
 		if (ls[i].tmp == NULL)
 			continue;
 		svc = &conf->services[ls[i].service];
-		if (rename(ls[i].tmp, svc->path) == -1 ||
-		    lstat(svc->path, &st) == -1) {
+		if (rename(ls[i].tmp, svc->path) == -1) {
 			bind_error(svc, NULL);
 			return -1;
 		}
 		free(ls[i].tmp);
 		ls[i].tmp = NULL;
-		if ((ls[i].path = strdup(svc->path)) == NULL)
+		if (unix_record(&ls[i], svc) == -1)
 			return -1;
-		ls[i].dev = st.st_dev;
-		ls[i].ino = st.st_ino;
-		ls[i].mode = svc->mode;
-		ls[i].owner_set = svc->owner_set;
-		ls[i].owner_uid = svc->owner_uid;
-		ls[i].owner_gid = svc->owner_gid;
 	}
 	return 0;
 }

@@ -260,6 +260,29 @@ struct srctab {
 	uint64_t	 seed;
 };
 
+/* A banned source group (ban.c). */
+struct banent {
+	bool		 used;
+	uint8_t		 reason;	/* enum ban_reason */
+	struct srckey	 key;		/* with its prefix */
+	uint64_t	 until;		/* wall clock, ms since the epoch */
+};
+
+enum ban_reason {
+	BAN_RATE = 1,			/* above rate x ban_factor */
+	BAN_REFUSED,			/* refused ban_after times */
+};
+
+struct bantab {
+	struct banent	*v;
+	size_t		 size;		/* slots, a power of two */
+	size_t		 count;
+	size_t		 max;		/* ban_max */
+	uint64_t	 seed;
+	uint32_t	 pfx4[33];	/* bans per prefix length */
+	uint32_t	 pfx6[129];
+};
+
 /* The daemon's state, one instance in portmuxd.c. */
 struct portmuxd {
 	const char	*conf_path;
@@ -292,6 +315,15 @@ struct msgq {
 /* How conf_load() treats host-dependent problems. */
 #define CONF_CHECK_ONLY	0x01	/* -n: unknown users etc. are warnings */
 #define CONF_AS_USER	0x02	/* non-root rules even as root (tests) */
+
+/* ban.c */
+int		 ban_init(struct bantab *, size_t, uint64_t);
+void		 ban_clear(struct bantab *);
+int		 ban_add(struct bantab *, const struct srckey *, uint64_t, int);
+const struct banent *ban_find(const struct bantab *, const struct sockaddr *,
+		    uint64_t);
+size_t		 ban_expire(struct bantab *, uint64_t,
+		    void (*)(const struct banent *, void *), void *);
 
 /* conf.c */
 struct conf	*conf_load(const char *, int);

@@ -49,6 +49,7 @@ xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
 	x->id = id;
 	x->svc = svc;
 	x->stderr_fd = -1;
+	x->start_ms = mono_ms();
 	(void)snprintf(x->service, sizeof(x->service), "%s", name);
 	TAILQ_INSERT_TAIL(&e->children, x, entry);
 	return x;
@@ -217,7 +218,7 @@ priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
 		close(fd);
 		if (el != NULL) {
 			el->busy = true;	/* so that rearm applies */
-			engine_rearm(el);
+			engine_rearm(el, 0);
 		}
 		return;
 	}
@@ -261,7 +262,7 @@ child_done(struct xchild *x)
 		e->active[x->svc]--;
 	x->exited = true;
 	if (x->wait_lsn != NULL && !e->stopping)
-		engine_rearm(x->wait_lsn);
+		engine_rearm(x->wait_lsn, mono_ms() - x->start_ms);
 	x->wait_lsn = NULL;
 }
 

@@ -157,6 +157,7 @@ wait_handover(struct elistener *el, const struct sockaddr *sa,
 	size_t			 idx = el->l->service;
 	const struct service	*svc = &e->conf->services[idx];
 	uint64_t		 id = engine_next_id(e);
+	char			 local[128];
 	int			 fd;
 
 	/* The engine's own copy stays; the monitor gets a duplicate. */
@@ -167,8 +168,13 @@ wait_handover(struct elistener *el, const struct sockaddr *sa,
 	}
 	(void)event_del(el->ev);
 	el->busy = true;
+	if (svc->proto == PROTO_UNIX)
+		(void)snprintf(local, sizeof(local), "%s", svc->path);
+	else
+		(void)sa_fmt((const struct sockaddr *)&el->l->addr.ss, local,
+		    sizeof(local));
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
-	    "wait=1", conf_proto_name(svc->proto), peer);
+	    "local=%s wait=1", conf_proto_name(svc->proto), peer, local);
 	e->active[idx]++;
 	priv_spawn(e, idx, fd, id, SPAWN_WAIT, sa, salen, el);
 }

@@ -12,14 +12,21 @@
 
 /*
  * Unit tests of the builtins' pure formatters (builtin.h): time (RFC 868),
- * daytime (RFC 867, ctime style in local time) and chargen (RFC 864).
- * The event-driven half of builtin.c is exercised by the integration
- * tests.
+ * daytime (RFC 867, ctime style in local time) and chargen (RFC 864);
+ * and of the UDP builtins' pure half: which sources may be answered
+ * (DESIGN.md "Builtins": no reflection to privileged or datagram service
+ * ports, nor to addresses that cannot be a real sender) and the reply
+ * to one datagram.  The event-driven half of builtin.c is exercised by
+ * the integration tests.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +39,7 @@
 #include <cmocka.h>
 
 #include "builtin.h"
+#include "portmuxd.h"
 
 /* 2036-02-07T06:28:16Z: the RFC 868 counter wraps to 0. */
 #define RFC868_WRAP	((time_t)2085978496LL)
@@ -218,6 +226,339 @@ test_builtin_chargen_model(void **state)
 	assert_memory_equal(got, want, CHARGEN_LINE);
 }
 
+/* A source address and port; "::ffff:a.b.c.d" stays AF_INET6. */
+static const struct sockaddr *
+src(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+	return (const struct sockaddr *)ss;
+}
+
+static int
+source_ok(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage	 ss;
+
+	return builtin_udp_source_ok(src(&ss, ip, port));
+}
+
+/* Assert the verdict, naming the source when it is wrong. */
+static void
+source_is(const char *ip, uint16_t port, int want)
+{
+	int	 got = source_ok(ip, port);
+
+	if ((got != 0) != (want != 0))
+		fail_msg("source %s port %u: got %s, want %s", ip, port,
+		    got ? "accepted" : "rejected", want ? "accepted" :
+		    "rejected");
+}
+
+/*
+ * Privileged ports, and the ports of services that answer datagrams:
+ * an echo there would ping-pong with us, or reflect an attack on a
+ * spoofed source.
+ */
+static void
+test_builtin_udp_source_ports(void **state)
+{
+	static const uint16_t	 bad[] = {
+		0, 1, 7, 13, 19, 37, 53, 67, 123, 161, 514, 1023, 1900, 11211
+	};
+	static const uint16_t	 good[] = {
+		1024, 1025, 1899, 1901, 5000, 11210, 11212, 32768, 65535
+	};
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		source_is("192.0.2.10", bad[i], 0);
+		source_is("2001:db8::10", bad[i], 0);
+		source_is("::ffff:192.0.2.10", bad[i], 0);
+		source_is("127.0.0.1", bad[i], 0);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		source_is("192.0.2.10", good[i], 1);
+		source_is("2001:db8::10", good[i], 1);
+		source_is("::ffff:192.0.2.10", good[i], 1);
+	}
+}
+
+/* 0.0.0.0/8, the limited broadcast and 224.0.0.0/4 cannot send. */
+static void
+test_builtin_udp_source_v4_addrs(void **state)
+{
+	(void)state;
+	source_is("0.0.0.0", 5000, 0);
+	source_is("0.0.0.1", 5000, 0);
+	source_is("0.255.255.255", 5000, 0);
+	source_is("1.0.0.0", 5000, 1);
+	source_is("255.255.255.255", 5000, 0);
+	source_is("255.255.255.254", 5000, 1);
+	source_is("224.0.0.1", 5000, 0);
+	source_is("224.0.0.0", 5000, 0);
+	source_is("239.255.255.250", 5000, 0);
+	source_is("223.255.255.255", 5000, 1);
+	source_is("192.0.2.1", 5000, 1);
+	/* Loopback is allowed, with a high port. */
+	source_is("127.0.0.1", 5000, 1);
+	source_is("127.0.0.1", 1024, 1);
+	source_is("127.1.2.3", 40000, 1);
+}
+
+/* :: and ff00::/8 cannot send; ::1 and unicast can. */
+static void
+test_builtin_udp_source_v6_addrs(void **state)
+{
+	(void)state;
+	source_is("::", 5000, 0);
+	source_is("ff02::1", 5000, 0);
+	source_is("ff00::", 5000, 0);
+	source_is("ff05::1:3", 5000, 0);
+	source_is("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 5000, 0);
+	source_is("feff:ffff::1", 5000, 1);
+	source_is("::1", 5000, 1);
+	source_is("::1", 1023, 0);
+	source_is("2001:db8::1", 5000, 1);
+	source_is("fe80::1", 5000, 1);
+}
+
+/* An IPv4-mapped source is judged as the IPv4 address it is. */
+static void
+test_builtin_udp_source_mapped(void **state)
+{
+	(void)state;
+	source_is("::ffff:127.0.0.1", 5000, 1);
+	source_is("::ffff:127.0.0.1", 53, 0);
+	source_is("::ffff:224.0.0.1", 5000, 0);
+	source_is("::ffff:239.1.2.3", 5000, 0);
+	source_is("::ffff:255.255.255.255", 5000, 0);
+	source_is("::ffff:0.0.0.0", 5000, 0);
+	source_is("::ffff:0.1.2.3", 5000, 0);
+	source_is("::ffff:192.0.2.1", 5000, 1);
+	source_is("::ffff:192.0.2.1", 1900, 0);
+}
+
+/* Anything but IPv4 and IPv6 is refused. */
+static void
+test_builtin_udp_source_other_family(void **state)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+
+	(void)state;
+	memset(&ss, 0, sizeof(ss));
+	sun->sun_family = AF_UNIX;
+	assert_int_equal(builtin_udp_source_ok((struct sockaddr *)&ss), 0);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNSPEC;
+	assert_int_equal(builtin_udp_source_ok((struct sockaddr *)&ss), 0);
+}
+
+#define UDP_OUT		1024
+#define CANARY		0x5a
+
+/*
+ * builtin_udp_reply() into a buffer of size bytes followed by canaries:
+ * nothing past size may be written.
+ */
+static long
+udp_reply(int b, const void *in, size_t inlen, uint8_t *out, size_t size,
+    time_t now, uint32_t rnd)
+{
+	long	 r;
+	size_t	 i;
+
+	assert_true(size < UDP_OUT);
+	memset(out, CANARY, UDP_OUT);
+	r = builtin_udp_reply(b, in, inlen, out, size, now, rnd);
+	for (i = size; i < UDP_OUT; i++)
+		if (out[i] != CANARY)
+			fail_msg("byte %zu written past the %zu-byte buffer",
+			    i, size);
+	return r;
+}
+
+static void
+test_builtin_udp_echo(void **state)
+{
+	uint8_t	 out[UDP_OUT], in[600];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 7);
+	assert_int_equal(udp_reply(BUILTIN_ECHO, "ping\n", 5, out, 512, 0, 0),
+	    5);
+	assert_memory_equal(out, "ping\n", 5);
+	/* An empty datagram echoes as an empty one. */
+	assert_int_equal(udp_reply(BUILTIN_ECHO, in, 0, out, 512, 0, 0), 0);
+	/* Binary bytes, NULs included, come back unchanged. */
+	assert_int_equal(udp_reply(BUILTIN_ECHO, in, 300, out, 512, 0, 0),
+	    300);
+	assert_memory_equal(out, in, 300);
+}
+
+/* Longer than the reply buffer: truncated to it, never past it. */
+static void
+test_builtin_udp_echo_truncated(void **state)
+{
+	uint8_t	 out[UDP_OUT], in[600];
+	size_t	 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i + 1);
+	assert_int_equal(udp_reply(BUILTIN_ECHO, in, sizeof(in), out, 512, 0,
+	    0), 512);
+	assert_memory_equal(out, in, 512);
+	assert_int_equal(udp_reply(BUILTIN_ECHO, in, 10, out, 10, 0, 0), 10);
+	assert_int_equal(udp_reply(BUILTIN_ECHO, in, 11, out, 10, 0, 0), 10);
+	assert_memory_equal(out, in, 10);
+	assert_int_equal(udp_reply(BUILTIN_ECHO, in, 5, out, 0, 0, 0), 0);
+}
+
+/* discard, and anything that is no UDP builtin, sends no reply at all. */
+static void
+test_builtin_udp_discard(void **state)
+{
+	uint8_t	 out[UDP_OUT];
+
+	(void)state;
+	assert_int_equal(udp_reply(BUILTIN_DISCARD, "x", 1, out, 512, 0, 0),
+	    -1);
+	assert_int_equal(udp_reply(BUILTIN_DISCARD, "", 0, out, 512, 0, 0),
+	    -1);
+	assert_int_equal(udp_reply(BUILTIN_NONE, "x", 1, out, 512, 0, 0), -1);
+	assert_int_equal(udp_reply(BUILTIN_TCPMUX, "x", 1, out, 512, 0, 0),
+	    -1);
+	/* And writes nothing. */
+	assert_int_equal(out[0], CANARY);
+}
+
+/* daytime answers what the TCP formatter writes, whatever was sent. */
+static void
+test_builtin_udp_daytime(void **state)
+{
+	uint8_t	 out[UDP_OUT];
+	char	 want[64];
+	size_t	 n;
+
+	(void)state;
+	set_tz("UTC");
+	assert_int_equal(udp_reply(BUILTIN_DAYTIME, "", 0, out, 512, 0, 0),
+	    26);
+	assert_memory_equal(out, "Thu Jan  1 00:00:00 1970\r\n", 26);
+	n = builtin_daytime_fmt(1700000000, want, sizeof(want));
+	assert_int_equal(udp_reply(BUILTIN_DAYTIME, "what time?", 10, out,
+	    512, 1700000000, 99), (long)n);
+	assert_memory_equal(out, want, n);
+}
+
+/* time answers any datagram with 4 bytes, the empty one included. */
+static void
+test_builtin_udp_time(void **state)
+{
+	uint8_t	 out[UDP_OUT], want[4];
+
+	(void)state;
+	builtin_time_fmt(946684800, want);
+	assert_int_equal(udp_reply(BUILTIN_TIME, "", 0, out, 512, 946684800,
+	    0), 4);
+	assert_memory_equal(out, want, 4);
+	assert_int_equal(udp_reply(BUILTIN_TIME, NULL, 0, out, 512, 946684800,
+	    7), 4);
+	assert_memory_equal(out, want, 4);
+	assert_int_equal(udp_reply(BUILTIN_TIME, "abcdefgh", 8, out, 4, 0, 0),
+	    4);
+	builtin_time_fmt(0, want);
+	assert_memory_equal(out, want, 4);
+}
+
+/* The first n bytes of chargen lines 0, 1, 2..., concatenated. */
+static void
+chargen_prefix(char *buf, size_t n)
+{
+	char		 line[CHARGEN_LINE];
+	size_t		 off = 0, m;
+	uint64_t	 k;
+
+	for (k = 0; off < n; k++) {
+		chargen_want(k, line);
+		m = n - off < sizeof(line) ? n - off : sizeof(line);
+		memcpy(buf + off, line, m);
+		off += m;
+	}
+}
+
+/* RFC 864 over UDP: rnd % 513 bytes of the pattern, 0 to 512. */
+static void
+test_builtin_udp_chargen_length(void **state)
+{
+	static const uint32_t	 rnds[] = {
+		0, 1, 73, 74, 75, 148, 511, 512, 513, 514, 1025, 1026,
+		123456789, UINT32_MAX, UINT32_MAX - 1
+	};
+	uint8_t			 out[UDP_OUT];
+	char			 want[UDP_CHARGEN_MAX];
+	size_t			 i, n;
+
+	(void)state;
+	assert_int_equal(UDP_CHARGEN_MAX, 512);
+	for (i = 0; i < sizeof(rnds) / sizeof(rnds[0]); i++) {
+		n = rnds[i] % 513;
+		assert_int_equal(udp_reply(BUILTIN_CHARGEN, "", 0, out, 1000,
+		    0, rnds[i]), (long)n);
+		chargen_prefix(want, n);
+		assert_memory_equal(out, want, n);
+	}
+}
+
+/* Every length from 0 to 512 is the matching prefix of the pattern. */
+static void
+test_builtin_udp_chargen_all_lengths(void **state)
+{
+	uint8_t	 out[UDP_OUT];
+	char	 want[UDP_CHARGEN_MAX];
+	uint32_t rnd;
+
+	(void)state;
+	chargen_prefix(want, sizeof(want));
+	for (rnd = 0; rnd <= 512; rnd++) {
+		assert_int_equal(udp_reply(BUILTIN_CHARGEN, "x", 1, out, 600,
+		    0, rnd + 513 * 3), (long)rnd);
+		assert_memory_equal(out, want, rnd);
+	}
+}
+
+/* A reply buffer smaller than the drawn length cuts the datagram. */
+static void
+test_builtin_udp_chargen_small_out(void **state)
+{
+	uint8_t	 out[UDP_OUT];
+	char	 want[UDP_CHARGEN_MAX];
+
+	(void)state;
+	chargen_prefix(want, sizeof(want));
+	assert_int_equal(udp_reply(BUILTIN_CHARGEN, "", 0, out, 100, 0, 512),
+	    100);
+	assert_memory_equal(out, want, 100);
+	assert_int_equal(udp_reply(BUILTIN_CHARGEN, "", 0, out, 0, 0, 512), 0);
+}
+
 int
 main(void)
 {
@@ -230,6 +571,19 @@ main(void)
 		cmocka_unit_test(test_builtin_chargen_known_lines),
 		cmocka_unit_test(test_builtin_chargen_period),
 		cmocka_unit_test(test_builtin_chargen_model),
+		cmocka_unit_test(test_builtin_udp_source_ports),
+		cmocka_unit_test(test_builtin_udp_source_v4_addrs),
+		cmocka_unit_test(test_builtin_udp_source_v6_addrs),
+		cmocka_unit_test(test_builtin_udp_source_mapped),
+		cmocka_unit_test(test_builtin_udp_source_other_family),
+		cmocka_unit_test(test_builtin_udp_echo),
+		cmocka_unit_test(test_builtin_udp_echo_truncated),
+		cmocka_unit_test(test_builtin_udp_discard),
+		cmocka_unit_test(test_builtin_udp_daytime),
+		cmocka_unit_test(test_builtin_udp_time),
+		cmocka_unit_test(test_builtin_udp_chargen_length),
+		cmocka_unit_test(test_builtin_udp_chargen_all_lengths),
+		cmocka_unit_test(test_builtin_udp_chargen_small_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

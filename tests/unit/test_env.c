@@ -441,6 +441,243 @@ test_env_bad_family(void **state)
 	assert_null(env_build(&svc, SA(&local), SA(&peer), NULL, 5, NULL));
 }
 
+/* No variable of the given suffix (IP, PORT...) is set at all. */
+static void
+env_none_ending(char **v, const char *suffix)
+{
+	size_t	 sl = strlen(suffix), nl;
+
+	for (; *v != NULL; v++) {
+		nl = strcspn(*v, "=");
+		if (nl >= sl && strncmp(*v + nl - sl, suffix, sl) == 0)
+			fail_msg("unexpected %s", *v);
+	}
+}
+
+/* UDP: the UDP names, REMOTE_HOST, and no TCP variable. */
+static void
+test_env_udp_v4(void **state)
+{
+	struct service		 svc;
+	struct sockaddr_storage	 peer, local;
+	char			**v;
+
+	(void)state;
+	svc_init(&svc, "tftp", PROTO_UDP);
+	svc.wait = true;
+	sin4(&peer, "198.51.100.2", 4000);
+	sin4(&local, "198.51.100.1", 69);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 11, NULL);
+	assert_non_null(v);
+	env_wellformed(v);
+	env_is(v, "PATH", PORTMUX_PATH);
+	env_is(v, "PROTO", "UDP");
+	env_is(v, "UDPREMOTEIP", "198.51.100.2");
+	env_is(v, "UDPREMOTEPORT", "4000");
+	env_is(v, "UDPLOCALIP", "198.51.100.1");
+	env_is(v, "UDPLOCALPORT", "69");
+	env_is(v, "REMOTE_HOST", "198.51.100.2");
+	env_is(v, "PORTMUX_SERVICE", "tftp");
+	env_is(v, "PORTMUX_CONN", "11");
+	assert_null(env_get(v, "TCPREMOTEIP"));
+	assert_null(env_get(v, "TCPREMOTEPORT"));
+	assert_null(env_get(v, "TCPLOCALIP"));
+	assert_null(env_get(v, "TCPLOCALPORT"));
+	assert_int_equal(env_count(v), 9);
+	env_free(v);
+}
+
+/* UDP over IPv6, and an IPv4 client of a dual-stack UDP socket. */
+static void
+test_env_udp_v6_and_mapped(void **state)
+{
+	struct service		 svc;
+	struct sockaddr_storage	 peer, local;
+	char			**v;
+
+	(void)state;
+	svc_init(&svc, "syslog", PROTO_UDP);
+	sin6(&peer, "2001:db8::9", 40514);
+	sin6(&local, "2001:db8::1", 514);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 12, NULL);
+	assert_non_null(v);
+	env_is(v, "PROTO", "UDP");
+	env_is(v, "UDPREMOTEIP", "2001:db8::9");
+	env_is(v, "UDPREMOTEPORT", "40514");
+	env_is(v, "UDPLOCALIP", "2001:db8::1");
+	env_is(v, "UDPLOCALPORT", "514");
+	env_is(v, "REMOTE_HOST", "2001:db8::9");
+	assert_int_equal(env_count(v), 9);
+	env_free(v);
+
+	sin6(&peer, "::ffff:192.0.2.7", 1234);
+	sin6(&local, "::ffff:127.0.0.1", 69);
+	v = env_build(&svc, SA(&peer), SA(&local), NULL, 13, NULL);
+	assert_non_null(v);
+	env_is(v, "UDPREMOTEIP", "192.0.2.7");
+	env_is(v, "UDPLOCALIP", "127.0.0.1");
+	env_is(v, "REMOTE_HOST", "192.0.2.7");
+	env_free(v);
+}
+
+/* A unix peer as getpeername() and getsockname() give it. */
+static void
+sun_set(struct sockaddr_storage *ss, const char *path)
+{
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sun->sun_family = AF_UNIX;
+	(void)snprintf(sun->sun_path, sizeof(sun->sun_path), "%s", path);
+}
+
+/*
+ * unix: PROTO=UNIX and the peer's SO_PEERCRED credentials; no address
+ * variable (a unix socket has none) and no REMOTE_HOST.
+ */
+static void
+test_env_unix_cred(void **state)
+{
+	struct service		 svc;
+	struct sockaddr_storage	 peer, local;
+	struct ucred		 cred;
+	char			**v;
+
+	(void)state;
+	svc_init(&svc, "ctl", PROTO_UNIX);
+	svc.path = (char *)"/run/ctl.sock";
+	sun_set(&peer, "");
+	sun_set(&local, "/run/ctl.sock");
+	memset(&cred, 0, sizeof(cred));
+	cred.uid = 1000;
+	cred.gid = 100;
+	cred.pid = 4242;
+	v = env_build(&svc, SA(&peer), SA(&local), &cred, 21, NULL);
+	assert_non_null(v);
+	env_wellformed(v);
+	env_is(v, "PATH", PORTMUX_PATH);
+	env_is(v, "PROTO", "UNIX");
+	env_is(v, "UNIXREMOTEUID", "1000");
+	env_is(v, "UNIXREMOTEGID", "100");
+	env_is(v, "UNIXREMOTEPID", "4242");
+	env_is(v, "PORTMUX_SERVICE", "ctl");
+	env_is(v, "PORTMUX_CONN", "21");
+	assert_null(env_get(v, "REMOTE_HOST"));
+	env_none_ending(v, "IP");
+	env_none_ending(v, "PORT");
+	assert_int_equal(env_count(v), 7);
+	env_free(v);
+
+	/* The same without any address at all. */
+	v = env_build(&svc, NULL, NULL, &cred, 22, NULL);
+	assert_non_null(v);
+	env_is(v, "UNIXREMOTEUID", "1000");
+	assert_null(env_get(v, "REMOTE_HOST"));
+	assert_int_equal(env_count(v), 7);
+	env_free(v);
+}
+
+/* Credentials at the ends of their ranges: root, and the largest ids. */
+static void
+test_env_unix_cred_extremes(void **state)
+{
+	struct service		 svc;
+	struct ucred		 cred;
+	char			**v;
+
+	(void)state;
+	svc_init(&svc, "ctl", PROTO_UNIX);
+	memset(&cred, 0, sizeof(cred));
+	cred.uid = 0;
+	cred.gid = 0;
+	cred.pid = 1;
+	v = env_build(&svc, NULL, NULL, &cred, 1, NULL);
+	assert_non_null(v);
+	env_is(v, "UNIXREMOTEUID", "0");
+	env_is(v, "UNIXREMOTEGID", "0");
+	env_is(v, "UNIXREMOTEPID", "1");
+	env_free(v);
+	cred.uid = (uid_t)4294967294U;
+	cred.gid = (gid_t)4294967294U;
+	cred.pid = 4194304;
+	v = env_build(&svc, NULL, NULL, &cred, 1, NULL);
+	assert_non_null(v);
+	env_is(v, "UNIXREMOTEUID", "4294967294");
+	env_is(v, "UNIXREMOTEGID", "4294967294");
+	env_is(v, "UNIXREMOTEPID", "4194304");
+	env_free(v);
+}
+
+/* A unix service's env and passenv work as for TCP. */
+static void
+test_env_unix_env_passenv(void **state)
+{
+	struct service		 svc;
+	struct ucred		 cred;
+	char			*senv[] = { W("FOO=bar"), NULL };
+	char			*pass[] = { W("TZ"), NULL };
+	char			*denv[] = { W("TZ=UTC"), W("HOME=/root"),
+				    NULL };
+	char			**v;
+
+	(void)state;
+	svc_init(&svc, "ctl", PROTO_UNIX);
+	svc.env = senv;
+	svc.passenv = pass;
+	memset(&cred, 0, sizeof(cred));
+	cred.uid = 7;
+	cred.gid = 8;
+	cred.pid = 9;
+	v = env_build(&svc, NULL, NULL, &cred, 3, denv);
+	assert_non_null(v);
+	env_is(v, "FOO", "bar");
+	env_is(v, "TZ", "UTC");
+	assert_null(env_get(v, "HOME"));
+	assert_int_equal(env_count(v), 7 + 2);
+	env_free(v);
+}
+
+/*
+ * A TCP wait service gets its listener, not a connection: there is no
+ * peer yet, so only the local address is exported, and no REMOTE_HOST.
+ */
+static void
+test_env_tcp_wait_no_peer(void **state)
+{
+	struct service		 svc;
+	struct sockaddr_storage	 local;
+	char			**v;
+
+	(void)state;
+	svc_init(&svc, "imap", PROTO_TCP);
+	svc.wait = true;
+	svc.instances = 1;
+	sin4(&local, "127.0.0.1", 143);
+	v = env_build(&svc, NULL, SA(&local), NULL, 31, NULL);
+	assert_non_null(v);
+	env_wellformed(v);
+	env_is(v, "PATH", PORTMUX_PATH);
+	env_is(v, "PROTO", "TCP");
+	env_is(v, "TCPLOCALIP", "127.0.0.1");
+	env_is(v, "TCPLOCALPORT", "143");
+	env_is(v, "PORTMUX_SERVICE", "imap");
+	env_is(v, "PORTMUX_CONN", "31");
+	assert_null(env_get(v, "TCPREMOTEIP"));
+	assert_null(env_get(v, "TCPREMOTEPORT"));
+	assert_null(env_get(v, "REMOTE_HOST"));
+	assert_int_equal(env_count(v), 6);
+	env_free(v);
+
+	sin6(&local, "::1", 143);
+	v = env_build(&svc, NULL, SA(&local), NULL, 32, NULL);
+	assert_non_null(v);
+	env_is(v, "TCPLOCALIP", "::1");
+	env_is(v, "TCPLOCALPORT", "143");
+	assert_null(env_get(v, "REMOTE_HOST"));
+	assert_int_equal(env_count(v), 6);
+	env_free(v);
+}
+
 static void
 test_env_free_null(void **state)
 {
@@ -464,6 +701,12 @@ main(void)
 		cmocka_unit_test(test_env_passenv_null_daemon_env),
 		cmocka_unit_test(test_env_passenv_long_value),
 		cmocka_unit_test(test_env_bad_family),
+		cmocka_unit_test(test_env_udp_v4),
+		cmocka_unit_test(test_env_udp_v6_and_mapped),
+		cmocka_unit_test(test_env_unix_cred),
+		cmocka_unit_test(test_env_unix_cred_extremes),
+		cmocka_unit_test(test_env_unix_env_passenv),
+		cmocka_unit_test(test_env_tcp_wait_no_peer),
 		cmocka_unit_test(test_env_free_null),
 	};
 
