@@ -169,7 +169,6 @@ static void	 check_overlaps(struct src *, size_t);
 static int	 name_cmp(const void *, const void *);
 static void	 check_names(struct src *, size_t);
 static void	 check_tcpmux(struct src *, size_t);
-static void	 check_unsupported(struct src *);
 static void	 svc_clear(struct service *);
 static void	 strv_free(char **);
 static struct conf *load_finish(struct loadctx *);
@@ -935,10 +934,6 @@ conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	src_acl(&s, "allow", &conf->allow);
 	src_acl(&s, "deny", &conf->deny);
 	ctx->global_acl = conf->allow.n > 0 || conf->deny.n > 0;
-	if (key_find(s.si, "ban_time") != NULL)
-		src_msg(&s, LVL_WARN, "ban_time", "ban_time is not enforced yet");
-	if (key_find(s.si, "ban_max") != NULL)
-		src_msg(&s, LVL_WARN, "ban_max", "ban_max is not enforced yet");
 	conf->ban_time_ms = src_dur(&s, "ban_time", 10 * 60 * 1000);
 	conf->ban_max = (uint32_t)src_num(&s, "ban_max", 4096);
 	conf->reload_grace_ms = src_dur(&s, "reload_grace", 5000);
@@ -1048,9 +1043,6 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	else if (nen == 0)
 		conf_report(ctx, LVL_ERR, ctx->mainfile, 1, "no enabled "
 		    "service (all %u are disabled)", n);
-	for (i = 0; i < n; i++)
-		if (!all[i].disable)
-			check_unsupported(&srcs[i]);
 	conf->services = conf_ecalloc(nen, sizeof(*conf->services));
 	for (i = 0; i < n; i++) {
 		if (all[i].disable)
@@ -1790,27 +1782,6 @@ check_names(struct src *srcs, size_t n)
 		    conf_vis(srcs[idx[f]].svc->name));
 	}
 	free(idx);
-}
-
-/*
- * Features whose code is not in this release yet, refused only after the
- * full validation so that the rest of the file is still checked.  Remove
- * each test as its feature lands.
- */
-static void
-check_unsupported(struct src *s)
-{
-	static const char *const later[] = {
-		"per_source", "rate", "ban_after", "ban_factor", "accounting",
-		NULL
-	};
-	size_t		 i;
-
-	/* Accepted for forward compatibility, but an admin must know. */
-	for (i = 0; later[i] != NULL; i++)
-		if (key_find(s->si, later[i]) != NULL)
-			src_msg(s, LVL_WARN, later[i], "%s is not enforced yet",
-			    later[i]);
 }
 
 static void

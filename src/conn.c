@@ -30,8 +30,9 @@
 #include "log.h"
 #include "portmuxd.h"
 
+/* se: the per_source slot the connection holds, released with it. */
 struct conn *
-conn_new(struct engine *e, size_t svc, uint64_t id)
+conn_new(struct engine *e, size_t svc, uint64_t id, struct srcent *se)
 {
 	struct conn	*c;
 
@@ -40,6 +41,7 @@ conn_new(struct engine *e, size_t svc, uint64_t id)
 	c->e = e;
 	c->id = id;
 	c->svc = svc;
+	c->se = se;
 	c->service = &e->conf->services[svc];
 	c->start_ms = mono_ms();
 	TAILQ_INSERT_TAIL(&e->conns, c, entry);
@@ -69,6 +71,8 @@ conn_free(struct conn *c, const char *reason)
 	    reason != NULL ? " reason=" : "", reason != NULL ? reason : "");
 	if (e->active[c->svc] > 0)
 		e->active[c->svc]--;
+	if (c->se != NULL)
+		srcent_release(c->se);
 	TAILQ_REMOVE(&e->conns, c, entry);
 	e->nconns--;
 	free(c);

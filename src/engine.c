@@ -21,7 +21,6 @@
 
 #include <sys/types.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/capability.h>
@@ -254,6 +253,7 @@ int
 engine_main(struct engine_init *ei)
 {
 	struct engine	 e;
+	size_t		 i;
 
 	(void)prctl(PR_SET_NAME, "portmuxd-engine", 0, 0, 0);
 	drop_privileges(ei->conf);
@@ -284,13 +284,20 @@ engine_main(struct engine_init *ei)
 	    e.grace_ev == NULL || event_add(e.chan_rev, NULL) == -1 ||
 	    event_add(e.term_ev, NULL) == -1)
 		fatalx("engine: events");
-	if (srctab_init(&e.src, 4096) == -1)
-		fatal("engine: source table");
-	if (getrandom(&e.src.seed, sizeof(e.src.seed), 0) !=
-	    (ssize_t)sizeof(e.src.seed))
-		e.src.seed = (uint64_t)mono_ms() ^ (uint64_t)getpid();
+	/* Shared with the other engine generations, through the monitor. */
+	e.src = *ei->src;
+	e.bans = *ei->bans;		/* our own copy, since the fork */
+	if ((e.svc_hash = calloc(e.conf->nservices + 1,
+	    sizeof(*e.svc_hash))) == NULL)
+		fatal("engine: calloc");
+	for (i = 0; i < e.conf->nservices; i++)
+		e.svc_hash[i] = limit_svc_hash(e.conf->services[i].name);
+	if (ei->fresh)
+		srctab_reset_active(&e.src);
+	if (guard_init(&e) == -1)
+		fatalx("engine: sweep timer");
 	listeners_start(&e, ei->ls, ei->nls);
-	priv_adopt_inherited(&e, ei->children);
+	priv_adopt_inherited(&e, ei->children, ei->fresh);
 
 	if (event_base_dispatch(e.base) == -1)
 		fatalx("engine: event loop failed");
@@ -361,14 +368,6 @@ chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	}
 }
 
-void
-engine_refuse_log(struct engine *e __unused, uint64_t id,
-    const struct service *svc, const char *peer, const char *reason)
-{
-	log_conn(LOG_INFO, id, svc->name, "action=refuse proto=%s peer=%s "
-	    "reason=%s", conf_proto_name(svc->proto), peer, reason);
-}
-
 /* The peer as the log shows it; a unix peer by its credentials. */
 static void
 peer_fmt(int fd, const struct sockaddr *sa, char *buf, size_t size)
@@ -387,42 +386,34 @@ peer_fmt(int fd, const struct sockaddr *sa, char *buf, size_t size)
 		    (unsigned long)uc.uid, (long)uc.pid);
 }
 
-/* Why service idx would refuse this peer now, or NULL. */
+/* A service's name by its hash; "unknown" for an older generation's. */
 const char *
-engine_admit(struct engine *e, size_t idx, const struct sockaddr *sa)
+engine_svc_name(struct engine *e, uint32_t h)
 {
-	const struct service	*svc = &e->conf->services[idx];
+	size_t	 i;
 
-	if (sa->sa_family != AF_UNIX && !acl_permit(e->conf, svc, sa))
-		return "acl";
-	if (svc->instances != LIMIT_UNLIMITED &&
-	    e->active[idx] >= svc->instances)
-		return "instances";
-	return NULL;
+	for (i = 0; i < e->conf->nservices; i++)
+		if (e->svc_hash[i] == h)
+			return e->conf->services[i].name;
+	return "unknown";
 }
 
 /*
- * Serve an accepted stream connection as service idx: ACL, instances,
- * then a builtin, tcpmux or a spawn.  via_tcpmux: the client already
- * named the service through tcpmux (and "+Go" was sent).
+ * Serve an admitted stream connection as service idx: a builtin,
+ * tcpmux or a spawn.  se is the per_source slot it holds; via_tcpmux:
+ * the client named the service through tcpmux (and got "+Go").
  */
 void
-engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
-    const struct sockaddr *sa, const char *peer, bool via_tcpmux)
+engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
+    const char *peer, struct srcent *se, bool via_tcpmux)
 {
 	const struct service	*svc = &e->conf->services[idx];
 	struct sockaddr_storage	 local;
 	socklen_t		 llen = sizeof(local);
 	char			 lbuf[128];
 	struct conn		*c;
-	const char		*why;
 	int			 on = 1;
 
-	if ((why = engine_admit(e, idx, sa)) != NULL) {
-		engine_refuse_log(e, id, svc, peer, why);
-		close(fd);
-		return;
-	}
 	if (svc->proto == PROTO_UNIX)
 		(void)snprintf(lbuf, sizeof(lbuf), "%s", svc->path);
 	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
@@ -435,25 +426,44 @@ engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
 	if (svc->keepalive && svc->proto == PROTO_TCP && setsockopt(fd,
 	    SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
 		log_conn(LOG_DEBUG, id, svc->name, "action=warn msg=\"SO_"
-		    "KEEPALIVE: %s\"", strerror(errno));
+		    "KEEPALIVE\" error=\"%s\"", strerror(errno));
 	e->active[idx]++;
 	if (svc->builtin == BUILTIN_TCPMUX) {
-		tcpmux_start(e, idx, fd, id, sa);
+		tcpmux_start(e, idx, fd, id, se);
 		return;
 	}
 	if (svc->builtin == BUILTIN_NONE) {
 		priv_spawn(e, idx, fd, id, via_tcpmux ? SPAWN_TCPMUX : 0, NULL,
-		    0, NULL);
+		    0, NULL, se);
 		return;
 	}
-	if ((c = conn_new(e, idx, id)) == NULL) {
+	if ((c = conn_new(e, idx, id, se)) == NULL) {
 		e->active[idx]--;
-		engine_refuse_log(e, id, svc, peer, "error");
+		if (se != NULL)
+			srcent_release(se);
+		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
+		    "reason=error msg=\"out of memory\"");
 		close(fd);
 		return;
 	}
 	if (builtin_start(c, fd) == -1)
 		conn_free(c, "error");
+}
+
+/* A new stream connection: admitted by guard.c, or refused at once. */
+void
+engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
+    const struct sockaddr *sa, const char *peer)
+{
+	struct srcent	*se;
+	int		 r;
+
+	if ((r = guard_admit(e, idx, sa, fd, &se)) != 0) {
+		guard_refuse(e, idx, se, r, id, peer);
+		close(fd);
+		return;
+	}
+	engine_serve_admitted(e, idx, fd, id, peer, se, false);
 }
 
 static void
@@ -466,8 +476,7 @@ accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
 
 	el->delay_ms = BACKOFF_MIN_MS;
 	peer_fmt(fd, sa, peer, sizeof(peer));
-	engine_serve(e, el->l->service, fd, engine_next_id(e), sa, peer,
-	    false);
+	engine_serve(e, el->l->service, fd, engine_next_id(e), sa, peer);
 }
 
 /*

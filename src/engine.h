@@ -58,7 +58,25 @@ struct conn {
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;	/* queued for output */
 	uint64_t		 chargen_line;
+	struct srcent		*se;		/* per_source slot held */
 	bool			 closing;	/* flush, then close */
+};
+
+/* The reason= vocabulary of refusals (DESIGN.md, Logging). */
+enum reason {
+	REASON_ACL = 1,
+	REASON_PER_SOURCE,
+	REASON_INSTANCES,
+	REASON_RATE,
+	REASON_MAX_CHILDREN,
+	REASON_BANNED,
+	REASON_OVERLOAD,
+	REASON_TIMEOUT,
+	REASON_BADSRC,
+	REASON_FORK,
+	REASON_EXEC,
+	REASON_NOTFOUND,
+	REASON_ERROR,
 };
 
 #define XCHILD_LINE	1024		/* a stderr line is cut here */
@@ -75,6 +93,8 @@ struct xchild {
 	uint64_t		 start_ms;
 	bool			 exited;
 	struct elistener	*wait_lsn;	/* wait: re-armed at exit */
+	struct srcent		*se;		/* per_source slot held */
+	int			 acct_fd;	/* accounting: our copy, or -1 */
 	int			 stderr_fd;
 	struct event		*stderr_ev;
 	char			 line[XCHILD_LINE];
@@ -101,6 +121,10 @@ struct engine {
 	TAILQ_HEAD(, xchild)	 children;
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
+	uint32_t		*svc_hash;	/* limit_svc_hash() per service */
+	struct bantab		 bans;
+	uint64_t		 ban_full_logged;
+	struct event		*sweep_ev;
 	bool			 stopping;
 	int			 stop_reason;
 	struct event		*grace_ev;
@@ -109,29 +133,40 @@ struct engine {
 
 /* engine.c */
 uint64_t	 engine_next_id(struct engine *);
-const char	*engine_admit(struct engine *, size_t,
-		    const struct sockaddr *);
+const char	*engine_svc_name(struct engine *, uint32_t);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
-		    const struct sockaddr *, const char *, bool);
+		    const struct sockaddr *, const char *);
+void		 engine_serve_admitted(struct engine *, size_t, int, uint64_t,
+		    const char *, struct srcent *, bool);
 void		 engine_rearm(struct elistener *, uint64_t);
 void		 engine_send(struct engine *, uint32_t, uint64_t, const void *,
 		    size_t, int);
 void		 engine_check_done(struct engine *);
-void		 engine_refuse_log(struct engine *, uint64_t,
-		    const struct service *, const char *, const char *);
+
+/* guard.c */
+const char	*guard_reason(int);
+void		 guard_group_fmt(const struct srckey *, char *, size_t);
+int		 guard_admit(struct engine *, size_t, const struct sockaddr *,
+		    int, struct srcent **);
+void		 guard_refuse(struct engine *, size_t, struct srcent *, int,
+		    uint64_t, const char *);
+void		 guard_ban_relayed(struct engine *, const struct msg_ban *);
+void		 guard_unban_log(const struct banent *, void *);
+int		 guard_init(struct engine *);
 
 /* priv.c */
 void		 priv_spawn(struct engine *, size_t, int, uint64_t, uint32_t,
-		    const struct sockaddr *, socklen_t, struct elistener *);
+		    const struct sockaddr *, socklen_t, struct elistener *,
+		    struct srcent *);
 void		 priv_dispatch(struct engine *, struct msg_hdr *, const void *,
 		    int);
-void		 priv_adopt_inherited(struct engine *, struct childq *);
+void		 priv_adopt_inherited(struct engine *, struct childq *, bool);
 void		 priv_stop(struct engine *, bool);
 size_t		 priv_open_pipes(struct engine *);
 void		 priv_dump(struct engine *);
 
 /* conn.c */
-struct conn	*conn_new(struct engine *, size_t, uint64_t);
+struct conn	*conn_new(struct engine *, size_t, uint64_t, struct srcent *);
 void		 conn_free(struct conn *, const char *);
 
 /* builtin.c */
@@ -142,7 +177,7 @@ long		 tcpmux_line_end(const char *, size_t);
 size_t		 tcpmux_trim(char *, size_t);
 long		 tcpmux_lookup(const struct conf *, const char *);
 void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
-		    const struct sockaddr *);
+		    struct srcent *);
 
 /* udp.c */
 void		 udp_builtin_cb(evutil_socket_t, short, void *);

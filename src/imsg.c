@@ -160,9 +160,10 @@ msgq_clear(struct msgq *q)
 /*
  * Receive one message.  Returns 1 with *hdr, the payload and *fd (-1 if
  * none) filled in, 0 on EOF, -1 with errno EAGAIN when nothing waits, and
- * -1 with errno EPROTO on a malformed message: wrong size, version, a
- * truncated payload or descriptor (MSG_CTRUNC: the receiver's fd table is
- * full and the kernel dropped the descriptor), or more than one fd.
+ * -1 with errno EMFILE when a well-formed message lost its descriptor
+ * because the receiver's fd table is full (MSG_CTRUNC; *hdr is valid),
+ * and -1 with errno EPROTO on a malformed message: wrong size, version,
+ * a truncated payload or descriptor, or more than one fd.
  */
 int
 msg_recv(int sock, struct msg_hdr *hdr, void *payload, size_t max, int *fd)
@@ -213,6 +214,17 @@ msg_recv(int sock, struct msg_hdr *hdr, void *payload, size_t max, int *fd)
 		for (i = 0; i < cnt && nfds < 2; i++)
 			memcpy(&fds[nfds++], CMSG_DATA(cmsg) + i * sizeof(int),
 			    sizeof(int));
+	}
+	if ((msg.msg_flags & MSG_CTRUNC) && !(msg.msg_flags & MSG_TRUNC) &&
+	    nfds == 0 && (size_t)n >= sizeof(*hdr) &&
+	    hdr->version == PROTO_VERSION && hdr->len <= max &&
+	    (size_t)n == sizeof(*hdr) + hdr->len) {
+		/*
+		 * A well-formed message whose descriptor the kernel dropped:
+		 * our descriptor table is full.  Not the peer's fault.
+		 */
+		errno = EMFILE;
+		return -1;
 	}
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || nfds > 1 ||
 	    (size_t)n < sizeof(*hdr) || hdr->version != PROTO_VERSION ||

@@ -14,15 +14,17 @@
  * Per-source accounting: sources are grouped by prefix (an IPv6 client
  * controls a whole /64, so limiting single addresses would be useless),
  * each group has a token bucket, and a fixed-size table holds the
- * groups.  The table never grows: when a probe window is full, the group
- * seen longest ago is replaced, so a flood of spoofed sources costs
- * memory once and only recycles entries.  Pure: the time is passed in.
+ * groups of each service.  The table never grows: when a probe window is
+ * full, the idle group seen longest ago is replaced, so a flood of
+ * spoofed sources costs memory once and only recycles entries.  Pure:
+ * the time is passed in.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <netinet/in.h>
 
 #include <stdlib.h>
@@ -103,68 +105,142 @@ limit_take(struct bucket *b, const struct rate *r, uint64_t now)
 	return true;
 }
 
+/*
+ * The table lives in memory shared by every engine the monitor starts
+ * (shared = true): rate buckets and connection counts outlive a reload
+ * or an engine restart.  Nothing in it is ever used as an index or a
+ * pointer, so whatever a broken engine left there can only skew limits.
+ */
 int
-srctab_init(struct srctab *t, size_t size)
+srctab_init(struct srctab *t, size_t size, bool shared)
 {
 	size_t	 n = 16;
+	void	*p;
 
 	while (n < size)
 		n <<= 1;
-	if ((t->v = calloc(n, sizeof(*t->v))) == NULL)
+	if (shared) {
+		p = mmap(NULL, n * sizeof(*t->v), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -1;
+	} else if ((p = calloc(n, sizeof(*t->v))) == NULL)
 		return -1;
+	t->v = p;
 	t->size = n;
+	t->shared = shared;
 	return 0;
 }
 
 void
 srctab_clear(struct srctab *t)
 {
-	free(t->v);
+	if (t->shared && t->v != NULL)
+		(void)munmap(t->v, t->size * sizeof(*t->v));
+	else
+		free(t->v);
 	t->v = NULL;
 	t->size = 0;
 }
 
 static uint64_t
-key_hash(const struct srckey *k, uint64_t seed)
+key_hash(uint32_t svc, const struct srckey *k, uint64_t seed)
 {
 	const uint8_t	*p = (const uint8_t *)k;
 	uint64_t	 h = 1469598103934665603ULL ^ seed;
 	size_t		 i;
 
-	/* FNV-1a with a per-table seed the sender cannot predict. */
+	/* FNV-1a with a per-daemon seed the sender cannot predict. */
 	for (i = 0; i < sizeof(*k); i++) {
 		h ^= p[i];
+		h *= 1099511628211ULL;
+	}
+	for (i = 0; i < 4; i++) {
+		h ^= (svc >> (8 * i)) & 0xff;
 		h *= 1099511628211ULL;
 	}
 	return h;
 }
 
-/* The entry of key, created (or recycled) if missing; never NULL. */
-struct srcent *
-srctab_get(struct srctab *t, const struct srckey *key, uint64_t now)
+/* A service's key in the table: a hash of its name, stable across reloads. */
+uint32_t
+limit_svc_hash(const char *name)
 {
-	size_t		 mask = t->size - 1, i, idx, victim;
-	struct srcent	*e;
+	uint32_t	 h = 2166136261U;
 
-	idx = (size_t)key_hash(key, t->seed) & mask;
-	victim = idx;
+	for (; *name != '\0'; name++) {
+		h ^= (uint8_t)*name;
+		h *= 16777619U;
+	}
+	return h;
+}
+
+/*
+ * The entry of (svc, key), created or recycled if missing.  An entry
+ * with open connections is never recycled (its count must come down
+ * where it went up); if the whole probe window holds such entries,
+ * NULL: the caller refuses the connection as an overload.
+ */
+struct srcent *
+srctab_get(struct srctab *t, uint32_t svc, const struct srckey *key,
+    uint64_t now)
+{
+	size_t		 mask = t->size - 1, i, idx, slot;
+	struct srcent	*e, *victim = NULL;
+
+	idx = (size_t)key_hash(svc, key, t->seed) & mask;
 	for (i = 0; i < PROBE; i++) {
-		e = &t->v[(idx + i) & mask];
-		if (e->used && memcmp(&e->key, key, sizeof(*key)) == 0) {
+		slot = (idx + i) & mask;
+		e = &t->v[slot];
+		if (e->used && e->svc == svc &&
+		    memcmp(&e->key, key, sizeof(*key)) == 0) {
 			e->seen_ms = now;
 			return e;
 		}
 		if (!e->used) {
-			victim = (idx + i) & mask;
-			break;
+			if (victim == NULL || victim->used)
+				victim = e;
+			continue;
 		}
-		if (e->seen_ms < t->v[victim].seen_ms)
-			victim = (idx + i) & mask;
+		if (__atomic_load_n(&e->active, __ATOMIC_RELAXED) != 0)
+			continue;
+		if (victim == NULL || (victim->used &&
+		    e->seen_ms < victim->seen_ms))
+			victim = e;
 	}
-	e = &t->v[victim];
-	memset(e, 0, sizeof(*e));
-	e->used = true;
-	e->key = *key;
-	e->seen_ms = now;
-	return e;
+	if (victim == NULL)
+		return NULL;
+	memset(victim, 0, sizeof(*victim));
+	victim->used = true;
+	victim->svc = svc;
+	victim->key = *key;
+	victim->seen_ms = now;
+	return victim;
+}
+
+/* Forget every open connection: a new engine after a crash recounts. */
+void
+srctab_reset_active(struct srctab *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->size; i++)
+		__atomic_store_n(&t->v[i].active, 0, __ATOMIC_RELAXED);
+}
+
+void
+srcent_hold(struct srcent *e)
+{
+	__atomic_add_fetch(&e->active, 1, __ATOMIC_RELAXED);
+}
+
+/* Never below zero: a count reset after a crash may meet a late close. */
+void
+srcent_release(struct srcent *e)
+{
+	uint32_t	 v = __atomic_load_n(&e->active, __ATOMIC_RELAXED);
+
+	while (v > 0 && !__atomic_compare_exchange_n(&e->active, &v, v - 1,
+	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }

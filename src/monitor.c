@@ -24,6 +24,7 @@
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -50,6 +51,7 @@
 #define RESTART_MAX	5		/* engine restarts ... */
 #define RESTART_WINDOW	60000		/* ... per minute, then exit 71 */
 #define KILL_SLACK_MS	2000		/* after a grace period ends */
+#define SRCTAB_SIZE	16384		/* source groups the engines track */
 
 extern char **environ;
 
@@ -82,11 +84,16 @@ struct monitor {
 	uint64_t	 restart_at;	/* pending engine restart, 0: none */
 	struct rlimit	 orig_nofile;
 	uint64_t	*conn_ids;	/* shared with every engine */
+	struct srctab	 src;		/* shared with every engine */
+	struct bantab	 bans;		/* copied into each new engine */
 	bool		 stopping;
 };
 
 static void	 mon_loop(struct monitor *);
-static int	 engine_start(struct monitor *, const char *);
+static int	 engine_start(struct monitor *, const char *, bool);
+static void	 mon_ban(struct monitor *, struct eproc *, struct msg_hdr *,
+		    const void *, int);
+static void	 spawn_refuse(struct eproc *, uint64_t, int, int);
 static void	 engine_gone(struct monitor *, struct eproc *, int);
 static void	 mon_signal(struct monitor *);
 static void	 mon_read(struct monitor *, struct eproc *);
@@ -148,7 +155,14 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	if (mon.conn_ids == MAP_FAILED)
 		fatal("mmap");
 	*mon.conn_ids = 0;
-	if (engine_start(&mon, NULL) == -1)
+	if (srctab_init(&mon.src, SRCTAB_SIZE, true) == -1)
+		fatal("source table");
+	if (getrandom(&mon.src.seed, sizeof(mon.src.seed), 0) !=
+	    (ssize_t)sizeof(mon.src.seed))
+		mon.src.seed = mono_ms() ^ (uint64_t)getpid() << 32;
+	if (ban_init(&mon.bans, mon.conf->ban_max, mon.src.seed) == -1)
+		fatal("ban table");
+	if (engine_start(&mon, NULL, true) == -1)
 		fatal("cannot start the engine");
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
 	log_info("action=start pid=%ld engine=%ld user=%s services=%zu "
@@ -199,7 +213,7 @@ mon_timers(struct monitor *mon, uint64_t now)
 	if (mon->restart_at != 0 && now >= mon->restart_at &&
 	    !mon->stopping) {
 		mon->restart_at = 0;
-		if (engine_start(mon, "restart") == -1) {
+		if (engine_start(mon, "restart", true) == -1) {
 			log_warn("action=warn msg=\"engine restart failed\"");
 			mon->restart_at = now + 1000;
 		}
@@ -291,7 +305,7 @@ mon_signal(struct monitor *mon)
  * children (their stderr pipes included): nothing needs serialising.
  */
 static int
-engine_start(struct monitor *mon, const char *reason)
+engine_start(struct monitor *mon, const char *reason, bool fresh)
 {
 	struct eproc		*e, *o;
 	struct engine_init	 ei;
@@ -300,6 +314,8 @@ engine_start(struct monitor *mon, const char *reason)
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return -1;
+	/* The new engine starts from the bans still running. */
+	(void)ban_expire(&mon->bans, wall_ms(), NULL, NULL);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0, sp) == -1) {
 		free(e);
@@ -328,6 +344,9 @@ engine_start(struct monitor *mon, const char *reason)
 		ei.chan = sp[1];
 		ei.children = &mon->children;
 		ei.conn_ids = mon->conn_ids;
+		ei.src = &mon->src;
+		ei.bans = &mon->bans;
+		ei.fresh = fresh;
 		ei.debug = mon->pmx->debug;
 		_exit(engine_main(&ei));
 	}
@@ -419,7 +438,7 @@ engine_gone(struct monitor *mon, struct eproc *e, int st)
 	mon->restarts[0] = now;
 	if (mon->nrestarts < RESTART_MAX)
 		mon->nrestarts++;
-	if (engine_start(mon, "restart") == -1) {
+	if (engine_start(mon, "restart", true) == -1) {
 		log_warn("action=warn msg=\"engine restart failed\"");
 		mon->restart_at = now + 1000;
 	}
@@ -492,6 +511,13 @@ mon_read(struct monitor *mon, struct eproc *e)
 		r = msg_recv(e->fd, &hdr, buf, sizeof(buf), &fd);
 		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
+		if (r == -1 && errno == EMFILE) {
+			/* Out of descriptors: refuse that one connection. */
+			if (hdr.type == MSG_SPAWN)
+				spawn_refuse(e, hdr.id, SPAWN_FAIL_OVERLOAD,
+				    EMFILE);
+			continue;
+		}
 		if (r == -1 && errno == EPROTO) {
 			eproc_kill(mon, e, "malformed message");
 			return;
@@ -507,6 +533,9 @@ mon_read(struct monitor *mon, struct eproc *e)
 		case MSG_SPAWN:
 			mon_spawn(mon, e, &hdr, buf, fd);
 			break;
+		case MSG_BAN_NEW:
+			mon_ban(mon, e, &hdr, buf, fd);
+			break;
 		default:
 			if (fd != -1)
 				close(fd);
@@ -514,6 +543,37 @@ mon_read(struct monitor *mon, struct eproc *e)
 			return;
 		}
 	}
+}
+
+/*
+ * An engine banned a source group: keep it, so that bans outlive the
+ * engine, and tell the current engine if another one made it.
+ */
+static void
+mon_ban(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
+    const void *buf, int fd)
+{
+	struct msg_ban	 mb;
+	uint64_t	 now = wall_ms();
+
+	if (hdr->len != sizeof(mb) || fd != -1) {
+		if (fd != -1)
+			close(fd);
+		eproc_kill(mon, e, "bad ban message");
+		return;
+	}
+	memcpy(&mb, buf, sizeof(mb));
+	if ((mb.key.family != AF_INET && mb.key.family != AF_INET6) ||
+	    mb.key.prefix > (mb.key.family == AF_INET ? 32 : 128) ||
+	    (mb.reason != BAN_RATE && mb.reason != BAN_REFUSED) ||
+	    mb.until > now + (uint64_t)e->conf->ban_time_ms + 60000) {
+		eproc_kill(mon, e, "bad ban message");
+		return;
+	}
+	if (ban_add(&mon->bans, &mb.key, mb.until, mb.reason) == -1)
+		return;		/* full: the engine logged it */
+	if (mon->current != NULL && mon->current != e)
+		eproc_send(mon->current, MSG_BAN, 0, &mb, sizeof(mb), -1);
 }
 
 static void
@@ -682,6 +742,7 @@ spawn_reply(struct monitor *mon, struct eproc *e, uint64_t id,
 		memset(&ad, 0, sizeof(ad));
 		ad.pid = c->pid;
 		ad.listen_fd = -1;
+		ad.key = c->key;
 		memcpy(ad.service, c->service, sizeof(ad.service));
 		efd = c->stderr_fd == -1 ? -1 :
 		    fcntl(c->stderr_fd, F_DUPFD_CLOEXEC, 3);
@@ -767,9 +828,37 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	}
 	env_free(req.envp);
 	close(fd);		/* the child has it (or the listener) now */
+	/* Its group, so that a new engine can count it after a crash. */
+	if (si.has_cred) {
+		c->key.family = AF_UNIX;
+		memcpy(c->key.addr, &si.cred.uid, sizeof(si.cred.uid));
+	} else if (si.has_peer && !svc->wait)
+		limit_group((struct sockaddr *)&si.peer, svc->source_prefix4,
+		    svc->source_prefix6, &c->key);
 	TAILQ_INSERT_TAIL(&mon->children, c, entry);
 	mon->nchildren++;
 	spawn_reply(mon, e, hdr->id, c);
+}
+
+/* ban_max changed: the running bans move to a table of the new size. */
+static void
+bans_resize(struct monitor *mon, size_t max)
+{
+	struct bantab	 nb;
+	size_t		 i;
+
+	if (ban_init(&nb, max, mon->bans.seed) == -1) {
+		log_warn("action=warn msg=\"ban_max %zu: keeping %zu\"", max,
+		    mon->bans.max);
+		return;
+	}
+	for (i = 0; i < mon->bans.size; i++)
+		if (mon->bans.v[i].used && ban_add(&nb, &mon->bans.v[i].key,
+		    mon->bans.v[i].until, mon->bans.v[i].reason) == -1)
+			log_warnx("action=warn msg=\"ban_max lowered: a running "
+			    "ban was dropped\"");
+	ban_clear(&mon->bans);
+	mon->bans = nb;
 }
 
 /*
@@ -811,9 +900,11 @@ mon_reload(struct monitor *mon)
 	mon->conf = nconf;
 	mon->pmx->conf = nconf;
 	mon->generation++;
+	if (nconf->ban_max != mon->bans.max)
+		bans_resize(mon, nconf->ban_max);
 	if (!mon->pmx->debug)
 		log_setlevel(nconf->log_level);
-	if (engine_start(mon, NULL) == -1) {
+	if (engine_start(mon, NULL, false) == -1) {
 		log_warn("action=warn msg=\"starting the engine of generation "
 		    "%llu\"", (unsigned long long)mon->generation);
 		mon->restart_at = mono_ms() + 1000;

@@ -208,6 +208,13 @@ struct listener {
 	gid_t		 owner_gid;
 };
 
+/* A source group: an address with the bits past its prefix cleared. */
+struct srckey {
+	uint8_t		 family;
+	uint8_t		 prefix;
+	uint8_t		 addr[16];
+};
+
 /* A live exec'd child, as the monitor tracks it. */
 struct child {
 	TAILQ_ENTRY(child) entry;
@@ -218,6 +225,7 @@ struct child {
 	int		 stderr_fd;	/* read end, -1 if none; handed to engines */
 	int		 listen_fd;	/* wait: the listener it holds, else -1 */
 	uid_t		 uid;
+	struct srckey	 key;		/* its per_source group (family 0: none) */
 };
 TAILQ_HEAD(childq, child);
 
@@ -231,33 +239,38 @@ struct spawn_req {
 	struct rlimit	 orig_nofile;
 };
 
-/* A source group: an address with the bits past its prefix cleared. */
-struct srckey {
-	uint8_t		 family;
-	uint8_t		 prefix;
-	uint8_t		 addr[16];
-};
-
 struct bucket {
 	bool		 init;
 	uint64_t	 tokens;	/* scaled by the rate's window_ms */
 	uint64_t	 last_ms;
 };
 
-/* What the engine remembers of one source group. */
+/*
+ * What the engines remember of one source group of one service.  It
+ * lives in memory shared by every engine generation (limit.c).
+ */
 struct srcent {
 	bool		 used;
+	uint8_t		 last_reason;	/* of the refusals counted below */
 	struct srckey	 key;
+	uint32_t	 svc;		/* limit_svc_hash() of the name */
+	uint32_t	 active;	/* open connections; atomic */
 	uint64_t	 seen_ms;
-	struct bucket	 reply;		/* UDP builtin replies */
-	uint64_t	 logged_ms;	/* last info line about it */
-	uint32_t	 unlogged;	/* events since, logged at debug */
+	struct bucket	 rate;		/* rate */
+	struct bucket	 flood;		/* rate x ban_factor: then a ban */
+	struct bucket	 refused;	/* ban_after: then a ban */
+	struct bucket	 reply;		/* udp_reply_rate */
+	uint64_t	 logged_ms;	/* UDP: last info line about it */
+	uint32_t	 unlogged;	/* UDP: datagrams since, at debug */
+	uint64_t	 rlogged_ms;	/* TCP: last refusal logged */
+	uint32_t	 runlogged;	/* TCP: repeats since, not logged */
 };
 
 struct srctab {
 	struct srcent	*v;
 	size_t		 size;		/* a power of two */
 	uint64_t	 seed;
+	bool		 shared;	/* mmap'ed, shared across engines */
 };
 
 /* A banned source group (ban.c). */
@@ -302,6 +315,9 @@ struct engine_init {
 	int		 chan;		/* engine end of the channel */
 	struct childq	*children;	/* live children to adopt */
 	uint64_t	*conn_ids;	/* shared connection id counter */
+	struct srctab	*src;		/* shared source table */
+	struct bantab	*bans;		/* the monitor's bans, copied by fork */
+	bool		 fresh;		/* after a crash: recount connections */
 	bool		 debug;
 };
 
@@ -369,9 +385,14 @@ int		 msg_recv(int, struct msg_hdr *, void *, size_t, int *);
 void		 limit_group(const struct sockaddr *, unsigned int,
 		    unsigned int, struct srckey *);
 bool		 limit_take(struct bucket *, const struct rate *, uint64_t);
-int		 srctab_init(struct srctab *, size_t);
+uint32_t	 limit_svc_hash(const char *);
+int		 srctab_init(struct srctab *, size_t, bool);
 void		 srctab_clear(struct srctab *);
-struct srcent	*srctab_get(struct srctab *, const struct srckey *, uint64_t);
+struct srcent	*srctab_get(struct srctab *, uint32_t, const struct srckey *,
+		    uint64_t);
+void		 srctab_reset_active(struct srctab *);
+void		 srcent_hold(struct srcent *);
+void		 srcent_release(struct srcent *);
 
 /* listen.c */
 int		 listen_open_all(const struct conf *, struct listener *, size_t,
@@ -393,6 +414,7 @@ void		 sa_normalize(struct sockaddr_storage *, socklen_t *);
 int		 sa_ntop(const struct sockaddr *, char *, size_t, uint16_t *);
 size_t		 sa_fmt(const struct sockaddr *, char *, size_t);
 uint64_t	 mono_ms(void);
+uint64_t	 wall_ms(void);
 int		 fd_nonblock(int, bool);
 
 #endif /* PORTMUXD_H */

@@ -21,8 +21,12 @@
 
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>	/* tcp_info with byte counts */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +53,7 @@ xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
 	x->id = id;
 	x->svc = svc;
 	x->stderr_fd = -1;
+	x->acct_fd = -1;
 	x->start_ms = mono_ms();
 	(void)snprintf(x->service, sizeof(x->service), "%s", name);
 	TAILQ_INSERT_TAIL(&e->children, x, entry);
@@ -205,7 +210,8 @@ stderr_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
  */
 void
 priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
-    const struct sockaddr *peer, socklen_t peerlen, struct elistener *el)
+    const struct sockaddr *peer, socklen_t peerlen, struct elistener *el,
+    struct srcent *se)
 {
 	const struct service	*svc = &e->conf->services[idx];
 	struct msg_spawn	 ms;
@@ -213,6 +219,8 @@ priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
 
 	if ((x = xchild_new(e, id, (long)idx, svc->name)) == NULL) {
 		e->active[idx]--;
+		if (se != NULL)
+			srcent_release(se);
 		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
 		    "reason=error msg=\"out of memory\"");
 		close(fd);
@@ -223,6 +231,15 @@ priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
 		return;
 	}
 	x->wait_lsn = el;
+	x->se = se;
+	/*
+	 * accounting: keep a copy to read TCP_INFO at the exit; never read
+	 * or written, since the child shares its file description.
+	 */
+	if (svc->accounting && svc->proto == PROTO_TCP && !svc->wait &&
+	    (x->acct_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		log_conn(LOG_WARNING, id, svc->name, "action=warn "
+		    "msg=\"no accounting\" error=\"%s\"", strerror(errno));
 	memset(&ms, 0, sizeof(ms));
 	ms.generation = e->generation;
 	ms.service = (uint32_t)idx;
@@ -248,6 +265,8 @@ fail_reason(int reason)
 		return "exec";
 	case SPAWN_FAIL_BADSRC:
 		return "badsrc";
+	case SPAWN_FAIL_OVERLOAD:
+		return "overload";
 	default:
 		return "error";
 	}
@@ -261,6 +280,12 @@ child_done(struct xchild *x)
 	if (x->svc >= 0 && e->active[x->svc] > 0)
 		e->active[x->svc]--;
 	x->exited = true;
+	if (x->se != NULL)
+		srcent_release(x->se);
+	x->se = NULL;
+	if (x->acct_fd != -1)
+		close(x->acct_fd);
+	x->acct_fd = -1;
 	if (x->wait_lsn != NULL && !e->stopping)
 		engine_rearm(x->wait_lsn, mono_ms() - x->start_ms);
 	x->wait_lsn = NULL;
@@ -324,6 +349,9 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 {
 	struct msg_exit	 me;
 	struct xchild	*x;
+	struct tcp_info	 ti;
+	socklen_t	 tilen = sizeof(ti);
+	char		 acct[64];
 
 	memcpy(&me, p, sizeof(me));
 	me.service[sizeof(me.service) - 1] = '\0';
@@ -331,11 +359,17 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 	/* What it wrote before exiting is logged before its exit line. */
 	if (x != NULL && x->stderr_fd != -1 && !stderr_drain(x))
 		stderr_close(x);
+	acct[0] = '\0';
+	if (x != NULL && x->acct_fd != -1 && getsockopt(x->acct_fd,
+	    IPPROTO_TCP, TCP_INFO, &ti, &tilen) == 0)
+		(void)snprintf(acct, sizeof(acct), " bytes_in=%llu "
+		    "bytes_out=%llu", (unsigned long long)ti.tcpi_bytes_received,
+		    (unsigned long long)ti.tcpi_bytes_acked);
 	log_conn(LOG_INFO, id, x != NULL ? x->service : me.service,
-	    "action=exit pid=%ld %s=%d duration_ms=%llu", (long)me.pid,
+	    "action=exit pid=%ld %s=%d duration_ms=%llu%s", (long)me.pid,
 	    WIFSIGNALED(me.status) ? "signal" : "status",
 	    WIFSIGNALED(me.status) ? WTERMSIG(me.status) :
-	    WEXITSTATUS(me.status), (unsigned long long)me.duration_ms);
+	    WEXITSTATUS(me.status), (unsigned long long)me.duration_ms, acct);
 	if (x == NULL)
 		return;
 	child_done(x);
@@ -367,9 +401,14 @@ wait_listener(struct engine *e, int listen_fd)
 	return NULL;
 }
 
+/*
+ * Watch a child this engine did not spawn.  Its per_source slot is
+ * counted again only by a fresh engine (after a crash the counts were
+ * reset); after a reload the count is still there.
+ */
 static void
 adopt(struct engine *e, uint64_t id, pid_t pid, const char *name, int fd,
-    int listen_fd)
+    int listen_fd, const struct srckey *key, bool count)
 {
 	struct xchild	*x;
 
@@ -381,6 +420,9 @@ adopt(struct engine *e, uint64_t id, pid_t pid, const char *name, int fd,
 	x->pid = pid;
 	if (x->svc >= 0)
 		e->active[x->svc]++;
+	if (key->family != 0 && (x->se = srctab_get(&e->src,
+	    limit_svc_hash(name), key, mono_ms())) != NULL && count)
+		srcent_hold(x->se);
 	if (fd != -1)
 		stderr_watch(x, fd);
 	/* Its listener is the child's until it exits. */
@@ -397,7 +439,7 @@ on_adopt(struct engine *e, uint64_t id, const void *p, int fd)
 
 	memcpy(&ma, p, sizeof(ma));
 	ma.service[sizeof(ma.service) - 1] = '\0';
-	adopt(e, id, ma.pid, ma.service, fd, ma.listen_fd);
+	adopt(e, id, ma.pid, ma.service, fd, ma.listen_fd, &ma.key, false);
 }
 
 /*
@@ -405,13 +447,13 @@ on_adopt(struct engine *e, uint64_t id, const void *p, int fd)
  * stderr pipes came with the fork (the monitor's copies).
  */
 void
-priv_adopt_inherited(struct engine *e, struct childq *cq)
+priv_adopt_inherited(struct engine *e, struct childq *cq, bool fresh)
 {
 	struct child	*c;
 
 	TAILQ_FOREACH(c, cq, entry)
 		adopt(e, c->conn, c->pid, c->service, c->stderr_fd,
-		    c->listen_fd);
+		    c->listen_fd, &c->key, fresh);
 }
 
 static size_t
@@ -426,6 +468,8 @@ payload_len(uint32_t type)
 		return sizeof(struct msg_exit);
 	case MSG_ADOPT:
 		return sizeof(struct msg_adopt);
+	case MSG_BAN:
+		return sizeof(struct msg_ban);
 	default:
 		return (size_t)-1;
 	}
@@ -452,6 +496,13 @@ priv_dispatch(struct engine *e, struct msg_hdr *hdr, const void *p, int fd)
 	case MSG_ADOPT:
 		on_adopt(e, hdr->id, p, fd);
 		break;
+	case MSG_BAN: {
+		struct msg_ban	 mb;
+
+		memcpy(&mb, p, sizeof(mb));
+		guard_ban_relayed(e, &mb);
+		break;
+	}
 	}
 	engine_check_done(e);
 }
@@ -475,6 +526,9 @@ priv_stop(struct engine *e, bool release)
 		if (x->stderr_fd != -1 && !stderr_drain(x))
 			stderr_close(x);
 		stderr_close(x);
+		/* Its per_source slot stays counted: the next engine has it. */
+		if (x->acct_fd != -1)
+			close(x->acct_fd);
 		TAILQ_REMOVE(&e->children, x, entry);
 		free(x);
 	}

@@ -25,7 +25,9 @@
 
 #include <stdint.h>
 
-#define PROTO_VERSION	2
+#include "portmuxd.h"
+
+#define PROTO_VERSION	3
 
 struct msg_hdr {
 	uint32_t	 type;
@@ -40,6 +42,7 @@ struct msg_hdr {
 enum msg_type {
 	/* engine -> monitor */
 	MSG_SPAWN = 100,	/* struct msg_spawn + the client socket */
+	MSG_BAN_NEW,		/* struct msg_ban: a ban this engine made */
 
 	/* monitor -> engine */
 	MSG_SPAWNED = 200,	/* struct msg_spawned [+ stderr pipe] */
@@ -48,6 +51,7 @@ enum msg_type {
 	MSG_STOP,		/* struct msg_stop */
 	MSG_DUMP,		/* no payload: log the state (SIGUSR1) */
 	MSG_ADOPT,		/* struct msg_adopt [+ stderr pipe] */
+	MSG_BAN,		/* struct msg_ban: made by another engine */
 };
 
 #define SPAWN_WAIT	0x01	/* the fd is the service's listening socket */
@@ -80,6 +84,7 @@ enum spawn_fail {
 	SPAWN_FAIL_FORK,
 	SPAWN_FAIL_EXEC,
 	SPAWN_FAIL_BADSRC,
+	SPAWN_FAIL_OVERLOAD,	/* the monitor is out of descriptors */
 };
 
 struct msg_spawn_fail {
@@ -106,6 +111,15 @@ struct msg_adopt {
 	int32_t		 pid;
 	int32_t		 listen_fd;	/* wait services: its listener, else -1 */
 	char		 service[MSG_NAMELEN];
+	struct srckey	 key;		/* its per_source group */
+	uint8_t		 pad[6];
+};
+
+struct msg_ban {
+	struct srckey	 key;		/* the group, with its prefix */
+	uint8_t		 pad[2];
+	int32_t		 reason;	/* enum ban_reason */
+	uint64_t	 until;		/* wall clock ms */
 };
 
 /* Where in the child's setup an exec failure happened. */

@@ -51,8 +51,9 @@ struct tmux {
 	struct event		*deadline;	/* tcpmux_timeout, in all */
 	struct sockaddr_storage	 peer;
 	char			 peerstr[80];
+	struct srcent		*se;		/* tcpmux's per_source slot */
 	size_t			 have;
-	char			 name[];	/* tcpmux_maxlen + 1 */
+	char			 name[];	/* tcpmux_maxlen + CRLF + NUL */
 };
 
 static void	 tmux_read_cb(evutil_socket_t, short, void *);
@@ -109,6 +110,8 @@ tmux_free(struct tmux *t, bool close_fd)
 		event_free(t->deadline);
 	if (close_fd && t->fd != -1)
 		close(t->fd);
+	if (t->se != NULL)
+		srcent_release(t->se);
 	if (e->active[t->svc] > 0)
 		e->active[t->svc]--;
 	e->nconns--;
@@ -161,50 +164,42 @@ static void
 tmux_done(struct tmux *t)
 {
 	struct engine	*e = t->e;
-	char		 q[1100];
-	const char	*why;
+	char		 q[1100], d[1200], peer[80];
+	struct srcent	*se;
 	long		 target;
-	int		 fd = t->fd;
+	uint64_t	 id = t->id;
+	int		 fd = t->fd, r;
 
-	(void)tcpmux_trim(t->name, t->have);
+	/* The name line is trimmed already (tmux_read_cb). */
 	if (strcasecmp(t->name, "HELP") == 0) {
 		tmux_help(t);
 		return;
 	}
 	(void)log_quote(q, sizeof(q), t->name, strlen(t->name));
 	if ((target = tcpmux_lookup(e->conf, t->name)) == -1) {
-		char	 d[1200];
-
 		(void)snprintf(d, sizeof(d), "name=%s", q);
 		tmux_refuse(t, "notfound", "-Service not available\r\n", d);
 		return;
 	}
-	/* Refused by the target: say so in tcpmux terms, before "+Go". */
-	if ((why = engine_admit(e, (size_t)target,
-	    (struct sockaddr *)&t->peer)) != NULL) {
-		char	 d[1200];
-
-		(void)snprintf(d, sizeof(d), "name=%s target=%s", q,
-		    e->conf->services[target].name);
-		tmux_refuse(t, why, "-Service not available\r\n", d);
+	/*
+	 * The target's own bans, ACL and limits decide, before "+Go": a
+	 * refused client gets a tcpmux negative reply.
+	 */
+	if ((r = guard_admit(e, (size_t)target, (struct sockaddr *)&t->peer,
+	    fd, &se)) != 0) {
+		tmux_say(t, "-Service not available\r\n");
+		guard_refuse(e, (size_t)target, se, r, id, t->peerstr);
+		tmux_free(t, true);
 		return;
 	}
-	log_conn(LOG_DEBUG, t->id, e->conf->services[t->svc].name,
+	log_conn(LOG_DEBUG, id, e->conf->services[t->svc].name,
 	    "action=close name=%s via=tcpmux", q);
 	/* RFC 1078: the server answers "+" before the service speaks. */
 	tmux_say(t, "+Go\r\n");
+	memcpy(peer, t->peerstr, sizeof(peer));
 	t->fd = -1;
-	{
-		struct engine		*eng = t->e;
-		uint64_t		 id = t->id;
-		struct sockaddr_storage	 peer = t->peer;
-		char			 ps[80];
-
-		memcpy(ps, t->peerstr, sizeof(ps));
-		tmux_free(t, false);
-		engine_serve(eng, (size_t)target, fd, id,
-		    (struct sockaddr *)&peer, ps, true);
-	}
+	tmux_free(t, false);
+	engine_serve_admitted(e, (size_t)target, fd, id, peer, se, true);
 }
 
 static void
@@ -212,7 +207,8 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tmux		*t = arg;
 	const struct service	*svc = &t->e->conf->services[t->svc];
-	size_t			 room = svc->tcpmux_maxlen + 1 - t->have;
+	/* The cap is on the name: its CR and LF come on top. */
+	size_t			 room = svc->tcpmux_maxlen + 2 - t->have;
 	long			 end;
 	ssize_t			 n;
 
@@ -235,11 +231,11 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	t->have += (size_t)n;
-	if (end >= 0) {
+	if (end >= 0 && tcpmux_trim(t->name, t->have) <= svc->tcpmux_maxlen) {
 		tmux_done(t);
 		return;
 	}
-	if (t->have > svc->tcpmux_maxlen)
+	if (end >= 0 || t->have >= svc->tcpmux_maxlen + 2)
 		tmux_refuse(t, "error", "-Service name too long\r\n",
 		    "msg=\"name too long\"");
 }
@@ -254,16 +250,19 @@ tmux_timeout_cb(evutil_socket_t fd __unused, short what __unused, void *arg)
 /* A new client of the tcpmux builtin; instance slot already taken. */
 void
 tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
-    const struct sockaddr *sa)
+    struct srcent *se)
 {
 	const struct service	*svc = &e->conf->services[idx];
 	struct timeval		 tv;
 	struct tmux		*t;
+	socklen_t		 len;
 
 	e->nconns++;
-	if ((t = calloc(1, sizeof(*t) + svc->tcpmux_maxlen + 2)) == NULL) {
+	if ((t = calloc(1, sizeof(*t) + svc->tcpmux_maxlen + 3)) == NULL) {
 		e->nconns--;
 		e->active[idx]--;
+		if (se != NULL)
+			srcent_release(se);
 		close(fd);
 		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
 		    "reason=error msg=\"out of memory\"");
@@ -273,9 +272,14 @@ tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	t->svc = idx;
 	t->id = id;
 	t->fd = fd;
-	memcpy(&t->peer, sa, sa->sa_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	(void)sa_fmt(sa, t->peerstr, sizeof(t->peerstr));
+	t->se = se;
+	len = sizeof(t->peer);
+	if (getpeername(fd, (struct sockaddr *)&t->peer, &len) == -1) {
+		tmux_refuse(t, "error", NULL, "msg=\"getpeername\"");
+		return;
+	}
+	(void)sa_fmt((struct sockaddr *)&t->peer, t->peerstr,
+	    sizeof(t->peerstr));
 	tv.tv_sec = svc->tcpmux_timeout_ms / 1000;
 	tv.tv_usec = (svc->tcpmux_timeout_ms % 1000) * 1000;
 	if ((t->ev = event_new(e->base, fd, EV_READ | EV_PERSIST,

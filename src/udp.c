@@ -94,9 +94,13 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 
 	limit_group((struct sockaddr *)ss, svc->source_prefix4,
 	    svc->source_prefix6, &key);
-	se = srctab_get(&e->src, &key, now);
+	se = srctab_get(&e->src, e->svc_hash[el->l->service], &key, now);
+	if (se == NULL)
+		return;		/* the table is full of open connections */
 	if (!builtin_udp_source_ok((struct sockaddr *)ss))
 		why = "badsrc";
+	else if (ban_find(&e->bans, (struct sockaddr *)ss, wall_ms()) != NULL)
+		why = "banned";
 	else if (!acl_permit(e->conf, svc, (struct sockaddr *)ss))
 		why = "acl";
 	else if (!limit_take(&se->reply, &svc->udp_reply_rate, now))
@@ -176,7 +180,7 @@ wait_handover(struct elistener *el, const struct sockaddr *sa,
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
 	    "local=%s wait=1", conf_proto_name(svc->proto), peer, local);
 	e->active[idx]++;
-	priv_spawn(e, idx, fd, id, SPAWN_WAIT, sa, salen, el);
+	priv_spawn(e, idx, fd, id, SPAWN_WAIT, sa, salen, el, NULL);
 }
 
 /*
@@ -205,7 +209,9 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 			return;
 		sa_normalize(&ss, &sslen);
 		(void)sa_fmt((struct sockaddr *)&ss, peer, sizeof(peer));
-		if (acl_permit(e->conf, svc, (struct sockaddr *)&ss)) {
+		if (acl_permit(e->conf, svc, (struct sockaddr *)&ss) &&
+		    ban_find(&e->bans, (struct sockaddr *)&ss, wall_ms()) ==
+		    NULL) {
 			wait_handover(el, (struct sockaddr *)&ss, sslen, peer);
 			return;
 		}
@@ -214,9 +220,11 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 		now = mono_ms();
 		limit_group((struct sockaddr *)&ss, svc->source_prefix4,
 		    svc->source_prefix6, &key);
-		se = srctab_get(&e->src, &key, now);
-		udp_log(se, engine_next_id(e), svc, now, "action=refuse "
-		    "proto=udp peer=%s reason=acl", peer);
+		se = srctab_get(&e->src, e->svc_hash[el->l->service], &key,
+		    now);
+		if (se != NULL)
+			udp_log(se, engine_next_id(e), svc, now, "action=refuse "
+			    "proto=udp peer=%s reason=acl", peer);
 	}
 }
 

@@ -1336,22 +1336,28 @@ test_conf_root_rules(void **state __unused)
 	free(m);
 }
 
-/* Keys whose enforcement comes later are accepted with a warning. */
+/* The limit and ban keys load into the service and the globals. */
 static void
-test_conf_not_enforced(void **state __unused)
+test_conf_limit_keys(void **state __unused)
 {
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("ban_time = 1m\nservice t {\n\tport = 10002\n"
-	    "\tserver = /bin/cat\n\tper_source = 2\n\trate = 5/1s\n"
-	    "\taccounting = true\n}\n", AS_USER, &m);
+	conf = load("ban_time = 1m\nban_max = 10\nservice t {\n"
+	    "\tport = 10002\n\tserver = /bin/cat\n\tper_source = 2\n"
+	    "\trate = 5/1s\n\taccounting = true\n\tban_after = 3/10s\n"
+	    "\tban_factor = 2\n}\n", AS_USER, &m);
 	assert_non_null(conf);
-	assert_msg(m, "t.conf:1: ", "warning: ban_time is not enforced yet");
-	assert_msg(m, "t.conf:5: ", "warning: service 't': per_source is "
-	    "not enforced yet");
-	assert_msg(m, "t.conf:6: ", "rate is not enforced yet");
-	assert_msg(m, "t.conf:7: ", "accounting is not enforced yet");
+	assert_no_msg(m, "not enforced");
+	assert_int_equal(conf->ban_time_ms, 60000);
+	assert_int_equal(conf->ban_max, 10);
+	assert_int_equal(conf->services[0].per_source, 2);
+	assert_int_equal(conf->services[0].rate.count, 5);
+	assert_int_equal(conf->services[0].rate.window_ms, 1000);
+	assert_true(conf->services[0].accounting);
+	assert_int_equal(conf->services[0].ban_after.count, 3);
+	assert_int_equal(conf->services[0].ban_after.window_ms, 10000);
+	assert_int_equal(conf->services[0].ban_factor, 2);
 	conf_free(conf);
 	free(m);
 }
@@ -1472,7 +1478,7 @@ main(void)
 		cmocka_unit_test(test_conf_as_user_rules),
 		cmocka_unit_test(test_conf_as_user_check_only),
 		cmocka_unit_test(test_conf_root_rules),
-		cmocka_unit_test(test_conf_not_enforced),
+		cmocka_unit_test(test_conf_limit_keys),
 		cmocka_unit_test(test_conf_unix_rules),
 		cmocka_unit_test(test_conf_tcpmux_only),
 		cmocka_unit_test(test_conf_lookup_names),

@@ -470,7 +470,9 @@ test_imsg_add_too_big(void **state)
 
 /*
  * With the receiver's fd table full the kernel drops the passed fd and
- * sets MSG_CTRUNC: that message must be refused (STYLE.md 3.7).
+ * sets MSG_CTRUNC: that message must be refused (STYLE.md 3.7), as
+ * EMFILE with its header intact, so that the monitor refuses that one
+ * connection instead of treating the engine as broken.
  */
 static void
 test_imsg_ctrunc(void **state)
@@ -495,8 +497,10 @@ test_imsg_ctrunc(void **state)
 	e = errno;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &orig), 0);
 	assert_int_equal(r, -1);
-	assert_int_equal(e, EPROTO);
+	assert_int_equal(e, EMFILE);
 	assert_int_equal(fd, -1);
+	assert_int_equal(h.type, MSG_DUMP);
+	assert_int_equal(h.id, 1);
 }
 
 /*

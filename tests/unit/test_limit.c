@@ -462,7 +462,7 @@ static void
 tab_init(struct srctab *t, size_t size)
 {
 	memset(t, 0, sizeof(*t));
-	assert_int_equal(srctab_init(t, size), 0);
+	assert_int_equal(srctab_init(t, size, false), 0);
 	t->seed = 0;
 }
 
@@ -511,7 +511,7 @@ test_limit_srctab_same_key(void **state)
 
 	(void)state;
 	tab_init(&t, 1024);
-	ea = srctab_get(&t, &a, 10);
+	ea = srctab_get(&t, 0, &a, 10);
 	assert_non_null(ea);
 	assert_true(ea->used);
 	assert_memory_equal(&ea->key, &a, sizeof(a));
@@ -523,18 +523,18 @@ test_limit_srctab_same_key(void **state)
 	ea->unlogged = 77;
 	ea->reply.init = true;
 
-	eb = srctab_get(&t, &b, 11);
+	eb = srctab_get(&t, 0, &b, 11);
 	assert_ptr_not_equal(eb, ea);
 	assert_int_equal(eb->unlogged, 0);
 	eb->unlogged = 88;
 
 	/* Another address of a's /24, even mapped, is a's group. */
-	assert_ptr_equal(srctab_get(&t, &a2, 20), ea);
-	assert_ptr_equal(srctab_get(&t, &c, 30), ea);
+	assert_ptr_equal(srctab_get(&t, 0, &a2, 20), ea);
+	assert_ptr_equal(srctab_get(&t, 0, &c, 30), ea);
 	assert_int_equal(ea->seen_ms, 30);
 	assert_int_equal(ea->unlogged, 77);
 	assert_true(ea->reply.init);
-	assert_ptr_equal(srctab_get(&t, &b, 40), eb);
+	assert_ptr_equal(srctab_get(&t, 0, &b, 40), eb);
 	assert_int_equal(eb->unlogged, 88);
 	assert_int_equal(eb->seen_ms, 40);
 	srctab_clear(&t);
@@ -553,7 +553,7 @@ test_limit_srctab_distinct_keys(void **state)
 	tab_init(&t, 1024);
 	for (i = 0; i < 64; i++) {
 		k = key_n(i);
-		e[i] = srctab_get(&t, &k, i);
+		e[i] = srctab_get(&t, 0, &k, i);
 		(void)slot_of(&t, e[i]);
 		e[i]->unlogged = i + 1;
 		for (j = 0; j < i; j++)
@@ -561,7 +561,7 @@ test_limit_srctab_distinct_keys(void **state)
 	}
 	for (i = 0; i < 64; i++) {
 		k = key_n(i);
-		assert_ptr_equal(srctab_get(&t, &k, 100 + i), e[i]);
+		assert_ptr_equal(srctab_get(&t, 0, &k, 100 + i), e[i]);
 		assert_int_equal(e[i]->unlogged, i + 1);
 	}
 	srctab_clear(&t);
@@ -575,7 +575,7 @@ static size_t
 home_of(struct srctab *t, const struct srckey *k)
 {
 	memset(t->v, 0, t->size * sizeof(*t->v));
-	return slot_of(t, srctab_get(t, k, 1));
+	return slot_of(t, srctab_get(t, 0, k, 1));
 }
 
 /*
@@ -608,14 +608,14 @@ test_limit_srctab_recycles_lru(void **state)
 
 	/* Fill the window: k[i] seen at 10 * (i + 1), marked i + 1. */
 	for (i = 0; i < PROBE; i++) {
-		e[i] = srctab_get(&t, &k[i], 10 * (i + 1));
+		e[i] = srctab_get(&t, 0, &k[i], 10 * (i + 1));
 		assert_int_equal(slot_of(&t, e[i]), (home + i) % t.size);
 		e[i]->unlogged = (uint32_t)i + 1;
 	}
 	/* k[0] is the oldest, but is seen again now; k[1] is the oldest. */
-	assert_ptr_equal(srctab_get(&t, &k[0], 100), e[0]);
+	assert_ptr_equal(srctab_get(&t, 0, &k[0], 100), e[0]);
 
-	n = srctab_get(&t, &k[PROBE], 110);
+	n = srctab_get(&t, 0, &k[PROBE], 110);
 	assert_ptr_equal(n, e[1]);
 	assert_memory_equal(&n->key, &k[PROBE], sizeof(k[PROBE]));
 	assert_int_equal(n->unlogged, 0);	/* a fresh entry */
@@ -623,15 +623,15 @@ test_limit_srctab_recycles_lru(void **state)
 	n->unlogged = 100;
 
 	/* Next oldest: k[2], then k[3]; k[0] survives both. */
-	assert_ptr_equal(srctab_get(&t, &k[PROBE + 1], 120), e[2]);
-	assert_ptr_equal(srctab_get(&t, &k[PROBE + 2], 130), e[3]);
-	assert_ptr_equal(srctab_get(&t, &k[0], 140), e[0]);
+	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE + 1], 120), e[2]);
+	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE + 2], 130), e[3]);
+	assert_ptr_equal(srctab_get(&t, 0, &k[0], 140), e[0]);
 	assert_int_equal(e[0]->unlogged, 1);
 	for (i = 4; i < PROBE; i++) {
-		assert_ptr_equal(srctab_get(&t, &k[i], 150), e[i]);
+		assert_ptr_equal(srctab_get(&t, 0, &k[i], 150), e[i]);
 		assert_int_equal(e[i]->unlogged, i + 1);
 	}
-	assert_ptr_equal(srctab_get(&t, &k[PROBE], 160), e[1]);
+	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE], 160), e[1]);
 	assert_int_equal(e[1]->unlogged, 100);
 	srctab_clear(&t);
 }
@@ -656,7 +656,7 @@ test_limit_srctab_flood_bounded(void **state)
 	size = t.size;
 	for (n = 0; n < 100000; n++) {
 		k = key_n(n);
-		e = srctab_get(&t, &k, 1000 + n);
+		e = srctab_get(&t, 0, &k, 1000 + n);
 		assert_non_null(e);
 		(void)slot_of(&t, e);
 		assert_true(e->used);
@@ -696,18 +696,18 @@ test_limit_srctab_recent_survives(void **state)
 	for (h = 0; h < 16; h++) {
 		(void)snprintf(ip, sizeof(ip), "2001:db8:%x::1", h + 1);
 		hot[h] = group_of(ip, 32, 64);
-		e = srctab_get(&t, &hot[h], now);
+		e = srctab_get(&t, 0, &hot[h], now);
 		e->unlogged = 0xbeef;
 	}
 	for (n = 0; n < 100000; n++) {
 		struct srckey	 k = key_n(n);
 
-		(void)srctab_get(&t, &k, ++now);
+		(void)srctab_get(&t, 0, &k, ++now);
 		if (n % 256 != 255)
 			continue;
 		now++;
 		for (h = 0; h < 16; h++) {
-			e = srctab_get(&t, &hot[h], now);
+			e = srctab_get(&t, 0, &hot[h], now);
 			checks++;
 			if (e->unlogged != 0xbeef) {
 				lost++;

@@ -1,0 +1,299 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * Admission in the engine: bans, ACLs, rate, per_source and instances,
+ * in that order, and what follows a refusal.  A limit refuses the
+ * offending source group, never the service: xinetd's cps and inetd's -R
+ * answer a flood by disabling the service for everyone, which hands the
+ * attacker exactly what he wanted.  A group above rate x ban_factor, or
+ * refused ban_after times, is banned on every service for ban_time; only
+ * completed TCP handshakes count, since UDP sources are spoofable.
+ * Refusals are logged, repeats of the same refusal from one group at
+ * most once a second with repeat=N.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "engine.h"
+#include "log.h"
+#include "portmuxd.h"
+#include "proto.h"
+
+#define SWEEP_MS	1000
+
+static const char *const reasons[] = {
+	[REASON_ACL] = "acl",
+	[REASON_PER_SOURCE] = "per_source",
+	[REASON_INSTANCES] = "instances",
+	[REASON_RATE] = "rate",
+	[REASON_MAX_CHILDREN] = "max_children",
+	[REASON_BANNED] = "banned",
+	[REASON_OVERLOAD] = "overload",
+	[REASON_TIMEOUT] = "timeout",
+	[REASON_BADSRC] = "badsrc",
+	[REASON_FORK] = "fork",
+	[REASON_EXEC] = "exec",
+	[REASON_NOTFOUND] = "notfound",
+	[REASON_ERROR] = "error",
+};
+
+const char *
+guard_reason(int r)
+{
+	if (r <= 0 || (size_t)r >= sizeof(reasons) / sizeof(reasons[0]) ||
+	    reasons[r] == NULL)
+		return "error";
+	return reasons[r];
+}
+
+/* "198.51.100.0/24", "2001:db8::/64" or "uid:1000". */
+void
+guard_group_fmt(const struct srckey *k, char *buf, size_t size)
+{
+	char	 ip[INET6_ADDRSTRLEN];
+
+	if (k->family == AF_UNIX) {
+		uint32_t uid;
+
+		memcpy(&uid, k->addr, sizeof(uid));
+		(void)snprintf(buf, size, "uid:%lu", (unsigned long)uid);
+	} else if (inet_ntop(k->family, k->addr, ip, sizeof(ip)) != NULL)
+		(void)snprintf(buf, size, "%s/%u", ip, k->prefix);
+	else
+		(void)snprintf(buf, size, "unknown");
+}
+
+/* The group of a peer: its address by prefix, or a unix peer's uid. */
+static void
+peer_group(const struct service *svc, const struct sockaddr *sa, int fd,
+    struct srckey *k)
+{
+	struct ucred	 uc;
+	socklen_t	 len = sizeof(uc);
+
+	if (sa->sa_family != AF_UNIX) {
+		limit_group(sa, svc->source_prefix4, svc->source_prefix6, k);
+		return;
+	}
+	memset(k, 0, sizeof(*k));
+	k->family = AF_UNIX;
+	if (fd != -1 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) ==
+	    0)
+		memcpy(k->addr, &uc.uid, sizeof(uc.uid));
+}
+
+static void
+iso_time(uint64_t ms, char *buf, size_t size)
+{
+	time_t		 t = (time_t)(ms / 1000);
+	struct tm	 tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		(void)snprintf(buf, size, "%llu", (unsigned long long)t);
+}
+
+/* Ban the group k (grouped as the offending service groups it). */
+static void
+guard_ban(struct engine *e, const struct srckey *k, int reason)
+{
+	struct msg_ban	 mb;
+	char		 g[80], until[32];
+	uint64_t	 end = wall_ms() + e->conf->ban_time_ms;
+	int		 r;
+
+	if (k->family != AF_INET && k->family != AF_INET6)
+		return;
+	guard_group_fmt(k, g, sizeof(g));
+	r = ban_add(&e->bans, k, end, reason);
+	if (r == 1)
+		return;
+	if (r == -1) {
+		uint64_t now = mono_ms();
+
+		/* Full: refuse the ban, keep every existing one, say so. */
+		if (now - e->ban_full_logged >= 1000) {
+			e->ban_full_logged = now;
+			log_warnx("action=warn peer=%s reason=%s msg=\"ban "
+			    "table full (ban_max %u), ban refused\"", g,
+			    reason == BAN_RATE ? "rate" : "refused",
+			    e->conf->ban_max);
+		}
+		return;
+	}
+	iso_time(end, until, sizeof(until));
+	log_info("action=ban peer=%s reason=%s until=%s", g,
+	    reason == BAN_RATE ? "rate" : "refused", until);
+	memset(&mb, 0, sizeof(mb));
+	mb.key = *k;
+	mb.until = end;
+	mb.reason = reason;
+	engine_send(e, MSG_BAN, 0, &mb, sizeof(mb), -1);
+}
+
+/* A ban made by another engine generation, relayed by the monitor. */
+void
+guard_ban_relayed(struct engine *e, const struct msg_ban *mb)
+{
+	(void)ban_add(&e->bans, &mb->key, mb->until, mb->reason);
+}
+
+static void
+summary_flush(struct engine *e, struct srcent *se)
+{
+	char	 g[80];
+
+	if (se->runlogged == 0)
+		return;
+	guard_group_fmt(&se->key, g, sizeof(g));
+	log_info("service=%s action=refuse peer=%s reason=%s repeat=%u",
+	    engine_svc_name(e, se->svc), g, guard_reason(se->last_reason),
+	    se->runlogged);
+	se->runlogged = 0;
+}
+
+/*
+ * A refusal: log it (a repeat within a second only counts), and count
+ * it towards a ban when it came over TCP.  se may be NULL (the source
+ * table was full).
+ */
+void
+guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
+    uint64_t id, const char *peer)
+{
+	const struct service	*svc = &e->conf->services[idx];
+	uint64_t		 now = mono_ms();
+
+	if (se != NULL && svc->proto == PROTO_TCP && reason != REASON_BANNED &&
+	    !limit_take(&se->refused, &svc->ban_after, now))
+		guard_ban(e, &se->key, BAN_REFUSED);
+	if (se != NULL && se->last_reason == reason &&
+	    now - se->rlogged_ms < 1000) {
+		se->runlogged++;
+		return;
+	}
+	if (se != NULL) {
+		summary_flush(e, se);
+		se->last_reason = (uint8_t)reason;
+		se->rlogged_ms = now;
+	}
+	log_conn(LOG_INFO, id, svc->name, "action=refuse proto=%s peer=%s "
+	    "reason=%s", conf_proto_name(svc->proto), peer,
+	    guard_reason(reason));
+}
+
+/*
+ * Decide on a new stream connection to service idx from sa (fd: the
+ * socket, for a unix peer's credentials).  Returns 0 and holds a
+ * per_source slot in *sep, or the reason to refuse (*sep may still be
+ * set, for guard_refuse).
+ */
+int
+guard_admit(struct engine *e, size_t idx, const struct sockaddr *sa, int fd,
+    struct srcent **sep)
+{
+	const struct service	*svc = &e->conf->services[idx];
+	struct srckey		 k;
+	struct srcent		*se;
+	struct rate		 flood;
+	uint64_t		 now = mono_ms();
+
+	*sep = NULL;
+	peer_group(svc, sa, fd, &k);
+	se = srctab_get(&e->src, e->svc_hash[idx], &k, now);
+	*sep = se;
+	if (sa->sa_family != AF_UNIX && ban_find(&e->bans, sa, wall_ms()) !=
+	    NULL)
+		return REASON_BANNED;
+	if (sa->sa_family != AF_UNIX && !acl_permit(e->conf, svc, sa))
+		return REASON_ACL;
+	if (se == NULL)
+		return REASON_OVERLOAD;
+	if (svc->rate.count != 0) {
+		/* Far above its rate: not a busy client but a flood. */
+		flood = svc->rate;
+		flood.count = svc->ban_factor > UINT32_MAX / flood.count ?
+		    UINT32_MAX : flood.count * svc->ban_factor;
+		if (svc->proto == PROTO_TCP && !limit_take(&se->flood, &flood,
+		    now)) {
+			guard_ban(e, &k, BAN_RATE);
+			return REASON_RATE;
+		}
+		if (!limit_take(&se->rate, &svc->rate, now))
+			return REASON_RATE;
+	}
+	if (svc->per_source != LIMIT_UNLIMITED &&
+	    __atomic_load_n(&se->active, __ATOMIC_RELAXED) >= svc->per_source)
+		return REASON_PER_SOURCE;
+	if (svc->instances != LIMIT_UNLIMITED &&
+	    e->active[idx] >= svc->instances)
+		return REASON_INSTANCES;
+	srcent_hold(se);
+	return 0;
+}
+
+/* Once a second: bans that ended, and refusal counts not yet logged. */
+static void
+sweep_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
+{
+	struct engine	*e = arg;
+	uint64_t	 now = mono_ms();
+	size_t		 i;
+
+	if (e->stopping)
+		return;
+	(void)ban_expire(&e->bans, wall_ms(), guard_unban_log, NULL);
+	for (i = 0; i < e->src.size; i++) {
+		struct srcent *se = &e->src.v[i];
+
+		if (se->used && se->runlogged > 0 && now - se->rlogged_ms >=
+		    1000) {
+			summary_flush(e, se);
+			se->rlogged_ms = now;
+		}
+	}
+}
+
+void
+guard_unban_log(const struct banent *b, void *arg __unused)
+{
+	char	 g[80];
+
+	guard_group_fmt(&b->key, g, sizeof(g));
+	log_info("action=unban peer=%s", g);
+}
+
+int
+guard_init(struct engine *e)
+{
+	struct timeval	 tv = { SWEEP_MS / 1000, (SWEEP_MS % 1000) * 1000 };
+
+	e->sweep_ev = event_new(e->base, -1, EV_PERSIST, sweep_cb, e);
+	if (e->sweep_ev == NULL || event_add(e->sweep_ev, &tv) == -1)
+		return -1;
+	return 0;
+}
