@@ -152,7 +152,7 @@ guard_ban(struct engine *e, const struct srckey *k, int reason)
 	mb.key = *k;
 	mb.until = end;
 	mb.reason = reason;
-	engine_send(e, MSG_BAN, 0, &mb, sizeof(mb), -1);
+	engine_send(e, MSG_BAN_NEW, 0, &mb, sizeof(mb), -1);
 }
 
 /* A ban made by another engine generation, relayed by the monitor. */

@@ -41,6 +41,7 @@
 #include "proto.h"
 
 static void	 stderr_cb(evutil_socket_t, short, void *);
+static void	 acct_fmt(const struct tcp_info *, char *, size_t);
 
 static struct xchild *
 xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
@@ -362,9 +363,7 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 	acct[0] = '\0';
 	if (x != NULL && x->acct_fd != -1 && getsockopt(x->acct_fd,
 	    IPPROTO_TCP, TCP_INFO, &ti, &tilen) == 0)
-		(void)snprintf(acct, sizeof(acct), " bytes_in=%llu "
-		    "bytes_out=%llu", (unsigned long long)ti.tcpi_bytes_received,
-		    (unsigned long long)ti.tcpi_bytes_acked);
+		acct_fmt(&ti, acct, sizeof(acct));
 	log_conn(LOG_INFO, id, x != NULL ? x->service : me.service,
 	    "action=exit pid=%ld %s=%d duration_ms=%llu%s", (long)me.pid,
 	    WIFSIGNALED(me.status) ? "signal" : "status",
@@ -374,6 +373,30 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 		return;
 	child_done(x);
 	xchild_release(x, false);
+}
+
+/*
+ * Byte counts from TCP_INFO.  The kernel counts a FIN in the sequence
+ * space: once the peer's FIN is in (CLOSE_WAIT, LAST_ACK, CLOSING,
+ * TIME_WAIT) bytes_received is one too many, and once our FIN is acked
+ * (FIN_WAIT2, TIME_WAIT) so is bytes_acked.  States as in the kernel's
+ * tcp_states.h, which no user header exports.
+ */
+static void
+acct_fmt(const struct tcp_info *ti, char *buf, size_t size)
+{
+	enum { FIN_WAIT2 = 5, TIME_WAIT = 6, CLOSE_WAIT = 8, LAST_ACK = 9,
+	    CLOSING = 11 };
+	uint64_t	 in = ti->tcpi_bytes_received, out = ti->tcpi_bytes_acked;
+	int		 st = ti->tcpi_state;
+
+	if (in > 0 && (st == CLOSE_WAIT || st == LAST_ACK || st == CLOSING ||
+	    st == TIME_WAIT))
+		in--;
+	if (out > 0 && (st == FIN_WAIT2 || st == TIME_WAIT))
+		out--;
+	(void)snprintf(buf, size, " bytes_in=%llu bytes_out=%llu",
+	    (unsigned long long)in, (unsigned long long)out);
 }
 
 static long
