@@ -32,19 +32,10 @@ bool
 cidr_match(const struct cidr *c, const struct sockaddr *sa)
 {
 	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
 	const uint8_t		*a;
 	unsigned int		 full, rest;
 
-	memset(&ss, 0, sizeof(ss));
-	if (sa->sa_family == AF_INET)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in));
-	else if (sa->sa_family == AF_INET6)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
-	else
-		return false;
-	sa_normalize(&ss, &len);
-	if (ss.ss_family != c->family)
+	if (sa_copy_norm(sa, &ss) == -1 || ss.ss_family != c->family)
 		return false;
 	if (ss.ss_family == AF_INET)
 		a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;

@@ -57,15 +57,7 @@ ban_clear(struct bantab *t)
 static size_t
 ban_slot(const struct bantab *t, const struct srckey *k)
 {
-	const uint8_t	*p = (const uint8_t *)k;
-	uint64_t	 h = 1469598103934665603ULL ^ t->seed;
-	size_t		 i;
-
-	for (i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return (size_t)h & (t->size - 1);
+	return (size_t)hash_bytes(k, sizeof(*k), t->seed) & (t->size - 1);
 }
 
 static struct banent *

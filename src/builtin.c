@@ -94,18 +94,11 @@ builtin_udp_source_ok(const struct sockaddr *sa)
 		7, 13, 19, 37, 53, 123, 161, 1900, 11211
 	};
 	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
 	uint16_t		 port;
 	size_t			 i;
 
-	memset(&ss, 0, sizeof(ss));
-	if (sa->sa_family == AF_INET)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in));
-	else if (sa->sa_family == AF_INET6)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
-	else
+	if (sa_copy_norm(sa, &ss) == -1)
 		return 0;
-	sa_normalize(&ss, &len);
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 		uint32_t a = ntohl(s4->sin_addr.s_addr);

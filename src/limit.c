@@ -43,20 +43,13 @@ limit_group(const struct sockaddr *sa, unsigned int p4, unsigned int p6,
     struct srckey *key)
 {
 	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
 	unsigned int		 prefix, i;
 	const uint8_t		*a;
 	size_t			 alen;
 
 	memset(key, 0, sizeof(*key));
-	memset(&ss, 0, sizeof(ss));
-	if (sa->sa_family == AF_INET)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in));
-	else if (sa->sa_family == AF_INET6)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
-	else
+	if (sa_copy_norm(sa, &ss) == -1)
 		return;
-	sa_normalize(&ss, &len);
 	key->family = (uint8_t)ss.ss_family;
 	if (ss.ss_family == AF_INET) {
 		a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
@@ -146,20 +139,7 @@ srctab_clear(struct srctab *t)
 static uint64_t
 key_hash(uint32_t svc, const struct srckey *k, uint64_t seed)
 {
-	const uint8_t	*p = (const uint8_t *)k;
-	uint64_t	 h = 1469598103934665603ULL ^ seed;
-	size_t		 i;
-
-	/* FNV-1a with a per-daemon seed the sender cannot predict. */
-	for (i = 0; i < sizeof(*k); i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	for (i = 0; i < 4; i++) {
-		h ^= (svc >> (8 * i)) & 0xff;
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return hash_bytes(&svc, sizeof(svc), hash_bytes(k, sizeof(*k), seed));
 }
 
 /* A service's key in the table: a hash of its name, stable across reloads. */

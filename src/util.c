@@ -50,24 +50,53 @@ sa_normalize(struct sockaddr_storage *ss, socklen_t *len)
 	*len = sizeof(s4);
 }
 
+/*
+ * Copy an IPv4 or IPv6 address into ss, an IPv4-mapped one rewritten as
+ * IPv4: every check and grouping sees a client as the address it is.
+ * -1 for another family.
+ */
+int
+sa_copy_norm(const struct sockaddr *sa, struct sockaddr_storage *ss)
+{
+	socklen_t	 len = sizeof(*ss);
+
+	memset(ss, 0, sizeof(*ss));
+	if (sa->sa_family == AF_INET)
+		memcpy(ss, sa, sizeof(struct sockaddr_in));
+	else if (sa->sa_family == AF_INET6)
+		memcpy(ss, sa, sizeof(struct sockaddr_in6));
+	else
+		return -1;
+	sa_normalize(ss, &len);
+	return 0;
+}
+
+/* FNV-1a over len bytes, started from a seed the sender cannot guess. */
+uint64_t
+hash_bytes(const void *p, size_t len, uint64_t h)
+{
+	const uint8_t	*b = p;
+	size_t		 i;
+
+	h ^= 1469598103934665603ULL;
+	for (i = 0; i < len; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 /* The address as text and the port in host order; -1 on another family. */
 int
 sa_ntop(const struct sockaddr *sa, char *ip, size_t iplen, uint16_t *port)
 {
 	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
 	const void		*a;
 
-	memset(&ss, 0, sizeof(ss));
-	if (sa->sa_family == AF_INET)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in));
-	else if (sa->sa_family == AF_INET6)
-		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
-	else {
+	if (sa_copy_norm(sa, &ss) == -1) {
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
-	sa_normalize(&ss, &len);
 	if (ss.ss_family == AF_INET) {
 		const struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
