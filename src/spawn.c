@@ -65,16 +65,29 @@ spawn_stage_name(int stage)
 }
 
 /*
+ * How the child reports the step that failed: in memory it shares with
+ * the monitor after vfork(), through a close-on-exec pipe after fork().
+ */
+struct report {
+	int			 fd;	/* the pipe, or -1 */
+	volatile struct setup_err *se;	/* shared memory, or NULL */
+};
+
+/*
  * Report the failed step to the monitor and die.  Nothing is written to
  * fd 2: with stderr = client it would reach the client, and the monitor
  * logs the failure with the step and errno anyway.
  */
 static __dead void
-child_fail(int errfd, int stage)
+child_fail(const struct report *r, int stage)
 {
 	struct setup_err	 se = { stage, errno };
 
-	(void)write(errfd, &se, sizeof(se));
+	if (r->se != NULL) {
+		r->se->stage = se.stage;
+		r->se->error = se.error;
+	} else
+		(void)write(r->fd, &se, sizeof(se));
 	_exit(127);
 }
 
@@ -97,15 +110,16 @@ set_rlimit(int res, const struct rlim *rl)
  */
 static __dead void
 child_exec(const struct service *svc, const struct spawn_req *req,
-    int logw, int errfd)
+    int logw, const struct report *rep)
 {
+	struct report	 r = *rep;
 	struct rlimit	 nofile;
 	sigset_t	 set;
 	int		 fd2, sig;
 
 	if (dup2(req->sock, STDIN_FILENO) == -1 ||
 	    dup2(req->sock, STDOUT_FILENO) == -1)
-		child_fail(errfd, STAGE_FDS);
+		child_fail(&r, STAGE_FDS);
 	switch (svc->stderr_mode) {
 	case STDERR_LOG:
 		fd2 = logw;
@@ -115,31 +129,31 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 		break;
 	default:
 		if ((fd2 = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
-			child_fail(errfd, STAGE_FDS);
+			child_fail(&r, STAGE_FDS);
 		break;
 	}
 	if (dup2(fd2, STDERR_FILENO) == -1)
-		child_fail(errfd, STAGE_FDS);
+		child_fail(&r, STAGE_FDS);
 	/* The error pipe goes to 3 (close-on-exec), everything above dies. */
-	if (errfd != 3) {
-		if (dup3(errfd, 3, O_CLOEXEC) == -1)
-			child_fail(errfd, STAGE_FDS);
-		errfd = 3;
+	if (r.fd != -1 && r.fd != 3) {
+		if (dup3(r.fd, 3, O_CLOEXEC) == -1)
+			child_fail(&r, STAGE_FDS);
+		r.fd = 3;
 	}
-	closefrom(4);
+	closefrom(r.fd != -1 ? 4 : 3);
 	/* The flag lives on the shared file description: programs expect
 	 * a blocking socket. */
 	if (fd_nonblock(STDIN_FILENO, false) == -1)
-		child_fail(errfd, STAGE_FDS);
+		child_fail(&r, STAGE_FDS);
 
 	/* exec keeps "ignored" dispositions and the mask: reset both. */
 	for (sig = 1; sig < NSIG; sig++)
 		(void)signal(sig, SIG_DFL);
 	sigemptyset(&set);
 	if (sigprocmask(SIG_SETMASK, &set, NULL) == -1)
-		child_fail(errfd, STAGE_SIGNALS);
+		child_fail(&r, STAGE_SIGNALS);
 	if (setsid() == -1)
-		child_fail(errfd, STAGE_SESSION);
+		child_fail(&r, STAGE_SESSION);
 
 	nofile = req->orig_nofile;
 	if (svc->rlimit_nofile.set)
@@ -148,86 +162,132 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 	    set_rlimit(RLIMIT_CPU, &svc->rlimit_cpu) == -1 ||
 	    set_rlimit(RLIMIT_AS, &svc->rlimit_as) == -1 ||
 	    set_rlimit(RLIMIT_NPROC, &svc->rlimit_nproc) == -1)
-		child_fail(errfd, STAGE_RLIMIT);
+		child_fail(&r, STAGE_RLIMIT);
 	if (svc->nice_set && setpriority(PRIO_PROCESS, 0, svc->nice) == -1)
-		child_fail(errfd, STAGE_NICE);
+		child_fail(&r, STAGE_NICE);
 	if (svc->umask_set)
 		(void)umask(svc->umask);
 	if (svc->chroot != NULL && chroot(svc->chroot) == -1)
-		child_fail(errfd, STAGE_CHROOT);
+		child_fail(&r, STAGE_CHROOT);
 	if (chdir("/") == -1)
-		child_fail(errfd, STAGE_CHROOT);
+		child_fail(&r, STAGE_CHROOT);
 	if (req->as_root && (setgroups((size_t)svc->ngroups, svc->groups) ==
 	    -1 || setgid(svc->gid) == -1 || setuid(svc->uid) == -1))
-		child_fail(errfd, STAGE_CREDS);
+		child_fail(&r, STAGE_CREDS);
 
 	execve(svc->server, svc->args, req->envp);
-	child_fail(errfd, STAGE_EXEC);
+	child_fail(&r, STAGE_EXEC);
 }
 
 /*
- * Fork and exec svc's program on req->sock.  On success returns the new
- * child (its stderr read end, if any, in child->stderr_fd) and 0.  On
- * failure returns -1 with *fail filled in; the socket stays the caller's.
+ * vfork() where possible: the monitor is suspended until the child has
+ * exec'd, but no page table is copied, which is most of what a spawn
+ * costs.  The child only makes system calls on memory prepared before
+ * (no malloc, nothing the parent keeps is written but the report).
+ * Under AddressSanitizer, which cannot follow a child sharing its
+ * memory, plain fork() with a report pipe.
+ */
+#ifdef __SANITIZE_ADDRESS__
+#define SPAWN_VFORK	0
+#else
+#define SPAWN_VFORK	1
+#endif
+
+static pid_t
+spawn_fork(const struct service *svc, const struct spawn_req *req, int logw,
+    const struct report *r)
+{
+	pid_t	 pid;
+
+	pid = SPAWN_VFORK ? vfork() : fork();
+	if (pid == 0)
+		child_exec(svc, req, logw, r);
+	return pid;
+}
+
+/* Did the child exec?  0, or -1 with the step and errno in se. */
+static int
+spawn_result(pid_t pid, int errfd, volatile struct setup_err *shared,
+    struct setup_err *se)
+{
+	ssize_t	 n;
+
+	if (errfd == -1) {
+		/* vfork: the child has exec'd or died by now. */
+		se->stage = shared->stage;
+		se->error = shared->error;
+	} else {
+		do {
+			n = read(errfd, se, sizeof(*se));
+		} while (n == -1 && errno == EINTR);
+		if (n == 0)
+			return 0;
+		if (n != (ssize_t)sizeof(*se)) {
+			se->stage = STAGE_EXEC;
+			se->error = n == -1 ? errno : EPROTO;
+		}
+	}
+	if (se->stage == 0)
+		return 0;
+	/* Setup failed: the child is exiting; collect it now. */
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return -1;
+}
+
+/*
+ * Start svc's program on req->sock.  On success returns the new child
+ * (its stderr read end, if any, in child->stderr_fd) and 0.  On failure
+ * returns -1 with *fail filled in; the socket stays the caller's.
  */
 int
 spawn_child(const struct service *svc, const struct spawn_req *req,
     struct child **out, struct msg_spawn_fail *fail)
 {
-	struct setup_err	 se;
+	volatile struct setup_err shared = { 0, 0 };
+	struct setup_err	 se = { 0, 0 };
+	struct report		 rep = { -1, NULL };
 	struct child		*c;
-	int			 errp[2], logp[2] = { -1, -1 };
+	int			 errp[2] = { -1, -1 }, logp[2] = { -1, -1 };
 	pid_t			 pid;
-	ssize_t			 n;
 
 	memset(fail, 0, sizeof(*fail));
+	fail->reason = SPAWN_FAIL_FORK;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		fail->reason = SPAWN_FAIL_FORK;
 		fail->error = errno;
 		return -1;
 	}
-	if (pipe2(errp, O_CLOEXEC) == -1) {
-		fail->reason = SPAWN_FAIL_FORK;
+	if (SPAWN_VFORK)
+		rep.se = &shared;
+	else if (pipe2(errp, O_CLOEXEC) == -1) {
 		fail->error = errno;
-		free(c);
-		return -1;
+		goto fail;
 	}
+	rep.fd = errp[1];
 	if (svc->stderr_mode == STDERR_LOG && pipe2(logp, O_CLOEXEC) == -1) {
-		fail->reason = SPAWN_FAIL_FORK;
 		fail->error = errno;
 		goto fail;
 	}
-	if ((pid = fork()) == -1) {
-		fail->reason = SPAWN_FAIL_FORK;
+	if ((pid = spawn_fork(svc, req, logp[1], &rep)) == -1) {
 		fail->error = errno;
 		goto fail;
 	}
-	if (pid == 0)
-		child_exec(svc, req, logp[1], errp[1]);
-
-	close(errp[1]);
-	errp[1] = -1;
+	if (errp[1] != -1) {
+		close(errp[1]);
+		errp[1] = -1;
+	}
 	if (logp[1] != -1) {
 		close(logp[1]);
 		logp[1] = -1;
 	}
-	do {
-		n = read(errp[0], &se, sizeof(se));
-	} while (n == -1 && errno == EINTR);
-	close(errp[0]);
-	errp[0] = -1;
-	if (n != 0) {
-		/* Setup failed: the child is exiting; collect it now. */
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
-			;
+	if (spawn_result(pid, errp[0], &shared, &se) == -1) {
 		fail->reason = SPAWN_FAIL_EXEC;
-		if (n == (ssize_t)sizeof(se)) {
-			fail->error = se.error;
-			fail->stage = se.stage;
-		} else
-			fail->error = n == -1 ? errno : EPROTO;
+		fail->error = se.error;
+		fail->stage = se.stage;
 		goto fail;
 	}
+	if (errp[0] != -1)
+		close(errp[0]);
 	c->pid = pid;
 	c->conn = req->conn;
 	(void)snprintf(c->service, sizeof(c->service), "%s", svc->name);
