@@ -94,19 +94,25 @@ prefix_unmark(struct bantab *t, const struct srckey *k)
 }
 
 /*
- * Ban k until `until`.  Returns 0 for a new ban, 1 if k was banned
- * already (its end is pushed out if later), -1 if the table is full.
+ * Ban k until `until`.  Returns 0 for a new ban (a ban over at now but
+ * not yet swept counts as new), 1 if k is banned already (its end is
+ * pushed out if later), -1 if the table is full.
  */
 int
-ban_add(struct bantab *t, const struct srckey *k, uint64_t until, int reason)
+ban_add(struct bantab *t, const struct srckey *k, uint64_t until, int reason,
+    uint64_t now)
 {
 	struct banent	*b;
 	size_t		 s, mask = t->size - 1;
 
 	if ((b = ban_lookup(t, k)) != NULL) {
+		bool	 over = b->until <= now;
+
 		if (until > b->until)
 			b->until = until;
-		return 1;
+		if (over)
+			b->reason = (uint8_t)reason;
+		return over ? 0 : 1;
 	}
 	if (t->count >= t->max)
 		return -1;

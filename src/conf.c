@@ -1567,6 +1567,10 @@ svc_host(struct src *s)
 		src_msg(s, LVL_WARN, "wait", "allow and deny cannot apply to a "
 		    "%s wait service: its program accepts the connections "
 		    "itself", conf_proto_name(svc->proto));
+	if (svc->accounting && (svc->proto != PROTO_TCP || svc->wait ||
+	    svc->builtin != BUILTIN_NONE))
+		src_msg(s, LVL_WARN, "accounting", "accounting applies only to "
+		    "programs of TCP services without wait: ignored here");
 	/* listen(2) silently caps the backlog at net.core.somaxconn. */
 	from = src_from(s, "backlog");
 	if (from != NULL && svc->backlog > ctx->somaxconn &&

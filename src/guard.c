@@ -123,13 +123,13 @@ guard_ban(struct engine *e, const struct srckey *k, int reason)
 {
 	struct msg_ban	 mb;
 	char		 g[80], until[32];
-	uint64_t	 end = wall_ms() + e->conf->ban_time_ms;
+	uint64_t	 now_wall = wall_ms(), end = now_wall + e->conf->ban_time_ms;
 	int		 r;
 
 	if (k->family != AF_INET && k->family != AF_INET6)
 		return;
 	guard_group_fmt(k, g, sizeof(g));
-	r = ban_add(&e->bans, k, end, reason);
+	r = ban_add(&e->bans, k, end, reason, now_wall);
 	if (r == 1)
 		return;
 	if (r == -1) {
@@ -159,7 +159,7 @@ guard_ban(struct engine *e, const struct srckey *k, int reason)
 void
 guard_ban_relayed(struct engine *e, const struct msg_ban *mb)
 {
-	(void)ban_add(&e->bans, &mb->key, mb->until, mb->reason);
+	(void)ban_add(&e->bans, &mb->key, mb->until, mb->reason, wall_ms());
 }
 
 static void
@@ -188,7 +188,13 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
 	const struct service	*svc = &e->conf->services[idx];
 	uint64_t		 now = mono_ms();
 
-	if (se != NULL && svc->proto == PROTO_TCP && reason != REASON_BANNED &&
+	/*
+	 * Only what the source itself does counts towards a ban: its rate
+	 * and its own open connections, not an instances cap that others
+	 * filled nor an ACL that bars it from this service alone.
+	 */
+	if (se != NULL && svc->proto == PROTO_TCP && (reason == REASON_RATE ||
+	    reason == REASON_PER_SOURCE) &&
 	    !limit_take(&se->refused, &svc->ban_after, now))
 		guard_ban(e, &se->key, BAN_REFUSED);
 	if (se != NULL && se->last_reason == reason &&

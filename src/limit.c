@@ -89,9 +89,13 @@ limit_take(struct bucket *b, const struct rate *r, uint64_t now)
 		uint64_t dt = now - b->last_ms;
 		uint64_t add = dt >= unit ? cap : dt * r->count;
 
-		b->tokens = add >= cap - b->tokens ? cap : b->tokens + add;
+		b->tokens = b->tokens >= cap || add >= cap - b->tokens ? cap :
+		    b->tokens + add;
 		b->last_ms = now;
 	}
+	/* A reload may have lowered the rate below what the bucket holds. */
+	if (b->tokens > cap)
+		b->tokens = cap;
 	if (b->tokens < unit)
 		return false;
 	b->tokens -= unit;

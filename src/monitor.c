@@ -570,7 +570,7 @@ mon_ban(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 		eproc_kill(mon, e, "bad ban message");
 		return;
 	}
-	if (ban_add(&mon->bans, &mb.key, mb.until, mb.reason) == -1)
+	if (ban_add(&mon->bans, &mb.key, mb.until, mb.reason, now) == -1)
 		return;		/* full: the engine logged it */
 	if (mon->current != NULL && mon->current != e)
 		eproc_send(mon->current, MSG_BAN, 0, &mb, sizeof(mb), -1);
@@ -854,7 +854,8 @@ bans_resize(struct monitor *mon, size_t max)
 	}
 	for (i = 0; i < mon->bans.size; i++)
 		if (mon->bans.v[i].used && ban_add(&nb, &mon->bans.v[i].key,
-		    mon->bans.v[i].until, mon->bans.v[i].reason) == -1)
+		    mon->bans.v[i].until, mon->bans.v[i].reason, wall_ms()) ==
+		    -1)
 			log_warnx("action=warn msg=\"ban_max lowered: a running "
 			    "ban was dropped\"");
 	ban_clear(&mon->bans);

@@ -335,7 +335,8 @@ struct msgq {
 /* ban.c */
 int		 ban_init(struct bantab *, size_t, uint64_t);
 void		 ban_clear(struct bantab *);
-int		 ban_add(struct bantab *, const struct srckey *, uint64_t, int);
+int		 ban_add(struct bantab *, const struct srckey *, uint64_t, int,
+		    uint64_t);
 const struct banent *ban_find(const struct bantab *, const struct sockaddr *,
 		    uint64_t);
 size_t		 ban_expire(struct bantab *, uint64_t,

@@ -95,8 +95,12 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 	limit_group((struct sockaddr *)ss, svc->source_prefix4,
 	    svc->source_prefix6, &key);
 	se = srctab_get(&e->src, e->svc_hash[el->l->service], &key, now);
-	if (se == NULL)
-		return;		/* the table is full of open connections */
+	if (se == NULL) {
+		/* The table is full of open connections: drop, say so. */
+		log_debug("service=%s action=refuse proto=udp reason=overload",
+		    svc->name);
+		return;
+	}
 	if (!builtin_udp_source_ok((struct sockaddr *)ss))
 		why = "badsrc";
 	else if (ban_find(&e->bans, (struct sockaddr *)ss, wall_ms()) != NULL)
@@ -197,6 +201,7 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	char			 peer[80], b;
+	const char		*why;
 	struct srckey		 key;
 	struct srcent		*se;
 	uint64_t		 now;
@@ -209,9 +214,10 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 			return;
 		sa_normalize(&ss, &sslen);
 		(void)sa_fmt((struct sockaddr *)&ss, peer, sizeof(peer));
-		if (acl_permit(e->conf, svc, (struct sockaddr *)&ss) &&
-		    ban_find(&e->bans, (struct sockaddr *)&ss, wall_ms()) ==
-		    NULL) {
+		why = ban_find(&e->bans, (struct sockaddr *)&ss, wall_ms()) !=
+		    NULL ? "banned" : !acl_permit(e->conf, svc,
+		    (struct sockaddr *)&ss) ? "acl" : NULL;
+		if (why == NULL) {
 			wait_handover(el, (struct sockaddr *)&ss, sslen, peer);
 			return;
 		}
@@ -224,7 +230,7 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 		    now);
 		if (se != NULL)
 			udp_log(se, engine_next_id(e), svc, now, "action=refuse "
-			    "proto=udp peer=%s reason=acl", peer);
+			    "proto=udp peer=%s reason=%s", peer, why);
 	}
 }
 
