@@ -183,6 +183,8 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	listen_close_all(mon.ls, mon.nls);
 	free(mon.ls);
 	close(mon.sigfd);
+	ban_clear(&mon.bans);
+	srctab_clear(&mon.src);
 	log_debug("action=stop msg=\"monitor exits\"");
 	return 0;
 }

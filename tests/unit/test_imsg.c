@@ -232,11 +232,15 @@ static void
 test_imsg_roundtrip_fd(void **state)
 {
 	struct chan		*c = *state;
-	struct msg_spawn	 sp = { 12, 3, 0 };
+	struct msg_spawn	 sp;
 	struct msg_hdr		 h;
 	unsigned char		 buf[MSG_MAXPAYLOAD];
 	int			 sent, fd = -1;
 	char			 ch = 0;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.generation = 12;
+	sp.service = 3;
 
 	assert_true((sent = dup(c->pipe[0])) != -1);
 	assert_int_equal(msgq_add(&c->q, MSG_SPAWN, 9, &sp, sizeof(sp),
