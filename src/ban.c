@@ -186,6 +186,9 @@ ban_expire(struct bantab *t, uint64_t now,
 {
 	size_t	 i, n = 0;
 
+	/* Nothing to scan: do not even touch the (lazily mapped) table. */
+	if (t->count == 0)
+		return 0;
 	for (i = 0; i < t->size; ) {
 		if (t->v[i].used && t->v[i].until <= now) {
 			if (cb != NULL)

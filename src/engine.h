@@ -79,6 +79,8 @@ enum reason {
 	REASON_ERROR,
 };
 
+#define GUARD_PENDING	256		/* groups with unlogged repeats */
+
 #define XCHILD_LINE	1024		/* a stderr line is cut here */
 #define XCHILD_LINES_PER_SEC 50		/* then lines are counted, not logged */
 
@@ -125,6 +127,9 @@ struct engine {
 	struct bantab		 bans;
 	uint64_t		 ban_full_logged;
 	struct event		*sweep_ev;
+	/* Groups with refusals counted but not logged yet (guard.c). */
+	struct srcent		*pending[GUARD_PENDING];
+	size_t			 npending;
 	bool			 stopping;
 	int			 stop_reason;
 	struct event		*grace_ev;

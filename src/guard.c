@@ -199,9 +199,19 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
 		guard_ban(e, &se->key, BAN_REFUSED);
 	if (se != NULL && se->last_reason == reason &&
 	    now - se->rlogged_ms < 1000) {
+		/*
+		 * Remember the group for the sweep, which so never walks the
+		 * whole table; with no room left, log it now.
+		 */
+		if (se->runlogged == 0) {
+			if (e->npending == GUARD_PENDING)
+				goto log;
+			e->pending[e->npending++] = se;
+		}
 		se->runlogged++;
 		return;
 	}
+log:
 	if (se != NULL) {
 		summary_flush(e, se);
 		se->last_reason = (uint8_t)reason;
@@ -273,14 +283,16 @@ sweep_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	if (e->stopping)
 		return;
 	(void)ban_expire(&e->bans, wall_ms(), guard_unban_log, NULL);
-	for (i = 0; i < e->src.size; i++) {
-		struct srcent *se = &e->src.v[i];
+	for (i = 0; i < e->npending; ) {
+		struct srcent *se = e->pending[i];
 
-		if (se->used && se->runlogged > 0 && now - se->rlogged_ms >=
-		    1000) {
-			summary_flush(e, se);
-			se->rlogged_ms = now;
+		if (se->runlogged > 0 && now - se->rlogged_ms < 1000) {
+			i++;
+			continue;
 		}
+		summary_flush(e, se);
+		se->rlogged_ms = now;
+		e->pending[i] = e->pending[--e->npending];
 	}
 }
 

@@ -162,7 +162,7 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 		mon.src.seed = mono_ms() ^ (uint64_t)getpid() << 32;
 	if (ban_init(&mon.bans, mon.conf->ban_max, mon.src.seed) == -1)
 		fatal("ban table");
-	if (engine_start(&mon, NULL, true) == -1)
+	if (engine_start(&mon, NULL, false) == -1)
 		fatal("cannot start the engine");
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
 	log_info("action=start pid=%ld engine=%ld user=%s services=%zu "
