@@ -107,13 +107,27 @@ static void	 eproc_send(struct eproc *, uint32_t, uint64_t, const void *,
 		    size_t, int);
 static void	 eproc_kill(struct monitor *, struct eproc *, const char *);
 
+/*
+ * Signals: a signal ignored by whoever started us (nohup ignores HUP, a
+ * shell may ignore INT) would never reach the signalfd, and an ignored
+ * disposition survives exec into every service program.  So all go back
+ * to the default but SIGPIPE, which the monitor ignores itself and each
+ * child resets; then the ones the loop handles are blocked and read from
+ * a signalfd.
+ */
 static int
 signals_block(void)
 {
 	sigset_t		 set;
-	struct sigaction	 sa;
+	struct sigaction	 sa, old;
+	int			 sig;
 
 	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGPIPE && sigaction(sig, NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			(void)sigaction(sig, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) == -1)
 		return -1;

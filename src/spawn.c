@@ -115,7 +115,7 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 	struct report	 r = *rep;
 	struct rlimit	 nofile;
 	sigset_t	 set;
-	int		 fd2, sig;
+	int		 fd2;
 
 	if (dup2(req->sock, STDIN_FILENO) == -1 ||
 	    dup2(req->sock, STDOUT_FILENO) == -1)
@@ -146,9 +146,12 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 	if (fd_nonblock(STDIN_FILENO, false) == -1)
 		child_fail(&r, STAGE_FDS);
 
-	/* exec keeps "ignored" dispositions and the mask: reset both. */
-	for (sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
+	/*
+	 * exec keeps "ignored" dispositions and the mask: reset both.  The
+	 * monitor ignores SIGPIPE alone (signals_block() reset the rest at
+	 * start) and handles none, so one call does it.
+	 */
+	(void)signal(SIGPIPE, SIG_DFL);
 	sigemptyset(&set);
 	if (sigprocmask(SIG_SETMASK, &set, NULL) == -1)
 		child_fail(&r, STAGE_SIGNALS);
