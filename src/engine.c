@@ -542,6 +542,7 @@ engine_stop(struct engine *e, int reason, uint32_t grace_ms)
 		return;
 	e->stopping = true;
 	e->stop_reason = reason;
+	guard_flush_all(e);
 	listeners_stop(e);
 	priv_stop(e, reason == STOP_RELOAD);
 	tv.tv_sec = grace_ms / 1000;

@@ -157,6 +157,7 @@ void		 guard_refuse(struct engine *, size_t, struct srcent *, int,
 		    uint64_t, const char *);
 void		 guard_ban_relayed(struct engine *, const struct msg_ban *);
 void		 guard_unban_log(const struct banent *, void *);
+void		 guard_flush_all(struct engine *);
 int		 guard_init(struct engine *);
 
 /* priv.c */

@@ -272,6 +272,17 @@ guard_admit(struct engine *e, size_t idx, const struct sockaddr *sa, int fd,
 	return 0;
 }
 
+/* Log every count of repeats still pending: the engine is stopping. */
+void
+guard_flush_all(struct engine *e)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->npending; i++)
+		summary_flush(e, e->pending[i]);
+	e->npending = 0;
+}
+
 /* Once a second: bans that ended, and refusal counts not yet logged. */
 static void
 sweep_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)

@@ -52,6 +52,7 @@
 #define RESTART_WINDOW	60000		/* ... per minute, then exit 71 */
 #define KILL_SLACK_MS	2000		/* after a grace period ends */
 #define SRCTAB_SIZE	16384		/* source groups the engines track */
+#define MON_BATCH	4		/* messages per engine and wakeup */
 
 extern char **environ;
 
@@ -281,6 +282,13 @@ mon_loop(struct monitor *mon)
 			    msgq_flush(&e->q, e->fd) == -1)
 				eproc_kill(mon, e, "channel write failed");
 		}
+		/*
+		 * Reap after every batch of requests, whether SIGCHLD was
+		 * read or not: a busy stream of spawns must not leave
+		 * exited children holding their slots.  One WNOHANG call.
+		 */
+		if (r > 0)
+			mon_reap(mon);
 		mon_timers(mon, mono_ms());
 	}
 }
@@ -515,15 +523,20 @@ mon_reap(struct monitor *mon)
 	}
 }
 
-/* Read every waiting message of one engine. */
+/*
+ * Read the waiting messages of one engine, a bounded batch at a time:
+ * under a steady stream of spawn requests the loop must still get back
+ * to poll() and reap the children that exited, or their slots stay
+ * taken.
+ */
 static void
 mon_read(struct monitor *mon, struct eproc *e)
 {
 	struct msg_hdr	 hdr;
 	unsigned char	 buf[MSG_MAXPAYLOAD];
-	int		 fd, r;
+	int		 fd, r, n;
 
-	while (e->fd != -1) {
+	for (n = 0; e->fd != -1 && n < MON_BATCH; n++) {
 		r = msg_recv(e->fd, &hdr, buf, sizeof(buf), &fd);
 		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
@@ -548,6 +561,8 @@ mon_read(struct monitor *mon, struct eproc *e)
 		switch (hdr.type) {
 		case MSG_SPAWN:
 			mon_spawn(mon, e, &hdr, buf, fd);
+			/* Collect who exited while we spawned: one syscall. */
+			mon_reap(mon);
 			break;
 		case MSG_BAN_NEW:
 			mon_ban(mon, e, &hdr, buf, fd);

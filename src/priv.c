@@ -20,9 +20,11 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>	/* tcp_info with byte counts */
 
 #include <errno.h>
@@ -41,7 +43,7 @@
 #include "proto.h"
 
 static void	 stderr_cb(evutil_socket_t, short, void *);
-static void	 acct_fmt(const struct tcp_info *, char *, size_t);
+static void	 acct_fmt(const struct tcp_info *, uint64_t, char *, size_t);
 
 static struct xchild *
 xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
@@ -353,6 +355,7 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 	struct tcp_info	 ti;
 	socklen_t	 tilen = sizeof(ti);
 	char		 acct[64];
+	int		 outq;
 
 	memcpy(&me, p, sizeof(me));
 	me.service[sizeof(me.service) - 1] = '\0';
@@ -362,8 +365,12 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 		stderr_close(x);
 	acct[0] = '\0';
 	if (x != NULL && x->acct_fd != -1 && getsockopt(x->acct_fd,
-	    IPPROTO_TCP, TCP_INFO, &ti, &tilen) == 0)
-		acct_fmt(&ti, acct, sizeof(acct));
+	    IPPROTO_TCP, TCP_INFO, &ti, &tilen) == 0) {
+		/* What the program wrote but the client has not acked yet. */
+		if (ioctl(x->acct_fd, SIOCOUTQ, &outq) == -1 || outq < 0)
+			outq = 0;
+		acct_fmt(&ti, (uint64_t)outq, acct, sizeof(acct));
+	}
 	log_conn(LOG_INFO, id, x != NULL ? x->service : me.service,
 	    "action=exit pid=%ld %s=%d duration_ms=%llu%s", (long)me.pid,
 	    WIFSIGNALED(me.status) ? "signal" : "status",
@@ -380,10 +387,11 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
  * space: once the peer's FIN is in (CLOSE_WAIT, LAST_ACK, CLOSING,
  * TIME_WAIT) bytes_received is one too many, and once our FIN is acked
  * (FIN_WAIT2, TIME_WAIT) so is bytes_acked.  States as in the kernel's
- * tcp_states.h, which no user header exports.
+ * tcp_states.h, which no user header exports.  queued: what the program
+ * wrote that the client has not acknowledged yet (SIOCOUTQ).
  */
 static void
-acct_fmt(const struct tcp_info *ti, char *buf, size_t size)
+acct_fmt(const struct tcp_info *ti, uint64_t queued, char *buf, size_t size)
 {
 	enum { FIN_WAIT2 = 5, TIME_WAIT = 6, CLOSE_WAIT = 8, LAST_ACK = 9,
 	    CLOSING = 11 };
@@ -396,7 +404,7 @@ acct_fmt(const struct tcp_info *ti, char *buf, size_t size)
 	if (out > 0 && (st == FIN_WAIT2 || st == TIME_WAIT))
 		out--;
 	(void)snprintf(buf, size, " bytes_in=%llu bytes_out=%llu",
-	    (unsigned long long)in, (unsigned long long)out);
+	    (unsigned long long)in, (unsigned long long)(out + queued));
 }
 
 static long
