@@ -60,6 +60,23 @@ static void	 rearm_cb(evutil_socket_t, short, void *);
 static void	 term_cb(evutil_socket_t, short, void *);
 static void	 grace_cb(evutil_socket_t, short, void *);
 static void	 engine_stop(struct engine *, int, uint32_t);
+static void	 flush_cb(evutil_socket_t, short, void *);
+static void	 flush_schedule(void *);
+
+static void
+flush_cb(evutil_socket_t fd __unused, short ev __unused, void *arg __unused)
+{
+	log_flush();
+}
+
+/* The first line of a batch: flush after the events now running. */
+static void
+flush_schedule(void *arg)
+{
+	struct engine	*e = arg;
+
+	event_active(e->flush_ev, EV_TIMEOUT, 0);
+}
 
 /* Verify that no way back to root is left: uids, capabilities. */
 static void
@@ -296,12 +313,17 @@ engine_main(struct engine_init *ei)
 		srctab_reset_active(&e.src);
 	if (guard_init(&e) == -1)
 		fatalx("engine: sweep timer");
+	/* A burst of events, one write: flushed once the burst is done. */
+	if ((e.flush_ev = event_new(e.base, -1, 0, flush_cb, NULL)) == NULL ||
+	    log_batch(flush_schedule, &e) == -1)
+		fatalx("engine: log batch");
 	listeners_start(&e, ei->ls, ei->nls);
 	priv_adopt_inherited(&e, ei->children, ei->fresh);
 
 	if (event_base_dispatch(e.base) == -1)
 		fatalx("engine: event loop failed");
 	log_debug("action=stop engine=%ld", (long)getpid());
+	log_flush();
 	return 0;
 }
 
@@ -400,22 +422,27 @@ engine_svc_name(struct engine *e, uint32_t h)
 
 /*
  * Serve an admitted stream connection as service idx: a builtin,
- * tcpmux or a spawn.  se is the per_source slot it holds; via_tcpmux:
- * the client named the service through tcpmux (and got "+Go").
+ * tcpmux or a spawn.  se is the per_source slot it holds; ba the
+ * listener's address, if known; via_tcpmux: the client named the
+ * service through tcpmux (and got "+Go").
  */
 void
 engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
-    const char *peer, struct srcent *se, bool via_tcpmux)
+    const char *peer, struct srcent *se, const struct bindaddr *ba,
+    bool via_tcpmux)
 {
 	const struct service	*svc = &e->conf->services[idx];
 	struct sockaddr_storage	 local;
 	socklen_t		 llen = sizeof(local);
 	char			 lbuf[128];
 	struct conn		*c;
-	int			 on = 1;
 
 	if (svc->proto == PROTO_UNIX)
 		(void)snprintf(lbuf, sizeof(lbuf), "%s", svc->path);
+	else if (ba != NULL && !ba->wildcard)
+		/* A specific address: no getsockname() needed. */
+		(void)sa_fmt((const struct sockaddr *)&ba->ss, lbuf,
+		    sizeof(lbuf));
 	else if (getsockname(fd, (struct sockaddr *)&local, &llen) == -1)
 		(void)snprintf(lbuf, sizeof(lbuf), "unknown");
 	else
@@ -423,10 +450,6 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
 	    "local=%s%s", conf_proto_name(svc->proto), peer, lbuf,
 	    via_tcpmux ? " via=tcpmux" : "");
-	if (svc->keepalive && svc->proto == PROTO_TCP && setsockopt(fd,
-	    SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
-		log_conn(LOG_DEBUG, id, svc->name, "action=warn msg=\"SO_"
-		    "KEEPALIVE\" error=\"%s\"", strerror(errno));
 	e->active[idx]++;
 	if (svc->builtin == BUILTIN_TCPMUX) {
 		tcpmux_start(e, idx, fd, id, se);
@@ -453,7 +476,7 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 /* A new stream connection: admitted by guard.c, or refused at once. */
 void
 engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
-    const struct sockaddr *sa, const char *peer)
+    const struct sockaddr *sa, const char *peer, const struct bindaddr *ba)
 {
 	struct srcent	*se;
 	int		 r;
@@ -463,7 +486,7 @@ engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
 		close(fd);
 		return;
 	}
-	engine_serve_admitted(e, idx, fd, id, peer, se, false);
+	engine_serve_admitted(e, idx, fd, id, peer, se, ba, false);
 }
 
 static void
@@ -476,7 +499,8 @@ accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
 
 	el->delay_ms = BACKOFF_MIN_MS;
 	peer_fmt(fd, sa, peer, sizeof(peer));
-	engine_serve(e, el->l->service, fd, engine_next_id(e), sa, peer);
+	engine_serve(e, el->l->service, fd, engine_next_id(e), sa, peer,
+	    &el->l->addr);
 }
 
 /*

@@ -134,15 +134,18 @@ struct engine {
 	int			 stop_reason;
 	struct event		*grace_ev;
 	struct event		*term_ev;
+	struct event		*flush_ev;	/* batched log lines */
 };
 
 /* engine.c */
 uint64_t	 engine_next_id(struct engine *);
 const char	*engine_svc_name(struct engine *, uint32_t);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
-		    const struct sockaddr *, const char *);
+		    const struct sockaddr *, const char *,
+		    const struct bindaddr *);
 void		 engine_serve_admitted(struct engine *, size_t, int, uint64_t,
-		    const char *, struct srcent *, bool);
+		    const char *, struct srcent *, const struct bindaddr *,
+		    bool);
 void		 engine_rearm(struct elistener *, uint64_t);
 void		 engine_send(struct engine *, uint32_t, uint64_t, const void *,
 		    size_t, int);

@@ -77,6 +77,10 @@ inet_open(const struct service *svc, const struct bindaddr *ba)
 	    IPPROTO_IP, family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &on,
 	    sizeof(on)) == -1)
 		goto fail;
+	/* Accepted sockets inherit it: no setsockopt per connection. */
+	if (type == SOCK_STREAM && svc->keepalive && setsockopt(fd,
+	    SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
+		goto fail;
 	if (bind(fd, (const struct sockaddr *)&ba->ss, ba->len) == -1)
 		goto fail;
 	if (type == SOCK_STREAM && listen(fd, svc->backlog) == -1)
@@ -311,6 +315,10 @@ open_one(const struct service *svc, const struct bindaddr *ba,
 		l->owner_gid = old[k].owner_gid;
 		if (svc->proto != PROTO_UDP && old[k].backlog != svc->backlog &&
 		    listen(l->fd, svc->backlog) == -1)
+			return -1;
+		if (svc->proto == PROTO_TCP && setsockopt(l->fd, SOL_SOCKET,
+		    SO_KEEPALIVE, &(int){ svc->keepalive ? 1 : 0 },
+		    sizeof(int)) == -1)
 			return -1;
 		break;
 	}

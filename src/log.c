@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,81 @@ log_getlevel(void)
 	return log_level;
 }
 
+/*
+ * The engine may batch its stderr lines (log_batch()): a burst of events
+ * costs one write() instead of one each.  Flushed in pieces of at most
+ * PIPE_BUF bytes cut at line ends, so that lines of the monitor and the
+ * engine never mix even on a pipe.
+ */
+#define BATCH_SIZE	65536
+
+static char	*batch;
+static size_t	 batch_len;
+static void	(*batch_hook)(void *);
+static void	*batch_arg;
+
+void
+log_flush(void)
+{
+	size_t	 off = 0, n;
+	ssize_t	 w;
+
+	while (off < batch_len) {
+		n = batch_len - off;
+		if (n > PIPE_BUF) {
+			/* Cut after the last newline within PIPE_BUF. */
+			n = PIPE_BUF;
+			while (n > 1 && batch[off + n - 1] != '\n')
+				n--;
+		}
+		w = write(STDERR_FILENO, batch + off, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	batch_len = 0;
+}
+
+/* Batch stderr lines; hook(arg) is called when the batch starts. */
+int
+log_batch(void (*hook)(void *), void *arg)
+{
+	if (!log_stderr)
+		return 0;
+	if (batch == NULL && (batch = malloc(BATCH_SIZE)) == NULL)
+		return -1;
+	batch_hook = hook;
+	batch_arg = arg;
+	return atexit(log_flush);
+}
+
+static void
+log_emit(int pri, char *buf, size_t size)
+{
+	size_t	 n = strlen(buf);
+
+	if (!log_stderr) {
+		syslog(pri, "%s", buf);
+		return;
+	}
+	if (n >= size - 1)
+		n = size - 2;
+	buf[n++] = '\n';
+	if (batch == NULL) {
+		/* One write per line, so the processes never interleave. */
+		(void)write(STDERR_FILENO, buf, n);
+		return;
+	}
+	if (batch_len + n > BATCH_SIZE)
+		log_flush();
+	memcpy(batch + batch_len, buf, n);
+	if (batch_len == 0 && batch_hook != NULL)
+		batch_hook(batch_arg);
+	batch_len += n;
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
@@ -67,16 +143,7 @@ vlog(int pri, const char *fmt, va_list ap)
 	if (pri > log_level)
 		return;
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (log_stderr) {
-		/* One write per line, so the processes never interleave. */
-		size_t	 n = strlen(buf);
-
-		if (n >= sizeof(buf) - 1)
-			n = sizeof(buf) - 2;
-		buf[n++] = '\n';
-		(void)write(STDERR_FILENO, buf, n);
-	} else
-		syslog(pri, "%s", buf);
+	log_emit(pri, buf, sizeof(buf));
 	errno = saved_errno;
 }
 
@@ -137,19 +204,26 @@ log_debug(const char *fmt, ...)
 void
 log_conn(int pri, uint64_t id, const char *service, const char *fmt, ...)
 {
-	char	 buf[4096];
+	int	 saved_errno = errno;
+	char	 buf[8192];
+	int	 n;
 	va_list	 ap;
 
 	if (pri > log_level)
 		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	/* The prefix and the event in one buffer, formatted once. */
 	if (id != 0)
-		logit(pri, "conn=%llu service=%s %s", (unsigned long long)id,
-		    service, buf);
+		n = snprintf(buf, sizeof(buf), "conn=%llu service=%s ",
+		    (unsigned long long)id, service);
 	else
-		logit(pri, "service=%s %s", service, buf);
+		n = snprintf(buf, sizeof(buf), "service=%s ", service);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = 0;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	va_end(ap);
+	log_emit(pri, buf, sizeof(buf));
+	errno = saved_errno;
 }
 
 static __dead void
@@ -164,6 +238,7 @@ vfatalc(int code, int with_errno, const char *fmt, va_list ap)
 		    strerror(saved_errno));
 	else
 		logit(LOG_CRIT, "action=fatal msg=\"%s\"", buf);
+	log_flush();
 	exit(code);
 }
 

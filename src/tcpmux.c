@@ -199,7 +199,8 @@ tmux_done(struct tmux *t)
 	memcpy(peer, t->peerstr, sizeof(peer));
 	t->fd = -1;
 	tmux_free(t, false);
-	engine_serve_admitted(e, (size_t)target, fd, id, peer, se, true);
+	engine_serve_admitted(e, (size_t)target, fd, id, peer, se, NULL,
+	    true);
 }
 
 static void
