@@ -276,19 +276,21 @@ mon_loop(struct monitor *mon)
 					break;
 			if (next == NULL || e->fd == -1)
 				continue;
-			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				mon_read(mon, e);
 			if (e->fd != -1 && (pfd[i].revents & POLLOUT) &&
 			    msgq_flush(&e->q, e->fd) == -1)
 				eproc_kill(mon, e, "channel write failed");
-		}
-		/*
-		 * Reap after every batch of requests, whether SIGCHLD was
-		 * read or not: a busy stream of spawns must not leave
-		 * exited children holding their slots.  One WNOHANG call.
-		 */
-		if (r > 0)
+			if (e->fd == -1 || !(pfd[i].revents & (POLLIN |
+			    POLLHUP | POLLERR)))
+				continue;
+			mon_read(mon, e);
+			/*
+			 * Reap after every batch of requests, whether SIGCHLD
+			 * was read or not: a busy stream of spawns must not
+			 * leave exited children holding their slots.  One
+			 * WNOHANG call; it may free e (an engine that exited).
+			 */
 			mon_reap(mon);
+		}
 		mon_timers(mon, mono_ms());
 	}
 }
@@ -561,8 +563,6 @@ mon_read(struct monitor *mon, struct eproc *e)
 		switch (hdr.type) {
 		case MSG_SPAWN:
 			mon_spawn(mon, e, &hdr, buf, fd);
-			/* Collect who exited while we spawned: one syscall. */
-			mon_reap(mon);
 			break;
 		case MSG_BAN_NEW:
 			mon_ban(mon, e, &hdr, buf, fd);
