@@ -1542,9 +1542,13 @@ svc_host(struct src *s)
 	if (svc->nice_set && svc->nice < 0 && !ctx->as_root)
 		src_msg(s, LVL_HOST, "nice", "nice %d: a negative nice needs "
 		    "portmuxd to start as root", svc->nice);
+	/*
+	 * Only a warning under -n: at start the bind itself fails, and
+	 * exits 71 naming service, address, port and errno (DESIGN.md).
+	 */
 	if (svc->proto != PROTO_UNIX && svc->port != 0 && !ctx->as_root &&
-	    svc->port < ctx->portmin)
-		src_msg(s, LVL_HOST, "port", "port %u: binding a port below "
+	    svc->port < ctx->portmin && (ctx->flags & CONF_CHECK_ONLY))
+		src_msg(s, LVL_WARN, "port", "port %u: binding a port below "
 		    "%d needs root", svc->port, ctx->portmin);
 	/*
 	 * The kernel hands ports of this range to outgoing connections: one
