@@ -271,6 +271,8 @@ spawn_child(const struct service *svc, const struct spawn_req *req,
 		fail->error = errno;
 		goto fail;
 	}
+	/* Before the fork: the child may run a while before we do. */
+	c->start_ms = mono_ms();
 	if ((pid = spawn_fork(svc, req, logp[1], &rep)) == -1) {
 		fail->error = errno;
 		goto fail;
@@ -294,7 +296,6 @@ spawn_child(const struct service *svc, const struct spawn_req *req,
 	c->pid = pid;
 	c->conn = req->conn;
 	(void)snprintf(c->service, sizeof(c->service), "%s", svc->name);
-	c->start_ms = mono_ms();
 	c->stderr_fd = logp[0];		/* owned by the child record */
 	c->uid = req->as_root ? svc->uid : getuid();
 	c->listen_fd = req->listen_fd;
