@@ -461,16 +461,28 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 		return;
 	}
 	if ((c = conn_new(e, idx, id, se)) == NULL) {
-		e->active[idx]--;
-		if (se != NULL)
-			srcent_release(se);
-		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
-		    "reason=error msg=\"out of memory\"");
-		close(fd);
+		engine_drop(e, idx, id, se, fd);
 		return;
 	}
 	if (builtin_start(c, fd) == -1)
 		conn_free(c, "error");
+}
+
+/*
+ * Out of memory for an admitted connection: refuse it alone, giving
+ * back its instance and per_source slots.
+ */
+void
+engine_drop(struct engine *e, size_t idx, uint64_t id, struct srcent *se,
+    int fd)
+{
+	if (e->active[idx] > 0)
+		e->active[idx]--;
+	if (se != NULL)
+		srcent_release(se);
+	log_conn(LOG_WARNING, id, e->conf->services[idx].name,
+	    "action=refuse reason=error msg=\"out of memory\"");
+	close(fd);
 }
 
 /* A new stream connection: admitted by guard.c, or refused at once. */

@@ -143,6 +143,8 @@ const char	*engine_svc_name(struct engine *, uint32_t);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
 		    const struct sockaddr *, const char *,
 		    const struct bindaddr *);
+void		 engine_drop(struct engine *, size_t, uint64_t, struct srcent *,
+		    int);
 void		 engine_serve_admitted(struct engine *, size_t, int, uint64_t,
 		    const char *, struct srcent *, const struct bindaddr *,
 		    bool);

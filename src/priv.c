@@ -221,12 +221,7 @@ priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
 	struct xchild		*x;
 
 	if ((x = xchild_new(e, id, (long)idx, svc->name)) == NULL) {
-		e->active[idx]--;
-		if (se != NULL)
-			srcent_release(se);
-		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
-		    "reason=error msg=\"out of memory\"");
-		close(fd);
+		engine_drop(e, idx, id, se, fd);
 		if (el != NULL) {
 			el->busy = true;	/* so that rearm applies */
 			engine_rearm(el, 0);

@@ -258,17 +258,11 @@ tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	struct tmux		*t;
 	socklen_t		 len;
 
-	e->nconns++;
 	if ((t = calloc(1, sizeof(*t) + svc->tcpmux_maxlen + 3)) == NULL) {
-		e->nconns--;
-		e->active[idx]--;
-		if (se != NULL)
-			srcent_release(se);
-		close(fd);
-		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
-		    "reason=error msg=\"out of memory\"");
+		engine_drop(e, idx, id, se, fd);
 		return;
 	}
+	e->nconns++;
 	t->e = e;
 	t->svc = idx;
 	t->id = id;
