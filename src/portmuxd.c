@@ -167,6 +167,8 @@ main(int argc, char *argv[])
 		usage();
 
 	std_fds();
+	/* Nothing inherited beyond 0-2 reaches the engine or a service. */
+	closefrom(3);
 	log_init(1, pmx->debug ? LOG_DEBUG : LOG_INFO, LOG_DAEMON);
 	/* A reload re-reads it after the daemon changed to "/". */
 	if (!check && (conf_abs = realpath(pmx->conf_path, NULL)) != NULL)
