@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -224,6 +225,21 @@ log_conn(int pri, uint64_t id, const char *service, const char *fmt, ...)
 	va_end(ap);
 	log_emit(pri, buf, sizeof(buf));
 	errno = saved_errno;
+}
+
+/*
+ * The exit line of a child, from its wait status: logged by the engine,
+ * or by the monitor when no engine is there to tell.  extra: more keys
+ * (accounting), "" for none.
+ */
+void
+log_exit(uint64_t id, const char *service, long pid, int status,
+    uint64_t duration_ms, const char *extra)
+{
+	log_conn(LOG_INFO, id, service, "action=exit pid=%ld %s=%d "
+	    "duration_ms=%llu%s", pid, WIFSIGNALED(status) ? "signal" :
+	    "status", WIFSIGNALED(status) ? WTERMSIG(status) :
+	    WEXITSTATUS(status), (unsigned long long)duration_ms, extra);
 }
 
 static __dead void

@@ -38,6 +38,7 @@ void	logit(int, const char *, ...) __attribute__((__format__(printf, 2, 3)));
 void	vlog(int, const char *, va_list) __attribute__((__format__(printf, 2, 0)));
 void	log_conn(int, uint64_t, const char *, const char *, ...)
 	    __attribute__((__format__(printf, 4, 5)));
+void	log_exit(uint64_t, const char *, long, int, uint64_t, const char *);
 __dead void fatal(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 __dead void fatalx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 __dead void fatalc(int, const char *, ...)

@@ -485,11 +485,8 @@ report_exit(struct monitor *mon, struct child *c, int st)
 		    -1);
 	else
 		/* No engine to tell: log it here so nothing is lost. */
-		log_conn(LOG_INFO, c->conn, c->service, "action=exit pid=%ld "
-		    "%s=%d duration_ms=%llu", (long)c->pid,
-		    WIFSIGNALED(st) ? "signal" : "status",
-		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
-		    (unsigned long long)me.duration_ms);
+		log_exit(c->conn, c->service, (long)c->pid, st,
+		    me.duration_ms, "");
 }
 
 static void

@@ -21,7 +21,6 @@
 
 #include <sys/types.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/sockios.h>
@@ -366,11 +365,8 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 			outq = 0;
 		acct_fmt(&ti, (uint64_t)outq, acct, sizeof(acct));
 	}
-	log_conn(LOG_INFO, id, x != NULL ? x->service : me.service,
-	    "action=exit pid=%ld %s=%d duration_ms=%llu%s", (long)me.pid,
-	    WIFSIGNALED(me.status) ? "signal" : "status",
-	    WIFSIGNALED(me.status) ? WTERMSIG(me.status) :
-	    WEXITSTATUS(me.status), (unsigned long long)me.duration_ms, acct);
+	log_exit(id, x != NULL ? x->service : me.service, (long)me.pid,
+	    me.status, me.duration_ms, acct);
 	if (x == NULL)
 		return;
 	child_done(x);
