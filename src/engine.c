@@ -311,8 +311,8 @@ engine_main(struct engine_init *ei)
 		e.svc_hash[i] = limit_svc_hash(e.conf->services[i].name);
 	if (ei->fresh)
 		srctab_reset_active(&e.src);
-	if (guard_init(&e) == -1)
-		fatalx("engine: sweep timer");
+	if (guard_init(&e, ei->fresh) == -1)
+		fatalx("engine: refusal summaries");
 	/* A burst of events, one write: flushed once the burst is done. */
 	if ((e.flush_ev = event_new(e.base, -1, 0, flush_cb, NULL)) == NULL ||
 	    log_batch(flush_schedule, &e) == -1)

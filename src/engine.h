@@ -79,8 +79,6 @@ enum reason {
 	REASON_ERROR,
 };
 
-#define GUARD_PENDING	256		/* groups with unlogged repeats */
-
 #define XCHILD_LINE	1024		/* a stderr line is cut here */
 #define XCHILD_LINES_PER_SEC 50		/* then lines are counted, not logged */
 
@@ -128,8 +126,9 @@ struct engine {
 	uint64_t		 ban_full_logged;
 	struct event		*sweep_ev;
 	/* Groups with refusals counted but not logged yet (guard.c). */
-	struct srcent		*pending[GUARD_PENDING];
+	struct srcent		**pending;	/* room for e->src.size */
 	size_t			 npending;
+	uint64_t		 summary_token;	/* marks our pending entries */
 	bool			 stopping;
 	int			 stop_reason;
 	struct event		*grace_ev;
@@ -163,7 +162,7 @@ void		 guard_refuse(struct engine *, size_t, struct srcent *, int,
 void		 guard_ban_relayed(struct engine *, const struct msg_ban *);
 void		 guard_unban_log(const struct banent *, void *);
 void		 guard_flush_all(struct engine *);
-int		 guard_init(struct engine *);
+int		 guard_init(struct engine *, bool);
 
 /* priv.c */
 void		 priv_spawn(struct engine *, size_t, int, uint64_t, uint32_t,

@@ -25,12 +25,14 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -162,18 +164,49 @@ guard_ban_relayed(struct engine *e, const struct msg_ban *mb)
 	(void)ban_add(&e->bans, &mb->key, mb->until, mb->reason, wall_ms());
 }
 
+/* The summary slot of a reason, or SRC_NSUMMARY: never summarised. */
+static unsigned int
+summary_slot(int reason)
+{
+	return reason >= 1 && reason <= SRC_NSUMMARY ? (unsigned int)reason - 1 :
+	    SRC_NSUMMARY;
+}
+
 static void
-summary_flush(struct engine *e, struct srcent *se)
+summary_log(struct engine *e, const struct srcent *se, int reason,
+    uint32_t repeat)
 {
 	char	 g[80];
 
-	if (se->runlogged == 0)
-		return;
 	guard_group_fmt(&se->key, g, sizeof(g));
 	log_info("service=%s action=refuse peer=%s reason=%s repeat=%u",
-	    engine_svc_name(e, se->svc), g, guard_reason(se->last_reason),
-	    se->runlogged);
-	se->runlogged = 0;
+	    engine_svc_name(e, se->svc), g, guard_reason(reason), repeat);
+}
+
+static void
+summary_emit(struct srcent *se, unsigned int slot, uint32_t n, void *arg)
+{
+	summary_log(arg, se, (int)slot + 1, n);
+}
+
+/*
+ * Put se on this engine's list of groups with counted refusals, which
+ * the sweep walks instead of the whole table.  An entry is on the list
+ * of the engine whose token it holds; the list has room for every
+ * entry of the table, so a full one only means stale duplicates: then
+ * everything on it is logged at once.
+ */
+static void
+pending_add(struct engine *e, struct srcent *se)
+{
+	if (__atomic_load_n(&se->summary_owner, __ATOMIC_RELAXED) ==
+	    e->summary_token)
+		return;
+	if (e->npending == e->src.size)
+		guard_flush_all(e);
+	__atomic_store_n(&se->summary_owner, e->summary_token,
+	    __ATOMIC_RELAXED);
+	e->pending[e->npending++] = se;
 }
 
 /*
@@ -187,6 +220,7 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
 {
 	const struct service	*svc = &e->conf->services[idx];
 	uint64_t		 now = mono_ms();
+	uint32_t		 repeat;
 
 	/*
 	 * Only what the source itself does counts towards a ban: its rate
@@ -197,25 +231,19 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
 	    reason == REASON_PER_SOURCE) &&
 	    !limit_take(&se->refused, &svc->ban_after, now))
 		guard_ban(e, &se->key, BAN_REFUSED);
-	if (se != NULL && se->last_reason == reason &&
-	    now - se->rlogged_ms < 1000) {
-		/*
-		 * Remember the group for the sweep, which so never walks the
-		 * whole table; with no room left, log it now.
-		 */
-		if (se->runlogged == 0) {
-			if (e->npending == GUARD_PENDING)
-				goto log;
-			e->pending[e->npending++] = se;
+	/* A stopping engine has logged its summaries: nothing may wait. */
+	if (se != NULL && !e->stopping) {
+		switch (srcent_refusal(se, summary_slot(reason), now,
+		    &repeat)) {
+		case REFUSAL_COUNT:
+			pending_add(e, se);
+			return;
+		case REFUSAL_SUMMARY:
+			summary_log(e, se, reason, repeat);
+			return;
+		case REFUSAL_LOG:
+			break;
 		}
-		se->runlogged++;
-		return;
-	}
-log:
-	if (se != NULL) {
-		summary_flush(e, se);
-		se->last_reason = (uint8_t)reason;
-		se->rlogged_ms = now;
 	}
 	log_conn(LOG_INFO, id, svc->name, "action=refuse proto=%s peer=%s "
 	    "reason=%s", conf_proto_name(svc->proto), peer,
@@ -272,22 +300,36 @@ guard_admit(struct engine *e, size_t idx, const struct sockaddr *sa, int fd,
 	return 0;
 }
 
-/* Log every count of repeats still pending: the engine is stopping. */
+/*
+ * Log every count of repeats still pending, whoever holds the entry
+ * now: the engine is stopping (or its list is full).
+ */
 void
 guard_flush_all(struct engine *e)
 {
-	size_t	 i;
+	uint64_t	 now = mono_ms();
+	size_t		 i;
 
-	for (i = 0; i < e->npending; i++)
-		summary_flush(e, e->pending[i]);
+	for (i = 0; i < e->npending; i++) {
+		(void)srcent_summaries(e->pending[i], now, true, summary_emit,
+		    e);
+		(void)__atomic_compare_exchange_n(&e->pending[i]->summary_owner,
+		    &(uint64_t){ e->summary_token }, 0, false,
+		    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
 	e->npending = 0;
 }
 
-/* Once a second: bans that ended, and refusal counts not yet logged. */
+/*
+ * Once a second: bans that ended, and refusal counts not yet logged.
+ * An entry another engine has taken over (a reload) is that engine's
+ * to summarise.
+ */
 static void
 sweep_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 {
 	struct engine	*e = arg;
+	struct srcent	*se;
 	uint64_t	 now = mono_ms();
 	size_t		 i;
 
@@ -295,14 +337,16 @@ sweep_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 		return;
 	(void)ban_expire(&e->bans, wall_ms(), guard_unban_log, NULL);
 	for (i = 0; i < e->npending; ) {
-		struct srcent *se = e->pending[i];
-
-		if (se->runlogged > 0 && now - se->rlogged_ms < 1000) {
+		se = e->pending[i];
+		if (__atomic_load_n(&se->summary_owner, __ATOMIC_RELAXED) ==
+		    e->summary_token && srcent_summaries(se, now, false,
+		    summary_emit, e)) {
 			i++;
 			continue;
 		}
-		summary_flush(e, se);
-		se->rlogged_ms = now;
+		(void)__atomic_compare_exchange_n(&se->summary_owner,
+		    &(uint64_t){ e->summary_token }, 0, false,
+		    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 		e->pending[i] = e->pending[--e->npending];
 	}
 }
@@ -316,11 +360,28 @@ guard_unban_log(const struct banent *b, void *arg __unused)
 	log_info("action=unban peer=%s", g);
 }
 
+/*
+ * The sweep timer and the list of groups to summarise.  The token that
+ * marks this engine's entries must differ from any other engine's, a
+ * dead one's included.  After a crash (fresh), the counts the dead
+ * engine left are adopted, so that they are still logged.
+ */
 int
-guard_init(struct engine *e)
+guard_init(struct engine *e, bool fresh)
 {
 	struct timeval	 tv = { SWEEP_MS / 1000, (SWEEP_MS % 1000) * 1000 };
+	size_t		 i;
 
+	if ((e->pending = calloc(e->src.size, sizeof(*e->pending))) == NULL)
+		return -1;
+	if (getrandom(&e->summary_token, sizeof(e->summary_token), 0) !=
+	    (ssize_t)sizeof(e->summary_token))
+		e->summary_token = mono_ms() ^ (uint64_t)getpid() << 32;
+	if (e->summary_token == 0)
+		e->summary_token = 1;
+	for (i = 0; fresh && i < e->src.size; i++)
+		if (e->src.v[i].used && srcent_unlogged(&e->src.v[i]))
+			pending_add(e, &e->src.v[i]);
 	e->sweep_ev = event_new(e->base, -1, EV_PERSIST, sweep_cb, e);
 	if (e->sweep_ev == NULL || event_add(e->sweep_ev, &tv) == -1)
 		return -1;

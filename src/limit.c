@@ -163,7 +163,8 @@ limit_svc_hash(const char *name)
  * The entry of (svc, key), created or recycled if missing.  An entry
  * with open connections is never recycled (its count must come down
  * where it went up); if the whole probe window holds such entries,
- * NULL: the caller refuses the connection as an overload.
+ * NULL: the caller refuses the connection as an overload.  Nor is one
+ * with refusals not logged yet: recycling it would lose them.
  */
 struct srcent *
 srctab_get(struct srctab *t, uint32_t svc, const struct srckey *key,
@@ -186,7 +187,9 @@ srctab_get(struct srctab *t, uint32_t svc, const struct srckey *key,
 				victim = e;
 			continue;
 		}
-		if (__atomic_load_n(&e->active, __ATOMIC_RELAXED) != 0)
+		/* Nor one whose refusals wait for their summary line. */
+		if (__atomic_load_n(&e->active, __ATOMIC_RELAXED) != 0 ||
+		    srcent_unlogged(e))
 			continue;
 		if (victim == NULL || (victim->used &&
 		    e->seen_ms < victim->seen_ms))
@@ -227,4 +230,82 @@ srcent_release(struct srcent *e)
 	while (v > 0 && !__atomic_compare_exchange_n(&e->active, &v, v - 1,
 	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+}
+
+/*
+ * Refusal summaries.  The first refusal of a reason from a group is
+ * logged in full; the ones that follow within a second are only
+ * counted, and a summary line (repeat=N) stands for them.  Each reason
+ * has its own second, so that a source mixing reasons cannot get a
+ * line per connection, and at most one line a second is written per
+ * group and reason however they interleave.  Counts are taken with an
+ * atomic exchange: two engines (the old one of a reload and the new)
+ * may summarise one group, and each refusal is counted in exactly one
+ * line.
+ */
+enum refusal_log
+srcent_refusal(struct srcent *e, unsigned int r, uint64_t now,
+    uint32_t *repeat)
+{
+	struct refsum	*s;
+	uint32_t	 n;
+
+	*repeat = 0;
+	if (r >= SRC_NSUMMARY)
+		return REFUSAL_LOG;
+	s = &e->refused_log[r];
+	if (s->logged_ms != 0 && now - s->logged_ms < 1000) {
+		__atomic_add_fetch(&s->unlogged, 1, __ATOMIC_RELAXED);
+		return REFUSAL_COUNT;
+	}
+	/* A second has passed: this line is the one for this second. */
+	s->logged_ms = now != 0 ? now : 1;
+	n = __atomic_exchange_n(&s->unlogged, 0, __ATOMIC_RELAXED);
+	if (n == 0)
+		return REFUSAL_LOG;
+	*repeat = n == UINT32_MAX ? n : n + 1;
+	return REFUSAL_SUMMARY;
+}
+
+/*
+ * Hand emit() the counts whose second is over (all: every count, the
+ * engine is stopping).  Returns whether counts are left for later.
+ */
+bool
+srcent_summaries(struct srcent *e, uint64_t now, bool all,
+    void (*emit)(struct srcent *, unsigned int, uint32_t, void *), void *arg)
+{
+	struct refsum	*s;
+	unsigned int	 r;
+	uint32_t	 n;
+	bool		 left = false;
+
+	for (r = 0; r < SRC_NSUMMARY; r++) {
+		s = &e->refused_log[r];
+		if (__atomic_load_n(&s->unlogged, __ATOMIC_RELAXED) == 0)
+			continue;
+		if (!all && s->logged_ms != 0 && now - s->logged_ms < 1000) {
+			left = true;
+			continue;
+		}
+		if ((n = __atomic_exchange_n(&s->unlogged, 0,
+		    __ATOMIC_RELAXED)) == 0)
+			continue;
+		s->logged_ms = now != 0 ? now : 1;
+		emit(e, r, n, arg);
+	}
+	return left;
+}
+
+/* Whether some refusal of the group waits for its summary. */
+bool
+srcent_unlogged(const struct srcent *e)
+{
+	unsigned int	 r;
+
+	for (r = 0; r < SRC_NSUMMARY; r++)
+		if (__atomic_load_n(&e->refused_log[r].unlogged,
+		    __ATOMIC_RELAXED) != 0)
+			return true;
+	return false;
 }

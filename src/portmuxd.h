@@ -246,12 +246,28 @@ struct bucket {
 };
 
 /*
+ * Refusals of one reason from one source group, counted between the
+ * lines that log them: at most one line a second stands for them all.
+ */
+#define SRC_NSUMMARY	8		/* reasons summarised per group */
+struct refsum {
+	uint64_t	 logged_ms;	/* the last line of this reason */
+	uint32_t	 unlogged;	/* refusals since; atomic */
+};
+
+/* What srcent_refusal() says to do with a refusal. */
+enum refusal_log {
+	REFUSAL_LOG,			/* log its own line */
+	REFUSAL_COUNT,			/* counted: a summary will tell */
+	REFUSAL_SUMMARY,		/* log the summary, which counts it */
+};
+
+/*
  * What the engines remember of one source group of one service.  It
  * lives in memory shared by every engine generation (limit.c).
  */
 struct srcent {
 	bool		 used;
-	uint8_t		 last_reason;	/* of the refusals counted below */
 	struct srckey	 key;
 	uint32_t	 svc;		/* limit_svc_hash() of the name */
 	uint32_t	 active;	/* open connections; atomic */
@@ -262,8 +278,9 @@ struct srcent {
 	struct bucket	 reply;		/* udp_reply_rate */
 	uint64_t	 logged_ms;	/* UDP: last info line about it */
 	uint32_t	 unlogged;	/* UDP: datagrams since, at debug */
-	uint64_t	 rlogged_ms;	/* TCP: last refusal logged */
-	uint32_t	 runlogged;	/* TCP: repeats since, not logged */
+	/* TCP refusals by reason, and the engine that will summarise them. */
+	struct refsum	 refused_log[SRC_NSUMMARY];
+	uint64_t	 summary_owner;	/* an engine's token; 0: none */
 };
 
 struct srctab {
@@ -394,6 +411,12 @@ struct srcent	*srctab_get(struct srctab *, uint32_t, const struct srckey *,
 void		 srctab_reset_active(struct srctab *);
 void		 srcent_hold(struct srcent *);
 void		 srcent_release(struct srcent *);
+enum refusal_log srcent_refusal(struct srcent *, unsigned int, uint64_t,
+		    uint32_t *);
+bool		 srcent_summaries(struct srcent *, uint64_t, bool,
+		    void (*)(struct srcent *, unsigned int, uint32_t, void *),
+		    void *);
+bool		 srcent_unlogged(const struct srcent *);
 
 /* listen.c */
 int		 listen_open_all(const struct conf *, struct listener *, size_t,

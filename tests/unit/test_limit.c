@@ -721,6 +721,199 @@ test_limit_srctab_recent_survives(void **state)
 	srctab_clear(&t);
 }
 
+/* Refusal summaries: what the emit callback of srcent_summaries() saw. */
+struct seen {
+	uint32_t	 lines[SRC_NSUMMARY];	/* summary lines by slot */
+	uint64_t	 counted[SRC_NSUMMARY];	/* refusals they stand for */
+	uint64_t	 last_ms[SRC_NSUMMARY];	/* when the last line came */
+	uint64_t	 now;
+	bool		 spaced;		/* lines >= 1 s apart */
+};
+
+static void
+seen_line(struct seen *sn, unsigned int r, uint32_t n)
+{
+	if (sn->lines[r] > 0 && sn->now - sn->last_ms[r] < 1000)
+		sn->spaced = false;
+	sn->lines[r]++;
+	sn->counted[r] += n;
+	sn->last_ms[r] = sn->now;
+}
+
+static void
+seen_emit(struct srcent *e, unsigned int r, uint32_t n, void *arg)
+{
+	(void)e;
+	assert_true(r < SRC_NSUMMARY);
+	assert_true(n > 0);
+	seen_line(arg, r, n);
+}
+
+/* One refusal of slot r at now, as guard.c handles it. */
+static void
+refuse_at(struct srcent *e, struct seen *sn, unsigned int r, uint64_t now)
+{
+	uint32_t	 n;
+
+	sn->now = now;
+	switch (srcent_refusal(e, r, now, &n)) {
+	case REFUSAL_LOG:
+		assert_int_equal(n, 0);
+		seen_line(sn, r, 1);
+		break;
+	case REFUSAL_SUMMARY:
+		assert_true(n >= 2);
+		seen_line(sn, r, n);
+		break;
+	case REFUSAL_COUNT:
+		break;
+	}
+}
+
+/*
+ * A source alternating two reasons, 1000 refusals within one second:
+ * the first of each reason is logged, the rest are counted, and the
+ * sweep a second later writes one summary per reason.  The old code
+ * logged each refusal whose reason differed from the one before, and
+ * so a line per connection.
+ */
+static void
+test_limit_summary_interleaved(void **state)
+{
+	struct srcent	 e;
+	struct seen	 sn;
+	unsigned int	 i;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	memset(&sn, 0, sizeof(sn));
+	sn.spaced = true;
+	for (i = 0; i < 1000; i++)
+		refuse_at(&e, &sn, i % 2 == 0 ? 3 : 1, 5000 + i / 2);
+	assert_int_equal(sn.lines[3], 1);
+	assert_int_equal(sn.lines[1], 1);
+	assert_true(srcent_unlogged(&e));
+	/* Too early: nothing is due yet. */
+	sn.now = 5999;
+	assert_true(srcent_summaries(&e, 5999, false, seen_emit, &sn));
+	assert_int_equal(sn.lines[3] + sn.lines[1], 2);
+	sn.now = 6000;
+	assert_false(srcent_summaries(&e, 6000, false, seen_emit, &sn));
+	assert_int_equal(sn.lines[3], 2);
+	assert_int_equal(sn.lines[1], 2);
+	assert_int_equal(sn.counted[3], 500);
+	assert_int_equal(sn.counted[1], 500);
+	assert_false(srcent_unlogged(&e));
+	assert_true(sn.spaced);
+}
+
+/*
+ * Ten seconds of a flood mixing three reasons, a refusal every 3 ms,
+ * with a sweep that runs late by up to 30 ms: every line of a reason
+ * comes at least a second after the one before, and the lines add up
+ * to every refusal made.  Then a stop logs what is left at once.
+ */
+static void
+test_limit_summary_flood(void **state)
+{
+	static const unsigned int reasons[] = { 0, 3, 1, 3, 5, 3 };
+	struct srcent	 e;
+	struct seen	 sn;
+	uint64_t	 now, sweep = 1000, made = 0, total = 0;
+	unsigned int	 i, r, k = 0;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	memset(&sn, 0, sizeof(sn));
+	sn.spaced = true;
+	for (now = 1; now < 10000; now += 3) {
+		refuse_at(&e, &sn, reasons[k++ % 6], now);
+		made++;
+		if (now >= sweep) {
+			sn.now = now;
+			(void)srcent_summaries(&e, now, false, seen_emit, &sn);
+			sweep += 1000 + (now * 7) % 31;
+		}
+	}
+	assert_true(sn.spaced);
+	for (i = 0; i < 6; i++) {
+		r = reasons[i];
+		/* About one line a second, never more. */
+		assert_true(sn.lines[r] <= 11);
+		assert_true(sn.lines[r] >= 5);
+	}
+	sn.now = now;
+	assert_false(srcent_summaries(&e, now, true, seen_emit, &sn));
+	for (r = 0; r < SRC_NSUMMARY; r++)
+		total += sn.counted[r];
+	assert_int_equal(total, made);
+	assert_false(srcent_unlogged(&e));
+}
+
+/*
+ * After a quiet second the next refusal is logged on its own; one that
+ * finds counts older than a second logs the summary, counting itself.
+ * A slot past the summarised reasons is always logged.
+ */
+static void
+test_limit_summary_due_at_refusal(void **state)
+{
+	struct srcent	 e;
+	uint32_t	 n;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(srcent_refusal(&e, 2, 100, &n), REFUSAL_LOG);
+	assert_int_equal(srcent_refusal(&e, 2, 600, &n), REFUSAL_COUNT);
+	assert_int_equal(srcent_refusal(&e, 2, 1099, &n), REFUSAL_COUNT);
+	assert_int_equal(srcent_refusal(&e, 2, 1100, &n), REFUSAL_SUMMARY);
+	assert_int_equal(n, 3);
+	assert_false(srcent_unlogged(&e));
+	assert_int_equal(srcent_refusal(&e, 2, 2100, &n), REFUSAL_LOG);
+	assert_int_equal(srcent_refusal(&e, SRC_NSUMMARY, 2101, &n),
+	    REFUSAL_LOG);
+	assert_int_equal(srcent_refusal(&e, SRC_NSUMMARY, 2102, &n),
+	    REFUSAL_LOG);
+}
+
+/*
+ * An entry whose refusals wait for their summary is never recycled,
+ * however old: recycling would lose them.
+ */
+static void
+test_limit_srctab_keeps_unlogged(void **state)
+{
+	struct srctab	 t;
+	struct srckey	 k[PROBE + 1];
+	struct srcent	*e[PROBE], *n;
+	size_t		 home = 0, found = 0, i;
+	uint32_t	 cand, rep;
+
+	(void)state;
+	tab_init(&t, 16);
+	for (cand = 0; found < PROBE + 1 && cand < 100000; cand++) {
+		struct srckey	 c = key_n(cand);
+		size_t		 h = home_of(&t, &c);
+
+		if (found == 0)
+			home = h;
+		if (h == home)
+			k[found++] = c;
+	}
+	assert_int_equal(found, PROBE + 1);
+	memset(t.v, 0, t.size * sizeof(*t.v));
+	for (i = 0; i < PROBE; i++)
+		e[i] = srctab_get(&t, 0, &k[i], 10 * (i + 1));
+	/* The oldest, k[0], has a counted refusal. */
+	assert_int_equal(srcent_refusal(e[0], 1, 100, &rep), REFUSAL_LOG);
+	assert_int_equal(srcent_refusal(e[0], 1, 200, &rep), REFUSAL_COUNT);
+	n = srctab_get(&t, 0, &k[PROBE], 300);
+	assert_ptr_equal(n, e[1]);
+	assert_memory_equal(&e[0]->key, &k[0], sizeof(k[0]));
+	assert_true(srcent_unlogged(e[0]));
+	srctab_clear(&t);
+}
+
 int
 main(void)
 {
@@ -748,6 +941,10 @@ main(void)
 		cmocka_unit_test(test_limit_srctab_recycles_lru),
 		cmocka_unit_test(test_limit_srctab_flood_bounded),
 		cmocka_unit_test(test_limit_srctab_recent_survives),
+		cmocka_unit_test(test_limit_srctab_keeps_unlogged),
+		cmocka_unit_test(test_limit_summary_interleaved),
+		cmocka_unit_test(test_limit_summary_flood),
+		cmocka_unit_test(test_limit_summary_due_at_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
