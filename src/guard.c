@@ -223,12 +223,13 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
 	uint32_t		 repeat;
 
 	/*
-	 * Only what the source itself does counts towards a ban: its rate
-	 * and its own open connections, not an instances cap that others
-	 * filled nor an ACL that bars it from this service alone.
+	 * Only a source that goes on above its rate earns a ban.  Not a
+	 * per_source or instances refusal: retrying when every connection
+	 * is busy is what honest clients do, and one address may be a
+	 * whole office behind NAT.  Nor an ACL that bars it from this
+	 * service alone.
 	 */
-	if (se != NULL && svc->proto == PROTO_TCP && (reason == REASON_RATE ||
-	    reason == REASON_PER_SOURCE) &&
+	if (se != NULL && svc->proto == PROTO_TCP && reason == REASON_RATE &&
 	    !limit_take(&se->refused, &svc->ban_after, now))
 		guard_ban(e, &se->key, BAN_REFUSED);
 	/* A stopping engine has logged its summaries: nothing may wait. */

@@ -2,14 +2,15 @@
 # Bans started by refusals, and the ban table (DESIGN.md keys ban_after,
 # ban_time, ban_max, source_prefix4; "Overload policy"; "Processes";
 # "Reload"; portmux.conf(5) "Limits and bans").  ban_after is a token
-# bucket of refusals for rate or per_source: with ban_after = 5/1m, a
-# group holding its one per_source connection is refused 5 times
-# without a ban, and the 6th refusal bans it (action=ban reason=refused
-# until=now+ban_time), on every service, UDP builtins included, with
+# bucket of rate refusals: with ban_after = 5/1m, a group past its rate
+# is refused 5 times without a ban, and the 6th refusal bans it
+# (action=ban reason=refused until=now+ban_time), on every service, UDP
+# builtins included, with
 # refusals logged reason=banned; the group is the one of the offending
 # service (source_prefix4 = 24 there, so 127.0.1.3 pays for 127.0.1.2).
-# Refusals by ACL, and UDP datagrams (their source is spoofable), never
-# start a ban.  A ban must survive a reload (SIGHUP) and an engine crash
+# Refusals by ACL or per_source (an honest client retries when its
+# connections are all busy), and UDP datagrams (their source is
+# spoofable), never start a ban.  A ban must survive a reload (SIGHUP) and an engine crash
 # (SIGKILL of the engine: the monitor hands the ban table to the next
 # engine), or an attacker would only have to wait for either.  With
 # ban_max = 1 the table is full after one ban: a second offender is not
@@ -30,9 +31,20 @@ service guarded {
   address        = {127.0.0.1}
   port           = 2001
   builtin        = echo
-  per_source     = 1
+  rate           = 1/1m
+  ban_factor     = 1000
   source_prefix4 = 24
   deny           = {127.0.2.2/32}
+  ban_after      = 5/1m
+}
+
+service held {
+  protocol       = tcp
+  address        = {127.0.0.1}
+  port           = 2003
+  builtin        = echo
+  per_source     = 1
+  source_prefix4 = 24
   ban_after      = 5/1m
 }
 
@@ -77,7 +89,7 @@ banned()
 {
 	local p
 
-	for p in 2001 2002; do
+	for p in 2001 2002 2003; do
 		[ -z "$(tcp_from "$1" $p)" ] ||
 		    fail "$2: $1 is served on port $p, its group is banned"
 	done
@@ -88,36 +100,44 @@ banned()
 start_daemon "$conf"
 wait_listen 2001 127.0.0.1 || fail "nothing listens on port 2001"
 wait_listen 2002 127.0.0.1 || fail "nothing listens on port 2002"
+wait_listen 2003 127.0.0.1 || fail "nothing listens on port 2003"
 [ "$(udp_from 127.0.1.3)" = dgram ] || fail "the UDP echo does not answer"
 [ "$(tcp_from 127.0.1.3 2002)" = hello ] || fail "echo on 2002 does not answer"
 
-# hold SRC: a connection from SRC to guarded, kept open (socat reads
+# hold SRC: a connection from SRC to held, kept open (socat reads
 # until the server closes), so that the group is at per_source = 1.
 hold()
 {
 	local n
 
-	n=$(log_count "^conn=[0-9]+ service=guarded action=accept proto=tcp peer=${1//./\\.}:")
-	timeout 60 socat -u "TCP4:127.0.0.1:2001,bind=$1" /dev/null 2>/dev/null &
+	n=$(log_count "^conn=[0-9]+ service=held action=accept proto=tcp peer=${1//./\\.}:")
+	timeout 60 socat -u "TCP4:127.0.0.1:2003,bind=$1" /dev/null 2>/dev/null &
 	PIDS+=($!)
 	for i in $(seq 1 100); do
-		[ "$(log_count "^conn=[0-9]+ service=guarded action=accept proto=tcp peer=${1//./\\.}:")" -gt "$n" ] &&
+		[ "$(log_count "^conn=[0-9]+ service=held action=accept proto=tcp peer=${1//./\\.}:")" -gt "$n" ] &&
 		    return 0
 		sleep 0.05
 	done
-	fail "the holding connection of $1 to guarded was not accepted"
+	fail "the holding connection of $1 to held was not accepted"
 }
 
-# over_limit SRC COUNT: COUNT connections of SRC to guarded, each
-# refused (per_source).
+# over_limit SRC COUNT PORT WHY: COUNT connections of SRC to PORT, each
+# refused.
 over_limit()
 {
 	local i
 
 	for i in $(seq 1 "$2"); do
-		[ -z "$(tcp_from "$1" 2001)" ] ||
-		    fail "$1 holds its per_source = 1 connection, yet another was served"
+		[ -z "$(tcp_from "$1" "$3")" ] ||
+		    fail "$1 was served on port $3: $4"
 	done
+}
+
+# past_rate SRC: the one connection of SRC that rate = 1/1m allows.
+past_rate()
+{
+	[ "$(tcp_from "$1" 2001)" = hello ] ||
+	    fail "the first connection of $1 to guarded (rate = 1/1m) was not served"
 }
 
 # UDP never starts a ban: 30 datagrams refused by ACL, 30 beyond
@@ -140,18 +160,23 @@ for i in $(seq 1 $((2 * N))); do
 done
 wait_log '^conn=[0-9]+ service=guarded action=refuse proto=tcp peer=127\.0\.2\.2:[0-9]+ reason=acl$' ||
     fail "no 'service=guarded action=refuse proto=tcp peer=127.0.2.2:PORT reason=acl' line"
+# Nor do per_source refusals, however many: 4 x ban_after of them.
+hold 127.0.3.2
+over_limit 127.0.3.2 $((4 * N)) 2003 "it holds its per_source = 1 connection"
+wait_log '^conn=[0-9]+ service=held action=refuse proto=tcp peer=127\.0\.3\.2:[0-9]+ reason=per_source$' ||
+    fail "no 'service=held action=refuse proto=tcp peer=127.0.3.2:PORT reason=per_source' line"
 grep -q '^action=ban ' "$LOG" &&
-    fail "UDP or ACL refusals started a ban: $(grep -m 1 '^action=ban ' "$LOG")"
+    fail "UDP, ACL or per_source refusals started a ban: $(grep -m 1 '^action=ban ' "$LOG")"
 
-# The ban_after path: the group holds its one connection; N refusals
-# empty the bucket, the next one starts a ban of the /24 group.
-hold 127.0.1.2
-over_limit 127.0.1.2 $N
-wait_log '^conn=[0-9]+ service=guarded action=refuse proto=tcp peer=127\.0\.1\.2:[0-9]+ reason=per_source$' ||
-    fail "no 'service=guarded action=refuse proto=tcp peer=127.0.1.2:PORT reason=per_source' line"
+# The ban_after path: past its rate, N refusals empty the bucket, the
+# next one starts a ban of the /24 group.
+past_rate 127.0.1.2
+over_limit 127.0.1.2 $N 2001 "rate = 1/1m is used up"
+wait_log '^conn=[0-9]+ service=guarded action=refuse proto=tcp peer=127\.0\.1\.2:[0-9]+ reason=rate$' ||
+    fail "no 'service=guarded action=refuse proto=tcp peer=127.0.1.2:PORT reason=rate' line"
 grep -q '^action=ban ' "$LOG" &&
     fail "ban_after = $N/1m: banned after only $N refusals: $(grep -m 1 '^action=ban ' "$LOG")"
-over_limit 127.0.1.2 1
+over_limit 127.0.1.2 1 2001 "rate = 1/1m is used up"
 wait_log '^action=ban peer=127\.0\.1\.0/24 reason=refused until=[0-9TZ:-]+$' 3 ||
     fail "no 'action=ban peer=127.0.1.0/24 reason=refused until=...' line after $((N + 1)) refusals (ban_after = $N/1m)"
 line=$(grep -m 1 '^action=ban peer=127\.0\.1\.0/24 ' "$LOG")
@@ -200,10 +225,10 @@ banned 127.0.1.3 "after an engine restart"
 
 # A second offender with the table full: not banned, logged, the first
 # ban kept.
-hold 127.0.0.2
-over_limit 127.0.0.2 $((N + 1))
+past_rate 127.0.0.2
+over_limit 127.0.0.2 $((N + 1)) 2001 "rate = 1/1m is used up"
 wait_log '^action=warn peer=127\.0\.0\.0/24 reason=refused msg="ban table full \(ban_max 1\), ban refused"$' 3 ||
-    fail "$((N + 1)) per_source refusals of 127.0.0.0/24 with ban_max = 1 already used: no 'action=warn peer=127.0.0.0/24 reason=refused msg=\"ban table full (ban_max 1), ban refused\"' line"
+    fail "$((N + 1)) rate refusals of 127.0.0.0/24 with ban_max = 1 already used: no 'action=warn peer=127.0.0.0/24 reason=refused msg=\"ban table full (ban_max 1), ban refused\"' line"
 grep -q '^action=ban peer=127\.0\.0\.' "$LOG" &&
     fail "the table is full, yet a second ban was made: $(grep '^action=ban peer=127\.0\.0\.' "$LOG")"
 [ "$(tcp_from 127.0.0.3 2002)" = hello ] ||
