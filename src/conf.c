@@ -105,6 +105,8 @@ static void	 vreport(struct loadctx *, enum level, const char *, int,
 		    const char *, va_list)
 		    __attribute__((__format__(printf, 5, 0)));
 
+static int	 report_cmp(const void *, const void *);
+static void	 reports_flush(struct loadctx *);
 static const struct keydef *keydef_find(const char *);
 
 static struct secinfo *sec_get(struct loadctx *, const cfg_t *);
@@ -400,28 +402,97 @@ conf_report(struct loadctx *ctx, enum level lvl, const char *file, int line,
 }
 
 /*
- * Writes "file:line: msg" (ntpd's parse.y format, which -n prints and
+ * Keeps "file:line: msg" (ntpd's parse.y format, which -n prints and
  * editors understand) with control characters made '?', since a quoted
- * value may hold a newline that would split the log line.
+ * value may hold a newline that would split the log line.  The problems
+ * are printed when the load ends, in the order of the text: they are
+ * found key by key, section by section, and then file-wide.
+ *
+ * A problem of the host rather than of the file (LVL_HOST: an unknown
+ * user, a missing program) is an error when -n checks the host it runs
+ * on, as root, and a warning when -n runs as another user, who may not
+ * see the host as the daemon will.  At start and on reload, src_msg()
+ * makes one in a service LVL_SVC: that service alone is not served.
  */
 static void
 vreport(struct loadctx *ctx, enum level lvl, const char *file, int line,
     const char *fmt, va_list ap)
 {
-	char	 msg[1024], *p;
+	struct report	*r;
+	char		 msg[1024], *p;
 
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	for (p = msg; *p != '\0'; p++)
 		if (iscntrl((unsigned char)*p))
 			*p = '?';
 	if (lvl == LVL_HOST)
-		lvl = (ctx->flags & CONF_CHECK_ONLY) ? LVL_WARN : LVL_ERR;
+		lvl = !(ctx->flags & CONF_CHECK_ONLY) || ctx->as_root ?
+		    LVL_ERR : LVL_WARN;
 	if (lvl == LVL_WARN)
-		log_warnx("%s:%d: warning: %s", file, line, msg);
-	else {
-		log_warnx("%s:%d: %s", file, line, msg);
+		ctx->nwarn++;
+	else if (lvl == LVL_ERR)
 		ctx->nerr++;
+	if (ctx->nreports == CONF_MAX_REPORTS) {
+		ctx->nlost++;
+		return;
 	}
+	if (ctx->nreports % 64 == 0)
+		ctx->reports = conf_ereallocarray(ctx->reports,
+		    ctx->nreports + 64, sizeof(*ctx->reports));
+	r = &ctx->reports[ctx->nreports];
+	r->file = file;
+	r->line = line;
+	r->seq = ctx->nreports++;
+	r->error = lvl != LVL_WARN;
+	if (asprintf(&r->text, "%s:%d: %s%s", file, line, lvl == LVL_WARN ?
+	    "warning: " : "", msg) == -1)
+		fatal("conf: asprintf");
+}
+
+static int
+report_cmp(const void *a, const void *b)
+{
+	const struct report	*x = a, *y = b;
+
+	if (x->cline != y->cline)
+		return x->cline < y->cline ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Print the problems in the order of the text.  One the line map cannot
+ * place (the pre-pass stopped before it) keeps its place after the one
+ * before it.
+ */
+static void
+reports_flush(struct loadctx *ctx)
+{
+	struct report	*r;
+	size_t		 i;
+	int		 last = 0;
+
+	for (i = 0; i < ctx->nreports; i++) {
+		r = &ctx->reports[i];
+		if ((r->cline = conflex_cline(ctx, r->file, r->line)) == 0)
+			r->cline = last;
+		last = r->cline;
+	}
+	qsort(ctx->reports, ctx->nreports, sizeof(*ctx->reports),
+	    report_cmp);
+	for (i = 0; i < ctx->nreports; i++) {
+		r = &ctx->reports[i];
+		if (r->error)
+			log_warnx("%s", r->text);
+		else
+			log_warnx("%s", r->text);
+		free(r->text);
+	}
+	if (ctx->nlost > 0)
+		log_warnx("%s: %zu more problems not shown", ctx->mainfile,
+		    ctx->nlost);
+	free(ctx->reports);
+	ctx->reports = NULL;
+	ctx->nreports = ctx->nlost = 0;
 }
 
 static const struct keydef *
@@ -724,9 +795,19 @@ src_msg(struct src *s, enum level lvl, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* A disabled service may wait for its program to be installed. */
+	/*
+	 * A disabled service may wait for its program to be installed.  At
+	 * start and on reload, a problem of the host disables its service
+	 * alone, as xinetd does: one missing program must not keep every
+	 * other service down.
+	 */
 	if (lvl == LVL_HOST && s->soft)
 		lvl = LVL_WARN;
+	else if (lvl == LVL_HOST && s->svc != NULL &&
+	    !(s->ctx->flags & CONF_CHECK_ONLY)) {
+		lvl = LVL_SVC;
+		s->svc->host_bad = true;
+	}
 	src_line(s, key, &file, &line);
 	if (s->svc != NULL)
 		conf_report(s->ctx, lvl, file, line, "service '%s': %s",
@@ -1037,15 +1118,23 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	check_names(srcs, n);
 	check_overlaps(srcs, n);
 	check_tcpmux(srcs, n);
+	for (i = 0; i < n; i++)
+		if (all[i].host_bad) {
+			src_msg(&srcs[i], LVL_SVC, NULL, "not served until the "
+			    "problems of this host below are fixed and portmuxd "
+			    "reloads; the other services are served");
+			nen--;
+		}
 	if (n == 0)
 		conf_report(ctx, LVL_ERR, ctx->mainfile, 1,
 		    "no service defined");
 	else if (nen == 0)
-		conf_report(ctx, LVL_ERR, ctx->mainfile, 1, "no enabled "
-		    "service (all %u are disabled)", n);
+		conf_report(ctx, LVL_WARN, ctx->mainfile, 1, "no service to "
+		    "serve (%u disabled or not served): portmuxd runs and "
+		    "serves none until a reload enables one", n);
 	conf->services = conf_ecalloc(nen, sizeof(*conf->services));
 	for (i = 0; i < n; i++) {
-		if (all[i].disable)
+		if (all[i].disable || all[i].host_bad)
 			svc_clear(&all[i]);
 		else	/* conf takes over the service's memory */
 			conf->services[conf->nservices++] = all[i];
@@ -1923,6 +2012,7 @@ load_finish(struct loadctx *ctx)
 		(void)cfg_free(cfg);
 	}
 	cur = NULL;
+	reports_flush(ctx);
 	if (ctx->nerr > 0) {
 		conf_free(conf);
 		conf = NULL;

@@ -73,7 +73,20 @@ struct keydef {
 enum level {
 	LVL_ERR,
 	LVL_WARN,
-	LVL_HOST,		/* host-dependent: a warning under -n */
+	LVL_HOST,		/* host-dependent, see conf_report() */
+	LVL_SVC,		/* an error that disables its service alone */
+};
+
+#define CONF_MAX_REPORTS 1000		/* problems kept to print sorted */
+
+/* A problem found while loading, printed when the load ends. */
+struct report {
+	const char	*file;		/* interned */
+	int		 line;
+	size_t		 seq;		/* order of arrival */
+	int		 cline;		/* its line in the combined text */
+	bool		 error;
+	char		*text;		/* "file:line: [warning: ]msg" */
 };
 
 /* Lines from cline on in the combined text come from file:line on. */
@@ -100,6 +113,12 @@ struct loadctx {
 	int		 flags;
 	bool		 as_root;
 	int		 nerr;
+	int		 nwarn;
+
+	/* Problems, printed in the order of the text when the load ends. */
+	struct report	*reports;
+	size_t		 nreports;
+	size_t		 nlost;		/* beyond CONF_MAX_REPORTS */
 	const char	*mainfile;	/* interned */
 
 	/* The pre-pass: the combined text and its line map. */
@@ -146,6 +165,7 @@ void		 conf_report(struct loadctx *, enum level, const char *, int,
 const char	*conflex_intern(struct loadctx *, const char *);
 void		 conflex_where(const struct loadctx *, int, const char **,
 		    int *);
+int		 conflex_cline(const struct loadctx *, const char *, int);
 int		 conflex_read_conf(struct loadctx *, const char *,
 		    const char *, int, char **, size_t *, struct fileid *);
 int		 conflex_check_text(struct loadctx *, const char *,

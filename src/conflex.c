@@ -145,6 +145,29 @@ conflex_where(const struct loadctx *ctx, int cline, const char **file,
 }
 
 /*
+ * The reverse: the line of the combined text where line of file is, so
+ * that problems can be printed in reading order; 0 if it is in none
+ * (the pre-pass stopped before it).
+ */
+int
+conflex_cline(const struct loadctx *ctx, const char *file, int line)
+{
+	size_t	 i;
+	int	 len;
+
+	for (i = 0; i < ctx->nsegs; i++) {
+		if (strcmp(ctx->segs[i].file, file) != 0 ||
+		    line < ctx->segs[i].line)
+			continue;
+		len = i + 1 < ctx->nsegs ? ctx->segs[i + 1].cline -
+		    ctx->segs[i].cline : INT_MAX;
+		if (line - ctx->segs[i].line < len)
+			return ctx->segs[i].cline + (line - ctx->segs[i].line);
+	}
+	return 0;
+}
+
+/*
  * A file over CONF_MAX_FILE is refused unread, but one whose first line
  * is already too long (a runaway single line) is named by that line: a
  * bounded pread of CONF_MAX_LINE + 1 bytes tells.

@@ -51,6 +51,25 @@ usage(void)
 	exit(EX_USAGE);
 }
 
+/*
+ * -n says what it checks: as root, this host as the daemon will see it,
+ * so its problems (a missing program, an unknown user) are errors; as
+ * anyone else they are only warnings, since that user may not see the
+ * host as root does.
+ */
+static void
+check_mode(const char *path)
+{
+	if (geteuid() == 0)
+		fprintf(stderr, "portmuxd: checking %s as root: problems of "
+		    "this host are errors\n", path);
+	else
+		fprintf(stderr, "portmuxd: checking %s as uid %lu: problems "
+		    "of this host (unknown users, missing programs, ports "
+		    "below 1024) are warnings; run portmuxd -n as root to "
+		    "check this host\n", path, (unsigned long)geteuid());
+}
+
 /* Descriptors 0-2 must exist, or the first socket would become one. */
 static void
 std_fds(void)
@@ -175,6 +194,8 @@ main(int argc, char *argv[])
 		pmx->conf_path = conf_abs;
 	if (getrlimit(RLIMIT_NOFILE, &pmx->orig_nofile) == -1)
 		fatal("getrlimit");
+	if (check)
+		check_mode(pmx->conf_path);
 	pmx->conf = conf_load(pmx->conf_path, check ? CONF_CHECK_ONLY : 0);
 	if (pmx->conf == NULL)
 		return EX_CONFIG;

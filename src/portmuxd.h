@@ -152,6 +152,7 @@ struct service {
 	bool		 keepalive;
 	bool		 freebind;
 	bool		 disable;
+	bool		 host_bad;	/* a problem of this host: not served */
 	bool		 accounting;
 	bool		 tcpmux;
 

@@ -388,7 +388,37 @@ test_conf_disabled(void **state __unused)
 	assert_null(load("service b {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\ttimeout = soon\n\tdisable = true\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "timeout 'soon'");
-	assert_msg(m, "t.conf:1: ", "no enabled service");
+	free(m);
+	/* Everything switched off is allowed: a reload switches it back. */
+	conf = load("service b {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\tdisable = true\n}\n", AS_USER, &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:1: warning: ", "no service to serve (1 disabled");
+	conf_free(conf);
+	free(m);
+}
+
+/* Problems are printed in the order of the text, whatever found them. */
+static void
+test_conf_line_order(void **state __unused)
+{
+	char		*m, *a, *b, *c;
+
+	/* An overlap (found file-wide) and a bad value (found at once). */
+	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "}\nservice b {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	    "service c {\n\tport = 10001\n\tbuiltin = echo\n"
+	    "\ttimeout = soon\n}\nservice d {\n\tport = 10002\n"
+	    "\tbuiltin = daytime\n\tserver = /bin/cat\n}\n", AS_USER, &m));
+	a = strstr(m, "t.conf:6: ");
+	b = strstr(m, "t.conf:12: ");
+	c = strstr(m, "t.conf:17: ");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_ptr_equal(strstr(m, "t.conf:"), a);
+	assert_true(a < b && b < c);
 	free(m);
 }
 
@@ -433,17 +463,30 @@ test_conf_missing_server(void **state __unused)
 	const char	*cfg = "service a {\n\tport = 10000\n"
 	    "\tserver = /nonexistent/portmux-test\n}\n";
 
-	assert_null(load(cfg, AS_USER, &m));
-	assert_msg(m, "t.conf:3: ", "No such file or directory");
+	/*
+	 * At start it disables that service alone: here the only one, so
+	 * nothing is served, which is a warning, not a reason to stop.
+	 */
+	conf = load(cfg, AS_USER, &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:3: service 'a': ", "No such file or directory");
+	assert_no_msg(m, "t.conf:3: warning");
+	assert_msg(m, "t.conf:1: service 'a': ", "not served until");
+	assert_msg(m, "t.conf:1: warning: ", "no service to serve");
+	conf_free(conf);
 	free(m);
 	conf = load(cfg, AS_USER | CONF_CHECK_ONLY, &m);
 	assert_non_null(conf);
 	assert_msg(m, "t.conf:3: warning: ", "server '/nonexistent");
 	conf_free(conf);
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n"
-	    "\tserver = /etc/passwd\n}\n", AS_USER, &m));
+	conf = load("service a {\n\tport = 10000\n"
+	    "\tserver = /etc/passwd\n}\n", AS_USER, &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->nservices, 0);
 	assert_msg(m, "t.conf:3: ", "not executable");
+	conf_free(conf);
 	free(m);
 }
 
@@ -1334,11 +1377,29 @@ test_conf_root_rules(void **state __unused)
 	    "--no-create-home --home-dir /nonexistent --shell "
 	    "/usr/sbin/nologin portmux-no-such-user");
 	free(m);
-	conf = load("user = portmux-no-such-user\nservice a {\n"
-	    "\tport = 10000\n\tbuiltin = echo\n}\n", CONF_CHECK_ONLY, &m);
+	/* -n as root checks this host: its problems are errors. */
+	assert_null(load("user = portmux-no-such-user\nservice a {\n"
+	    "\tport = 10000\n\tbuiltin = echo\n}\n", CONF_CHECK_ONLY, &m));
+	assert_msg(m, "t.conf:1: user", "useradd");
+	free(m);
+	/* At start, a service's unknown user disables that service alone. */
+	conf = load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	    "\tuser = portmux-no-such-user\n}\nservice b {\n"
+	    "\tport = 10001\n\tbuiltin = echo\n}\n", 0, &m);
 	assert_non_null(conf);
-	assert_msg(m, "t.conf:1: warning: ", "useradd");
+	assert_int_equal(conf->nservices, 1);
+	assert_string_equal(conf->services[0].name, "b");
+	assert_msg(m, "t.conf:4: service 'a': ", "user 'portmux-no-such-user' "
+	    "does not exist");
+	assert_msg(m, "t.conf:1: service 'a': ", "not served");
 	conf_free(conf);
+	free(m);
+	conf = load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	    "\tuser = portmux-no-such-user\n}\nservice b {\n"
+	    "\tport = 10001\n\tbuiltin = echo\n}\n", CONF_CHECK_ONLY, &m);
+	assert_null(conf);
+	assert_msg(m, "t.conf:4: service 'a': ", "does not exist");
+	assert_no_msg(m, "warning");
 	free(m);
 	assert_null(load("user = root\nservice a {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n}\n", 0, &m));
@@ -1441,6 +1502,7 @@ main(void)
 		cmocka_unit_test(test_conf_named_port),
 		cmocka_unit_test(test_conf_no_service),
 		cmocka_unit_test(test_conf_disabled),
+		cmocka_unit_test(test_conf_line_order),
 		cmocka_unit_test(test_conf_server_and_builtin),
 		cmocka_unit_test(test_conf_neither_server_nor_builtin),
 		cmocka_unit_test(test_conf_relative_server),
