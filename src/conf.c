@@ -116,6 +116,7 @@ static struct keyline *key_find(const struct secinfo *, const char *);
 static const char *prefix(const cfg_t *);
 static int	 opt_cb(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 sec_cb(cfg_t *, cfg_opt_t *, const char *, void *);
+static size_t	 token_at(const struct loadctx *, int, const char *);
 static void	 errfn(cfg_t *, const char *, va_list)
 		    __attribute__((__format__(printf, 2, 0)));
 static cfg_t	*parse(struct loadctx *);
@@ -147,6 +148,7 @@ static void	 conf_engine(struct src *, struct conf *);
 static void	 conf_services(struct loadctx *, cfg_t *, struct conf *);
 static void	 svc_build(struct src *, const struct conf *);
 static void	 svc_port(struct src *);
+static const char *base_name(const char *);
 static void	 svc_exec(struct src *);
 static void	 svc_limits(struct src *);
 static void	 svc_child(struct src *);
@@ -613,7 +615,11 @@ opt_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		conf_report(ctx, LVL_ERR, file, line, "%s%s '%s': %s",
 		    prefix(cfg), k->name, conf_vis(value), why);
 		kl->bad = true;
-	}
+	} else if (k->kind == K_CIDR && confhint_cidr(k->name, value, why,
+	    sizeof(why)))
+		/* Valid, but not what an xinetd habit meant. */
+		conf_report(ctx, LVL_WARN, file, line, "%s%s", prefix(cfg),
+		    why);
 	return 0;
 }
 
@@ -645,24 +651,73 @@ sec_cb(cfg_t *cfg, cfg_opt_t *opt __unused, const char *value __unused,
 }
 
 /*
+ * Where token is on line cline of the combined text: for an '=', one
+ * stuck to a word (a value cut in two), else the first.  SIZE_MAX if
+ * it is not there.
+ */
+static size_t
+token_at(const struct loadctx *ctx, int cline, const char *token)
+{
+	const char	*p = ctx->out, *end = ctx->out + ctx->outlen, *nl, *t;
+	size_t		 tl = strlen(token), found = SIZE_MAX;
+	int		 n;
+
+	if (p == NULL || tl == 0)
+		return SIZE_MAX;
+	for (n = 1; n < cline && p < end; n++)
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return SIZE_MAX;
+		else
+			p++;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		nl = end;
+	for (t = p; t + tl <= nl; t++) {
+		if (memcmp(t, token, tl) != 0)
+			continue;
+		if (strcmp(token, "=") != 0)
+			return (size_t)(t - ctx->out);
+		if (t > p && !isspace((unsigned char)t[-1]) && t[-1] != '+' &&
+		    t + 1 < nl && !isspace((unsigned char)t[1]))
+			found = (size_t)(t - ctx->out);
+	}
+	return found;
+}
+
+/*
  * libconfuse's own messages, placed through the line map and, for the
- * two a user meets most, reworded in this file's terms.
+ * ones a user meets most, reworded in this file's terms with a hint of
+ * what to write instead (confhint.c).
  */
 static void
 errfn(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct loadctx	*ctx = cur;
 	struct secinfo	*si = NULL;
-	const char	*file, *arg;
-	char		 msg[512];
-	size_t		 i;
+	const char	*file, *arg, *hint;
+	char		 msg[512], why[256];
+	size_t		 i, off;
 	int		 line;
 
 	conflex_where(ctx, cfg != NULL ? cfg->line : 0, &file, &line);
 	if (strcmp(fmt, "no such option '%s'") == 0) {
 		arg = va_arg(ap, const char *);
-		(void)snprintf(msg, sizeof(msg), "%sunknown key '%s'",
-		    prefix(cfg), conf_vis(arg));
+		hint = confhint_key(arg);
+		(void)snprintf(msg, sizeof(msg), "%sunknown key '%s'%s%s",
+		    prefix(cfg), conf_vis(arg), hint != NULL ? ": " : "",
+		    hint != NULL ? hint : "");
+	} else if (strcmp(fmt, "unexpected token '%s'") == 0) {
+		arg = va_arg(ap, const char *);
+		if ((off = token_at(ctx, cfg != NULL ? cfg->line : 0, arg)) ==
+		    SIZE_MAX || !confhint_token(ctx->out, ctx->outlen, off, arg,
+		    why, sizeof(why)))
+			why[0] = '\0';
+		(void)snprintf(msg, sizeof(msg), "unexpected '%s'%s%s",
+		    conf_vis(arg), why[0] != '\0' ? ": " : "", why);
+	} else if (strcmp(fmt, "missing equal sign after option '%s'") == 0) {
+		arg = va_arg(ap, const char *);
+		(void)snprintf(msg, sizeof(msg), "%skey '%s' needs '=' before "
+		    "its value: %s = value", prefix(cfg), conf_vis(arg),
+		    conf_vis(arg));
 	} else if (strcmp(fmt, "found duplicate title '%s'") == 0) {
 		arg = va_arg(ap, const char *);
 		for (i = 1; i < ctx->nsecs && si == NULL; i++)
@@ -1189,11 +1244,19 @@ svc_port(struct src *s)
 		    "/etc/services", conf_vis(v), conf_proto_name(svc->proto));
 }
 
+static const char *
+base_name(const char *path)
+{
+	const char	*base = strrchr(path, '/');
+
+	return base != NULL ? base + 1 : path;
+}
+
 static void
 svc_exec(struct src *s)
 {
 	struct service	*svc = s->svc;
-	const char	*v, *base;
+	const char	*v;
 
 	if ((v = src_str(s, "builtin")) != NULL)
 		svc->builtin = (enum builtin)(confval_parse_enum(builtin_words,
@@ -1204,14 +1267,20 @@ svc_exec(struct src *s)
 		svc->args = src_strv(s, "args");
 	else {
 		/* argv[0] defaults to the program's name, as inetd's did. */
-		base = strrchr(svc->server, '/');
 		svc->args = conf_ecalloc(2, sizeof(*svc->args));
-		svc->args[0] = conf_estrdup(base != NULL ? base + 1 :
-		    svc->server);
+		svc->args[0] = conf_estrdup(base_name(svc->server));
 	}
 	if (src_from(s, "args") != NULL && svc->args[0] == NULL)
 		src_msg(s, LVL_ERR, "args", "args is empty; it needs argv[0] "
 		    "at least");
+	/* xinetd's server_args, pasted without the program's name. */
+	else if (svc->server != NULL && svc->args[0] != NULL &&
+	    svc->args[0][0] == '-')
+		src_msg(s, LVL_WARN, "args", "args starts with '%s', which the "
+		    "program gets as its name, argv[0]: args is the whole argv "
+		    "(xinetd's server_args leaves argv[0] out); write "
+		    "args = {%s, %s, ...}", conf_vis(svc->args[0]),
+		    conf_vis(base_name(svc->server)), conf_vis(svc->args[0]));
 }
 
 static void

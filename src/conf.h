@@ -162,6 +162,12 @@ void		 conf_report(struct loadctx *, enum level, const char *, int,
 		    __attribute__((__format__(printf, 5, 6)));
 
 /* conflex.c */
+/* confhint.c */
+const char	*confhint_key(const char *);
+bool		 confhint_cidr(const char *, const char *, char *, size_t);
+bool		 confhint_token(const char *, size_t, size_t, const char *,
+		    char *, size_t);
+
 const char	*conflex_intern(struct loadctx *, const char *);
 void		 conflex_where(const struct loadctx *, int, const char **,
 		    int *);

@@ -566,7 +566,8 @@ confval_check_value(const struct keydef *k, const char *v, char *why,
 	case K_ENV:
 		if ((eq = strchr(v, '=')) == NULL ||
 		    !valid_envname(v, (size_t)(eq - v))) {
-			(void)snprintf(why, len, "expected NAME=value");
+			(void)snprintf(why, len, "expected NAME=value, "
+			    "quoted: env = {\"LANG=C.UTF-8\"}");
 			return -1;
 		}
 		if (reserved_env(v, (size_t)(eq - v))) {

@@ -52,4 +52,20 @@ service e {
 }
 EOF
 
+# xinetd's habits (portmux.conf(5) "Migrating from xinetd").
+printf '#!/bin/sh\nexit 0\n' >"$T/in.tftpd"
+chmod 755 "$T/in.tftpd"
+case_conf xinetd <<EOF
+allow = {0.0.0.0}
+service t {
+  protocol = udp
+  address  = {127.0.0.1}
+  port     = 2069
+  server   = $T/in.tftpd
+  args     = {-s, /srv/tftp}
+  wait     = true
+  allow    = {10.1.0.0}
+}
+EOF
+
 ok "$checked warnings documented"

@@ -399,6 +399,69 @@ test_conf_disabled(void **state __unused)
 	free(m);
 }
 
+/*
+ * The habits of xinetd: an address whose last parts are 0 is a network
+ * there and a host here, 0.0.0.0 is everyone there and nobody here, and
+ * server_args pasted into args loses argv[0].  Each is valid but gets a
+ * warning that says what it means here and what to write.
+ */
+static void
+test_conf_xinetd_habits(void **state __unused)
+{
+	struct conf	*conf;
+	char		*m;
+
+	conf = load("allow = {0.0.0.0}\nservice a {\n\tport = 10000\n"
+	    "\tserver = /bin/cat\n\targs = {-w}\n\tallow = {10.1.0.0}\n"
+	    "\tdeny = {192.0.2.0, 192.0.2.7}\n}\n", AS_USER, &m);
+	assert_non_null(conf);
+	assert_msg(m, "t.conf:1: warning: ", "allow '0.0.0.0' is the single "
+	    "address 0.0.0.0 here");
+	assert_msg(m, "t.conf:5: warning: service 'a': ", "args starts with "
+	    "'-w'");
+	assert_msg(m, "t.conf:5: warning: ", "write args = {cat, -w, ...}");
+	assert_msg(m, "t.conf:6: warning: service 'a': ", "allow '10.1.0.0' "
+	    "is the single host 10.1.0.0/32 here; xinetd reads it as the "
+	    "network 10.1.0.0/16: write 10.1.0.0/16");
+	assert_msg(m, "t.conf:7: warning: ", "write 192.0.2.0/24");
+	assert_no_msg(m, "192.0.2.7'");
+	conf_free(conf);
+	free(m);
+}
+
+/* Errors that say what to write instead. */
+static void
+test_conf_hints(void **state __unused)
+{
+	char	*m;
+
+	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat"
+	    "\n\targs = {rsync, --config=/etc/rsyncd.conf}\n}\n", AS_USER,
+	    &m));
+	assert_msg(m, "t.conf:4: ", "unexpected '=': a value with '=' in it "
+	    "must be quoted: write \"--config=/etc/rsyncd.conf\"");
+	free(m);
+	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\ttimeout = 5 m\n}\n", AS_USER, &m));
+	assert_msg(m, "t.conf:4: ", "unknown key 'm': a unit follows its "
+	    "number without a space");
+	free(m);
+	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\tonly_from = 127.0.0.1\n}\n", AS_USER, &m));
+	assert_msg(m, "t.conf:4: service 'a': ", "unknown key 'only_from': "
+	    "xinetd's only_from is allow here");
+	free(m);
+	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\tallow = {127.0.0.1 10.0.0.0/8}\n}\n", AS_USER, &m));
+	assert_msg(m, "t.conf:4: ", "list items are separated by commas: "
+	    "write 127.0.0.1, 10.0.0.0/8");
+	free(m);
+	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat"
+	    "\n\tenv = {LANG=C}\n}\n", AS_USER, &m));
+	assert_msg(m, "t.conf:4: ", "must be quoted: write \"LANG=C\"");
+	free(m);
+}
+
 /* Problems are printed in the order of the text, whatever found them. */
 static void
 test_conf_line_order(void **state __unused)
@@ -1503,6 +1566,8 @@ main(void)
 		cmocka_unit_test(test_conf_no_service),
 		cmocka_unit_test(test_conf_disabled),
 		cmocka_unit_test(test_conf_line_order),
+		cmocka_unit_test(test_conf_xinetd_habits),
+		cmocka_unit_test(test_conf_hints),
 		cmocka_unit_test(test_conf_server_and_builtin),
 		cmocka_unit_test(test_conf_neither_server_nor_builtin),
 		cmocka_unit_test(test_conf_relative_server),
