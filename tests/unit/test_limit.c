@@ -579,6 +579,30 @@ home_of(struct srctab *t, const struct srckey *k)
 }
 
 /*
+ * n keys that share one home slot of t, so one probe window; t is left
+ * empty.  Returns that slot.
+ */
+static size_t
+same_home(struct srctab *t, struct srckey *k, size_t n)
+{
+	size_t		 home = 0, found = 0;
+	uint32_t	 cand;
+
+	for (cand = 0; found < n && cand < 100000; cand++) {
+		struct srckey	 c = key_n(cand);
+		size_t		 h = home_of(t, &c);
+
+		if (found == 0)
+			home = h;
+		if (h == home)
+			k[found++] = c;
+	}
+	assert_int_equal(found, n);
+	memset(t->v, 0, t->size * sizeof(*t->v));
+	return home;
+}
+
+/*
  * A full probe window recycles the entry seen longest ago, and only it:
  * an entry seen recently survives while older ones go, oldest first.
  */
@@ -588,23 +612,12 @@ test_limit_srctab_recycles_lru(void **state)
 	struct srctab	 t;
 	struct srckey	 k[PROBE + 3];
 	struct srcent	*e[PROBE + 3], *n;
-	size_t		 home = 0, found = 0, i;
-	uint32_t	 cand;
+	size_t		 home, i;
 
 	(void)state;
 	tab_init(&t, 16);
 	/* PROBE + 3 keys that share a home slot, so one probe window. */
-	for (cand = 0; found < PROBE + 3 && cand < 100000; cand++) {
-		struct srckey	 c = key_n(cand);
-		size_t		 h = home_of(&t, &c);
-
-		if (found == 0)
-			home = h;
-		if (h == home)
-			k[found++] = c;
-	}
-	assert_int_equal(found, PROBE + 3);
-	memset(t.v, 0, t.size * sizeof(*t.v));
+	home = same_home(&t, k, PROBE + 3);
 
 	/* Fill the window: k[i] seen at 10 * (i + 1), marked i + 1. */
 	for (i = 0; i < PROBE; i++) {
@@ -886,22 +899,12 @@ test_limit_srctab_keeps_unlogged(void **state)
 	struct srctab	 t;
 	struct srckey	 k[PROBE + 1];
 	struct srcent	*e[PROBE], *n;
-	size_t		 home = 0, found = 0, i;
-	uint32_t	 cand, rep;
+	size_t		 i;
+	uint32_t	 rep;
 
 	(void)state;
 	tab_init(&t, 16);
-	for (cand = 0; found < PROBE + 1 && cand < 100000; cand++) {
-		struct srckey	 c = key_n(cand);
-		size_t		 h = home_of(&t, &c);
-
-		if (found == 0)
-			home = h;
-		if (h == home)
-			k[found++] = c;
-	}
-	assert_int_equal(found, PROBE + 1);
-	memset(t.v, 0, t.size * sizeof(*t.v));
+	(void)same_home(&t, k, PROBE + 1);
 	for (i = 0; i < PROBE; i++)
 		e[i] = srctab_get(&t, 0, &k[i], 10 * (i + 1));
 	/* The oldest, k[0], has a counted refusal. */
