@@ -87,7 +87,7 @@ N=20
 		echo_from $GOOD "good$i" ||
 		    echo "connection $i from $GOOD was not echoed" \
 			>>"$T/failures"
-		echo "$i" >"$T/progress"
+		put "$T/progress" "$i"
 	done
 	: >"$T/gooddone"
 ) &

@@ -254,6 +254,13 @@ reporter()
 	echo "$T/reporter"
 }
 
+# put FILE VALUE: write VALUE to FILE by a rename, so that a reader that
+# polls FILE never sees it empty or half written.
+put()
+{
+	printf '%s\n' "$2" >"$1.tmp.$BASHPID" && mv -f "$1.tmp.$BASHPID" "$1"
+}
+
 # Copy a config from tests/integration/conf/ into $T, with @T@ replaced
 # by the temporary directory; print the new path.
 conf_copy()

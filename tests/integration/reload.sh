@@ -69,7 +69,7 @@ N=300
 		else
 			echo "connection $i: connect failed" >>"$T/failures"
 		fi
-		echo "$i" >"$T/progress"
+		put "$T/progress" "$i"
 		sleep 0.01
 	done
 	echo finished >"$T/loopdone"

@@ -56,9 +56,9 @@ loop()
 		exec {fd}<&-
 		[ "$line" = x ] ||
 		    echo "connection $i: got '$line'" >>"$T/fail.$name"
-		[ $((i % 10)) = 0 ] && echo "$i" >"$T/n.$name"
+		[ $((i % 10)) = 0 ] && put "$T/n.$name" "$i"
 	done
-	echo "$((i - 1))" >"$T/n.$name"
+	put "$T/n.$name" "$((i - 1))"
 	: >"$T/done.$name"
 }
 
