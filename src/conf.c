@@ -479,8 +479,9 @@ reports_flush(struct loadctx *ctx)
 			r->cline = last;
 		last = r->cline;
 	}
-	qsort(ctx->reports, ctx->nreports, sizeof(*ctx->reports),
-	    report_cmp);
+	if (ctx->nreports > 0)
+		qsort(ctx->reports, ctx->nreports, sizeof(*ctx->reports),
+		    report_cmp);
 	for (i = 0; i < ctx->nreports; i++) {
 		r = &ctx->reports[i];
 		if (r->error)
