@@ -29,9 +29,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <linux/keyctl.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +167,14 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	mon.orig_nofile = pmx->orig_nofile;
 	if ((mon.sigfd = signals_block()) == -1)
 		fatal("signalfd");
+	/*
+	 * A session keyring of our own, empty: the one inherited from the
+	 * login that started us may hold its keys, and every service would
+	 * possess them, whatever user it runs as.
+	 */
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) == -1 &&
+	    errno != ENOSYS)
+		log_warn("action=warn msg=\"a session keyring of its own\"");
 	mon.conn_ids = mmap(NULL, sizeof(*mon.conn_ids), PROT_READ |
 	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (mon.conn_ids == MAP_FAILED)

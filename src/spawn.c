@@ -21,14 +21,18 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +42,9 @@
 #include "log.h"
 #include "portmuxd.h"
 #include "proto.h"
+
+/* A service's umask when it sets none, whatever the daemon's own. */
+#define SPAWN_UMASK	022
 
 struct setup_err {
 	int32_t	 stage;
@@ -100,6 +107,47 @@ set_rlimit(int res, const struct rlim *rl)
 		return 0;
 	r.rlim_cur = r.rlim_max = rl->value;
 	return setrlimit(res, &r);
+}
+
+/*
+ * What else a process inherits from the one that forks it, put back to
+ * the defaults of a fresh login so that the daemon's own start (nice,
+ * ionice, chrt, taskset, setarch -R, a unit's OOMScoreAdjust= or
+ * AmbientCapabilities=) never reaches a service: a child gets only what
+ * the config sets.  Only system calls, on the child's own state: this
+ * runs after vfork().  Without root some of it cannot be undone (an
+ * unprivileged process cannot lower its own OOM score, nor always leave
+ * a realtime policy), and then the inherited value stays rather than
+ * every spawn failing; portmux.conf(5) says so.
+ */
+static void
+child_reset(void)
+{
+	static const char	 zero[] = "0\n";
+	struct sched_param	 sp;
+	cpu_set_t		 all;
+	int			 fd, pers;
+
+	/* ioprio_set(IOPRIO_WHO_PROCESS, self, class none): follow nice. */
+	(void)syscall(SYS_ioprio_set, 1, 0, 0);
+	if ((fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC)) !=
+	    -1) {
+		(void)write(fd, zero, sizeof(zero) - 1);
+		(void)close(fd);
+	}
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (sched_getscheduler(0) != SCHED_OTHER) {
+		memset(&sp, 0, sizeof(sp));
+		(void)sched_setscheduler(0, SCHED_OTHER, &sp);
+	}
+	/* Every CPU: the kernel narrows it to what the cpuset allows. */
+	memset(&all, 0xff, sizeof(all));
+	(void)sched_setaffinity(0, sizeof(all), &all);
+	/* Keep the persona, drop what weakens the program (setarch -R). */
+	if ((pers = personality(0xffffffff)) != -1 && (pers &
+	    (ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC | ADDR_COMPAT_LAYOUT)))
+		(void)personality((unsigned long)pers & ~(unsigned long)
+		    (ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC | ADDR_COMPAT_LAYOUT));
 }
 
 /*
@@ -166,10 +214,11 @@ child_exec(const struct service *svc, const struct spawn_req *req,
 	    set_rlimit(RLIMIT_AS, &svc->rlimit_as) == -1 ||
 	    set_rlimit(RLIMIT_NPROC, &svc->rlimit_nproc) == -1)
 		child_fail(&r, STAGE_RLIMIT);
-	if (svc->nice_set && setpriority(PRIO_PROCESS, 0, svc->nice) == -1)
+	if (setpriority(PRIO_PROCESS, 0, svc->nice_set ? svc->nice : 0) ==
+	    -1 && (svc->nice_set || req->as_root))
 		child_fail(&r, STAGE_NICE);
-	if (svc->umask_set)
-		(void)umask(svc->umask);
+	child_reset();
+	(void)umask(svc->umask_set ? svc->umask : SPAWN_UMASK);
 	if (svc->chroot != NULL && chroot(svc->chroot) == -1)
 		child_fail(&r, STAGE_CHROOT);
 	if (chdir("/") == -1)

@@ -15,7 +15,8 @@
  * with the client socket on fd 0 and 1; it tells the client, one
  * "key=value" line each, what DESIGN.md ("Child processes") promises:
  * credentials, open fds, signal mask and SIGPIPE disposition, session,
- * environment and argv.  It writes one line to fd 2 so that the test can
+ * the rest of the process state (umask, nice, ...), environment and
+ * argv.  It writes one line to fd 2 so that the test can
  * find it in the log (or on the socket, or nowhere, per `stderr`), then
  * echoes one line read from the client, so that the test also proves fd 0
  * reads from the client.  It is a test helper: it must not depend on
@@ -25,11 +26,16 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/keyctl.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +49,7 @@ static void	print_creds(void);
 static void	print_fds(void);
 static void	print_fd0(void);
 static void	print_signals(void);
+static void	print_state(void);
 static void	print_env(void);
 static void	print_args(int, char **);
 static void	echo_line(void);
@@ -147,6 +154,67 @@ print_signals(void)
 	printf("sid_is_pid=%d\n", getsid(0) == getpid() ? 1 : 0);
 }
 
+/* A line of /proc/self/status, such as "CapAmb:\t0000000000000000". */
+static void
+print_status(const char *key, const char *name)
+{
+	char	 line[256];
+	size_t	 n = strlen(key);
+	FILE	*fp;
+
+	if ((fp = fopen("/proc/self/status", "r")) == NULL) {
+		printf("%s=error\n", name);
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, key, n) == 0 && line[n] == ':') {
+			printf("%s=%s", name, line + n + 1 + strspn(line + n + 1,
+			    " \t"));
+			break;
+		}
+	fclose(fp);
+}
+
+/*
+ * The rest of the process state a child inherits: umask, nice, I/O
+ * priority, OOM score, ambient capabilities, scheduling policy, CPUs,
+ * personality, session keyring and the working directory.
+ */
+static void
+print_state(void)
+{
+	cpu_set_t	 cpus;
+	mode_t		 m = umask(0);
+	char		 cwd[PATH_MAX], buf[64];
+	FILE		*fp;
+	long		 key;
+
+	(void)umask(m);
+	printf("umask=%04o\n", (unsigned int)m);
+	errno = 0;
+	printf("nice=%d\n", getpriority(PRIO_PROCESS, 0));
+	/* ioprio_get(IOPRIO_WHO_PROCESS, self): class << 13 | data. */
+	printf("ioprio=%ld\n", syscall(SYS_ioprio_get, 1, 0));
+	if ((fp = fopen("/proc/self/oom_score_adj", "r")) != NULL &&
+	    fgets(buf, sizeof(buf), fp) != NULL)
+		printf("oom_score_adj=%s", buf);
+	else
+		printf("oom_score_adj=error\n");
+	if (fp != NULL)
+		fclose(fp);
+	print_status("CapAmb", "capamb");
+	printf("sched=%d\n", sched_getscheduler(0));
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		printf("cpus=%d\n", CPU_COUNT(&cpus));
+	else
+		printf("cpus=error\n");
+	printf("personality=%#x\n", personality(0xffffffff));
+	key = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
+	    KEY_SPEC_SESSION_KEYRING, 0);
+	printf("session_keyring=%ld\n", key);
+	printf("cwd=%s\n", getcwd(cwd, sizeof(cwd)) != NULL ? cwd : "error");
+}
+
 static void
 print_env(void)
 {
@@ -192,6 +260,7 @@ main(int argc, char *argv[])
 	print_fds();
 	print_fd0();
 	print_signals();
+	print_state();
 	print_env();
 	print_args(argc, argv);
 	if (fflush(stdout) == EOF)
