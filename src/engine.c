@@ -309,6 +309,7 @@ engine_main(struct engine_init *ei)
 		fatal("engine: calloc");
 	for (i = 0; i < e.conf->nservices; i++)
 		e.svc_hash[i] = limit_svc_hash(e.conf->services[i].name);
+	localsrc_init(&e.loopsrc, e.conf);
 	if (ei->fresh)
 		srctab_reset_active(&e.src);
 	if (guard_init(&e, ei->fresh) == -1)
@@ -324,6 +325,7 @@ engine_main(struct engine_init *ei)
 		fatalx("engine: event loop failed");
 	log_debug("action=stop engine=%ld", (long)getpid());
 	log_flush();
+	localsrc_free(&e.loopsrc);
 	return 0;
 }
 

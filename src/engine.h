@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "localsrc.h"
 #include "portmuxd.h"
 #include "proto.h"
 
@@ -122,6 +123,7 @@ struct engine {
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
 	uint32_t		*svc_hash;	/* limit_svc_hash() per service */
+	struct localsrc		 loopsrc;	/* sources of builtin loops */
 	struct bantab		 bans;
 	uint64_t		 ban_full_logged;
 	struct event		*sweep_ev;

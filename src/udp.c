@@ -13,7 +13,8 @@
 /*
  * Datagram services and wait services in the engine.  UDP builtins answer
  * from here, but only sources that can be real clients (no reflection
- * loops with another echo or chargen, no amplification towards a spoofed
+ * loops with another echo or chargen, including this daemon's own UDP
+ * builtins on any port (localsrc.c), no amplification towards a spoofed
  * victim) and at most udp_reply_rate per source group; since sources are
  * spoofable, nothing here starts a ban, and the log gets one info line
  * per source group and second, the rest at debug.  Wait services get
@@ -101,7 +102,8 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 		    svc->name);
 		return;
 	}
-	if (!builtin_udp_source_ok((struct sockaddr *)ss))
+	if (!builtin_udp_source_ok((struct sockaddr *)ss) ||
+	    localsrc_loop(&e->loopsrc, (struct sockaddr *)ss, now))
 		why = "badsrc";
 	else if (ban_find(&e->bans, (struct sockaddr *)ss, wall_ms()) != NULL)
 		why = "banned";
