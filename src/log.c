@@ -37,6 +37,21 @@
 /* Process-wide by nature: syslog(3) itself is. */
 static int	 log_stderr = 1;
 static int	 log_level = LOG_INFO;
+/*
+ * The caller's stderr while a daemon starts (log_tee()): warnings and
+ * errors are copied there until the daemon runs, so that a failed start
+ * is never reported to syslog alone.
+ */
+static int	 tee_fd = -1;
+
+/* Copy warning and error lines to fd (owned from now on) until -1. */
+void
+log_tee(int fd)
+{
+	if (tee_fd != -1)
+		(void)close(tee_fd);
+	tee_fd = fd;
+}
 
 void
 log_init(int to_stderr, int level, int facility)
@@ -115,6 +130,15 @@ log_emit(int pri, char *buf, size_t size)
 {
 	size_t	 n = strlen(buf);
 
+	if (tee_fd != -1 && pri <= LOG_WARNING) {
+		char	 line[8192];
+		int	 len;
+
+		len = snprintf(line, sizeof(line), "portmuxd: %s\n", buf);
+		if (len > 0)
+			(void)write(tee_fd, line, (size_t)len < sizeof(line) ?
+			    (size_t)len : sizeof(line) - 1);
+	}
 	if (!log_stderr) {
 		syslog(pri, "%s", buf);
 		return;
@@ -179,6 +203,31 @@ log_warnx(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+/* Like log_warn(), at error level: for what stops a start or a reload. */
+void
+log_err(const char *fmt, ...)
+{
+	int	 saved_errno = errno;
+	char	 buf[4096];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	logit(LOG_ERR, "%s error=\"%s\"", buf, strerror(saved_errno));
+	errno = saved_errno;
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
 	va_end(ap);
 }
 
