@@ -485,7 +485,7 @@ reports_flush(struct loadctx *ctx)
 	for (i = 0; i < ctx->nreports; i++) {
 		r = &ctx->reports[i];
 		if (r->error)
-			log_warnx("%s", r->text);
+			log_errx("%s", r->text);
 		else
 			log_warnx("%s", r->text);
 		free(r->text);

@@ -266,22 +266,28 @@ same_identity(const struct listener *l, const struct service *svc,
 	return ba->ss.ss_family != AF_INET6 || l->v6only == svc->v6only;
 }
 
+/*
+ * At start (fatal) a bind failure ends the daemon, so it is an error; on
+ * a reload the old generation keeps serving, so it is a warning.
+ */
 static void
-bind_error(const struct service *svc, const struct bindaddr *ba)
+bind_error(const struct service *svc, const struct bindaddr *ba, bool fatal)
 {
+	void		(*logf)(const char *, ...) = fatal ? log_err : log_warn;
+	const char	*act = fatal ? "error" : "warn";
 	char		 a[64];
 	uint16_t	 port;
 
 	if (svc->proto == PROTO_UNIX) {
-		log_warn("action=warn service=%s path=%s msg=\"cannot bind\"",
+		logf("action=%s service=%s path=%s msg=\"cannot bind\"", act,
 		    svc->name, svc->path);
 		return;
 	}
 	if (sa_ntop((const struct sockaddr *)&ba->ss, a, sizeof(a), &port) ==
 	    -1)
 		(void)snprintf(a, sizeof(a), "unknown");
-	log_warn("action=warn service=%s proto=%s address=%s port=%u "
-	    "msg=\"cannot bind\"", svc->name, conf_proto_name(svc->proto), a,
+	logf("action=%s service=%s proto=%s address=%s port=%u "
+	    "msg=\"cannot bind\"", act, svc->name, conf_proto_name(svc->proto), a,
 	    svc->port);
 }
 
@@ -385,7 +391,7 @@ unix_commit(const struct conf *conf, struct listener *ls, size_t n)
 			continue;
 		svc = &conf->services[ls[i].service];
 		if (rename(ls[i].tmp, svc->path) == -1) {
-			bind_error(svc, NULL);
+			bind_error(svc, NULL, false);
 			return -1;
 		}
 		free(ls[i].tmp);
@@ -433,7 +439,8 @@ listen_open_all(const struct conf *conf, struct listener *old, size_t nold,
 				    svc->name);
 				continue;
 			}
-			bind_error(svc, ba);
+			/* The start passes no old table; a reload does. */
+			bind_error(svc, ba, old == NULL);
 			goto fail;
 		}
 	}

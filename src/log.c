@@ -20,10 +20,14 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <paths.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +41,185 @@
 /* Process-wide by nature: syslog(3) itself is. */
 static int	 log_stderr = 1;
 static int	 log_level = LOG_INFO;
+/*
+ * The caller's stderr while a daemon starts (log_tee()): warnings and
+ * errors are copied there until the daemon runs, so that a failed start
+ * is never reported to syslog alone.
+ */
+static int	 tee_fd = -1;
+
+/* Copy warning and error lines to fd (owned from now on) until -1. */
+void
+log_tee(int fd)
+{
+	if (tee_fd != -1)
+		(void)close(tee_fd);
+	tee_fd = fd;
+}
+
+/*
+ * syslog(3) loses every line without a word when nothing listens on
+ * /dev/log, so the socket is ours: while it cannot be reached, lines go
+ * to the console (O_NONBLOCK: a slow serial console must not stall the
+ * engine), and a reconnect is tried at most every SYSLOG_RETRY seconds.
+ * The engine inherits the socket and the console through fork; it
+ * retries as its own user, which a real /dev/log (mode 0666) allows.
+ */
+#define SYSLOG_RETRY	2
+
+static int	 sys_fd = -1;
+static int	 sys_type = SOCK_DGRAM;
+static int	 sys_facility = LOG_DAEMON;
+static int	 con_fd = -1;
+static time_t	 sys_retry_at;
+static unsigned long sys_lost;		/* lines not sent to syslog */
+
+static time_t
+mono_s(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return ts.tv_sec;
+}
+
+/* Connect to _PATH_LOG, datagram first, as syslog(3) does; 0 or -1. */
+static int
+sys_connect(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, types[] = { SOCK_DGRAM, SOCK_STREAM };
+	size_t			 i;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", _PATH_LOG);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			sys_fd = fd;
+			sys_type = types[i];
+			return 0;
+		}
+		(void)close(fd);
+		if (errno != EPROTOTYPE)
+			return -1;
+	}
+	return -1;
+}
+
+static void
+con_write(const char *buf)
+{
+	char	 line[8192];
+	int	 n;
+
+	if (con_fd == -1)
+		return;
+	n = snprintf(line, sizeof(line), "portmuxd[%ld]: %s\r\n",
+	    (long)getpid(), buf);
+	if (n > 0)
+		(void)write(con_fd, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+}
+
+/* One line to the syslog socket, RFC 3164 framed as syslog(3) does. */
+static int
+sys_send(int pri, const char *buf)
+{
+	char		 line[8192 + 64], stamp[32];
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	int		 n;
+	ssize_t		 w;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
+		stamp[0] = '\0';
+	n = snprintf(line, sizeof(line), "<%d>%s portmuxd[%ld]: %s",
+	    sys_facility | LOG_PRI(pri), stamp, (long)getpid(), buf);
+	if (n < 0)
+		return -1;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	/* A stream socket takes the NUL as the end of the message. */
+	if (sys_type == SOCK_STREAM)
+		n++;
+	do
+		w = send(sys_fd, line, (size_t)n, MSG_NOSIGNAL);
+	while (w == -1 && errno == EINTR);
+	return w == n ? 0 : -1;
+}
+
+static void
+sys_down(const char *why, int err)
+{
+	char	 buf[512];
+
+	(void)snprintf(buf, sizeof(buf), "action=warn path=%s msg=\"%s, "
+	    "logging to %s\" error=\"%s\"", _PATH_LOG, why, con_fd != -1 ?
+	    "/dev/console" : "nowhere", strerror(err));
+	con_write(buf);
+	sys_retry_at = mono_s() + SYSLOG_RETRY;
+}
+
+/* A line for syslog: sent, or to the console while syslog is away. */
+static void
+sys_emit(int pri, const char *buf)
+{
+	char	 back[256];
+
+	if (sys_fd == -1 && mono_s() >= sys_retry_at) {
+		if (sys_connect() == 0) {
+			(void)snprintf(back, sizeof(back), "action=syslog "
+			    "path=%s msg=\"syslog is reachable again\" "
+			    "lost=%lu", _PATH_LOG, sys_lost);
+			if (sys_send(LOG_INFO, back) == 0)
+				sys_lost = 0;
+		} else
+			sys_retry_at = mono_s() + SYSLOG_RETRY;
+	}
+	if (sys_fd != -1) {
+		int	 err;
+
+		if (sys_send(pri, buf) == 0)
+			return;
+		err = errno;
+		(void)close(sys_fd);
+		sys_fd = -1;
+		sys_down("lost the syslog socket", err);
+	}
+	sys_lost++;
+	con_write(buf);
+}
 
 void
 log_init(int to_stderr, int level, int facility)
 {
+	char	 buf[512];
+	int	 err;
+
 	log_stderr = to_stderr;
 	log_level = level;
-	if (!to_stderr)
-		openlog("portmuxd", LOG_PID | LOG_NDELAY, facility);
+	sys_facility = facility;
 	tzset();
+	if (to_stderr || sys_fd != -1)
+		return;
+	if (sys_connect() == 0)
+		return;
+	err = errno;
+	/* The warning also reaches the caller's stderr through log_tee(). */
+	if (con_fd == -1)
+		con_fd = open(_PATH_CONSOLE, O_WRONLY | O_NOCTTY | O_CLOEXEC |
+		    O_NONBLOCK);
+	(void)snprintf(buf, sizeof(buf), "action=warn path=%s msg=\"cannot "
+	    "reach syslog, logging to %s until it is back\" error=\"%s\"",
+	    _PATH_LOG, con_fd != -1 ? _PATH_CONSOLE : "nowhere",
+	    strerror(err));
+	sys_retry_at = mono_s() + SYSLOG_RETRY;
+	logit(LOG_WARNING, "%s", buf);
 }
 
 void
@@ -115,8 +289,17 @@ log_emit(int pri, char *buf, size_t size)
 {
 	size_t	 n = strlen(buf);
 
+	if (tee_fd != -1 && pri <= LOG_WARNING) {
+		char	 line[8192];
+		int	 len;
+
+		len = snprintf(line, sizeof(line), "portmuxd: %s\n", buf);
+		if (len > 0)
+			(void)write(tee_fd, line, (size_t)len < sizeof(line) ?
+			    (size_t)len : sizeof(line) - 1);
+	}
 	if (!log_stderr) {
-		syslog(pri, "%s", buf);
+		sys_emit(pri, buf);
 		return;
 	}
 	if (n >= size - 1)
@@ -179,6 +362,31 @@ log_warnx(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+/* Like log_warn(), at error level: for what stops a start or a reload. */
+void
+log_err(const char *fmt, ...)
+{
+	int	 saved_errno = errno;
+	char	 buf[4096];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	logit(LOG_ERR, "%s error=\"%s\"", buf, strerror(saved_errno));
+	errno = saved_errno;
+}
+
+void
+log_errx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
 	va_end(ap);
 }
 

@@ -32,6 +32,8 @@ int	log_getlevel(void);
 void	log_procname(const char *);
 void	log_warn(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_err(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_errx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	logit(int, const char *, ...) __attribute__((__format__(printf, 2, 3)));
@@ -46,5 +48,6 @@ __dead void fatalc(int, const char *, ...)
 size_t	log_quote(char *, size_t, const void *, size_t);
 int	log_batch(void (*)(void *), void *);
 void	log_flush(void);
+void	log_tee(int);
 
 #endif /* LOG_H */

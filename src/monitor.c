@@ -198,6 +198,7 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 		(void)write(pmx->ready_fd, "", 1);
 		close(pmx->ready_fd);
 		pmx->ready_fd = -1;
+		log_tee(-1);	/* started: the caller's stderr is let go */
 	}
 	mon_loop(&mon);
 	/* Only a stop gets here.  Running children are left running. */
@@ -369,6 +370,7 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		close(mon->sigfd);
 		if (mon->pmx->ready_fd != -1)
 			close(mon->pmx->ready_fd);
+		log_tee(-1);	/* the caller's stderr stays with the monitor */
 		TAILQ_FOREACH(o, &mon->engines, entry)
 			if (o->fd != -1)
 				close(o->fd);

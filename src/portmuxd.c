@@ -83,12 +83,44 @@ std_fds(void)
 	close(fd);
 }
 
+/*
+ * Create the missing directories above path, mode 0755, as mkdir -p
+ * would: $runstatedir may not exist on a host where nothing installed
+ * into it yet.  Existing directories are left as they are.
+ */
+static int
+pidfile_mkdirs(const char *path)
+{
+	char	 dir[PATH_MAX];
+	char	*p, *end;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((end = strrchr(dir, '/')) == NULL || end == dir)
+		return 0;
+	*end = '\0';
+	for (p = dir + 1; p <= end; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			return -1;
+		if (p != end)
+			*p = '/';
+	}
+	return 0;
+}
+
 static int
 pidfile_write(const char *path)
 {
 	char	 buf[32];
 	int	 fd, n;
 
+	if (pidfile_mkdirs(path) == -1)
+		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0644);
 	if (fd == -1)
@@ -105,7 +137,9 @@ pidfile_write(const char *path)
  * Into the background.  The parent waits until the daemon reports that
  * it runs (a byte on ready) or exits, and exits with its status, so that
  * a failure after the fork still reaches the caller as exit code 71.
- * stderr stays open only if it is the log.
+ * stderr stays open only if it is the log; otherwise a copy of it takes
+ * the warnings and errors until the daemon runs (log_tee()), so that the
+ * reason of a failed start reaches the caller too, not only syslog.
  */
 static int
 daemonize(bool keep_stderr)
@@ -136,8 +170,14 @@ daemonize(bool keep_stderr)
 		fatal("/dev/null");
 	(void)dup2(fd, STDIN_FILENO);
 	(void)dup2(fd, STDOUT_FILENO);
-	if (!keep_stderr)
+	if (!keep_stderr) {
+		int	 tee;
+
+		if ((tee = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3)) == -1)
+			fatal("dup stderr");
+		log_tee(tee);
 		(void)dup2(fd, STDERR_FILENO);
+	}
 	if (fd > 2)
 		close(fd);
 	return p[1];
@@ -227,7 +267,8 @@ main(int argc, char *argv[])
 			    pmx->conf->log_level, pmx->conf->log_facility);
 	}
 	if (pidfile != NULL && pidfile_write(pidfile) == -1) {
-		log_warn("action=warn msg=\"cannot write pidfile %s\"", pidfile);
+		log_err("action=error path=%s msg=\"cannot write pidfile\"",
+		    pidfile);
 		listen_close_all(ls, nls);
 		return EX_OSERR;
 	}

@@ -39,7 +39,7 @@ grep -q "low.conf:5: warning: service 'echo': port 7: binding a port below" \
 # Started as an ordinary user: exit 71, naming service, address, port.
 as_nobody -F -f "$d/low.conf"
 [ $RC = 71 ] || fail "start as nobody: exit $RC, expected 71: $(cat "$T/out")"
-grep -Eq '^action=warn service=echo proto=tcp address=127\.0\.0\.1 port=7 msg="cannot bind" error="Permission denied"$' \
+grep -Eq '^action=error service=echo proto=tcp address=127\.0\.0\.1 port=7 msg="cannot bind" error="Permission denied"$' \
     "$T/out" || fail "start as nobody: no line naming echo, 127.0.0.1, 7 and EACCES: $(cat "$T/out")"
 grep -q 'action=start' "$T/out" && fail "start as nobody: it logged action=start"
 
@@ -51,7 +51,7 @@ wait_listen 7 127.0.0.1 || fail "socat does not listen on port 7"
 timeout 10 "$PORTMUXD" -F -f "$d/low.conf" </dev/null >"$T/out" 2>&1
 RC=$?
 [ $RC = 71 ] || fail "port in use: exit $RC, expected 71: $(cat "$T/out")"
-grep -Eq '^action=warn service=echo proto=tcp address=127\.0\.0\.1 port=7 msg="cannot bind" error="Address already in use"$' \
+grep -Eq '^action=error service=echo proto=tcp address=127\.0\.0\.1 port=7 msg="cannot bind" error="Address already in use"$' \
     "$T/out" || fail "port in use: no line naming echo, 127.0.0.1, 7 and EADDRINUSE: $(cat "$T/out")"
 
 ok
