@@ -253,8 +253,10 @@ main(int argc, char *argv[])
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("action=warn msg=\"raising RLIMIT_NOFILE\"");
 	}
-	if (listen_open_all(pmx->conf, NULL, 0, &ls, &nls) == -1)
-		return EX_OSERR;
+	if (listen_open_all(pmx->conf, NULL, 0, &ls, &nls) == -1) {
+		rc = EX_OSERR;
+		goto out;
+	}
 
 	if (pidfile_opt != NULL)
 		pidfile = pidfile_opt;
@@ -270,11 +272,13 @@ main(int argc, char *argv[])
 		log_err("action=error path=%s msg=\"cannot write pidfile\"",
 		    pidfile);
 		listen_close_all(ls, nls);
-		return EX_OSERR;
+		rc = EX_OSERR;
+		goto out;
 	}
 	rc = monitor_run(pmx, ls, nls);
-	free(conf_abs);
 	if (pidfile != NULL && unlink(pidfile) == -1 && errno != ENOENT)
 		log_warn("action=warn msg=\"removing pidfile %s\"", pidfile);
+out:
+	free(conf_abs);
 	return rc;
 }
