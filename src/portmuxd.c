@@ -272,6 +272,7 @@ main(int argc, char *argv[])
 		log_err("action=error path=%s msg=\"cannot write pidfile\"",
 		    pidfile);
 		listen_close_all(ls, nls);
+		free(ls);
 		rc = EX_OSERR;
 		goto out;
 	}
