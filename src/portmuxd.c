@@ -237,8 +237,10 @@ main(int argc, char *argv[])
 	if (check)
 		check_mode(pmx->conf_path);
 	pmx->conf = conf_load(pmx->conf_path, check ? CONF_CHECK_ONLY : 0);
-	if (pmx->conf == NULL)
+	if (pmx->conf == NULL) {
+		free(conf_abs);
 		return EX_CONFIG;
+	}
 	if (check) {
 		conf_free(pmx->conf);
 		return 0;
