@@ -55,6 +55,7 @@
 #define KILL_SLACK_MS	2000		/* after a grace period ends */
 #define SRCTAB_SIZE	16384		/* source groups the engines track */
 #define MON_BATCH	4		/* messages per engine and wakeup */
+#define STOP_POLL_MS	100		/* rechecks of stopped wait programs */
 
 extern char **environ;
 
@@ -90,6 +91,15 @@ struct monitor {
 	struct srctab	 src;		/* shared with every engine */
 	struct bantab	 bans;		/* copied into each new engine */
 	bool		 stopping;
+	/*
+	 * A stop ends the wait programs, since each holds a listener that
+	 * the next start must bind: their process groups, until none is
+	 * left, KILL at stop_kill_at, giving up at stop_giveup_at.
+	 */
+	pid_t		*stop_pgs;
+	size_t		 nstop_pgs;
+	uint64_t	 stop_kill_at;
+	uint64_t	 stop_giveup_at;
 };
 
 static void	 mon_loop(struct monitor *);
@@ -109,6 +119,9 @@ static void	 mon_dump(struct monitor *);
 static void	 eproc_send(struct eproc *, uint32_t, uint64_t, const void *,
 		    size_t, int);
 static void	 eproc_kill(struct monitor *, struct eproc *, const char *);
+static void	 stop_wait_programs(struct monitor *);
+static size_t	 stop_groups_left(struct monitor *);
+static void	 stop_groups_timer(struct monitor *, uint64_t);
 
 /*
  * Signals: a signal ignored by whoever started us (nohup ignores HUP, a
@@ -224,6 +237,13 @@ next_deadline(struct monitor *mon)
 	TAILQ_FOREACH(e, &mon->engines, entry)
 		if (e->kill_at != 0 && (t == 0 || e->kill_at < t))
 			t = e->kill_at;
+	/* Their members need not be our children: no SIGCHLD tells. */
+	if (mon->nstop_pgs > 0) {
+		uint64_t	 poll_at = mono_ms() + STOP_POLL_MS;
+
+		if (t == 0 || poll_at < t)
+			t = poll_at;
+	}
 	return t;
 }
 
@@ -246,6 +266,7 @@ mon_timers(struct monitor *mon, uint64_t now)
 			mon->restart_at = now + 1000;
 		}
 	}
+	stop_groups_timer(mon, now);
 }
 
 static void
@@ -258,7 +279,8 @@ mon_loop(struct monitor *mon)
 	int		 timeout, r;
 
 	for (;;) {
-		if (mon->stopping && TAILQ_EMPTY(&mon->engines))
+		if (mon->stopping && TAILQ_EMPTY(&mon->engines) &&
+		    stop_groups_left(mon) == 0)
 			return;
 		n = 0;
 		pfd[n].fd = mon->sigfd;
@@ -982,6 +1004,98 @@ mon_stop(struct monitor *mon)
 		eproc_send(e, MSG_STOP, 0, &ms, sizeof(ms), -1);
 		e->kill_at = mono_ms() + mon->conf->stop_grace_ms +
 		    KILL_SLACK_MS;
+	}
+	stop_wait_programs(mon);
+}
+
+/*
+ * A wait program holds its service's listener: left running after a
+ * stop, it keeps the port bound and the next start fails (EADDRINUSE)
+ * for as long as it lingers.  So a stop sends TERM to the process group
+ * of each (spawn gives every child a session of its own, so that group
+ * is the program and what it forked), KILL after stop_grace to what is
+ * left, and waits for the groups to be empty.  Other service programs
+ * hold only their connection and are left running.
+ */
+static void
+stop_wait_programs(struct monitor *mon)
+{
+	struct child	*c;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(c, &mon->children, entry)
+		if (c->listen_fd != -1)
+			n++;
+	if (n == 0)
+		return;
+	if ((mon->stop_pgs = calloc(n, sizeof(*mon->stop_pgs))) == NULL) {
+		log_warn("action=warn msg=\"cannot track %zu wait programs, "
+		    "stopping them without waiting\"", n);
+		n = 0;
+	}
+	TAILQ_FOREACH(c, &mon->children, entry) {
+		if (c->listen_fd == -1)
+			continue;
+		if (killpg(c->pid, SIGTERM) == -1 && errno != ESRCH) {
+			log_conn(LOG_WARNING, c->conn, c->service, "action=warn "
+			    "pid=%ld msg=\"cannot signal the wait program\" "
+			    "error=\"%s\"", (long)c->pid, strerror(errno));
+			continue;
+		}
+		log_conn(LOG_INFO, c->conn, c->service, "action=stop "
+		    "pid=%ld signal=TERM msg=\"a wait program holds the "
+		    "listener\"", (long)c->pid);
+		if (mon->nstop_pgs < n)
+			mon->stop_pgs[mon->nstop_pgs++] = c->pid;
+	}
+	mon->stop_kill_at = mono_ms() + mon->conf->stop_grace_ms;
+}
+
+/* Drops the groups with no process left; returns how many remain. */
+static size_t
+stop_groups_left(struct monitor *mon)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < mon->nstop_pgs; i++)
+		if (kill(-mon->stop_pgs[i], 0) == 0 || errno != ESRCH)
+			mon->stop_pgs[n++] = mon->stop_pgs[i];
+	mon->nstop_pgs = n;
+	if (n == 0) {
+		free(mon->stop_pgs);
+		mon->stop_pgs = NULL;
+	}
+	return n;
+}
+
+static void
+stop_groups_timer(struct monitor *mon, uint64_t now)
+{
+	size_t	 i;
+
+	if (stop_groups_left(mon) == 0)
+		return;
+	if (mon->stop_kill_at != 0 && now >= mon->stop_kill_at) {
+		mon->stop_kill_at = 0;
+		mon->stop_giveup_at = now + KILL_SLACK_MS;
+		for (i = 0; i < mon->nstop_pgs; i++) {
+			log_info("action=stop pgid=%ld signal=KILL "
+			    "msg=\"a wait program outlived stop_grace\"",
+			    (long)mon->stop_pgs[i]);
+			if (killpg(mon->stop_pgs[i], SIGKILL) == -1 &&
+			    errno != ESRCH)
+				log_warn("action=warn pgid=%ld msg=\"cannot "
+				    "kill the wait program\"",
+				    (long)mon->stop_pgs[i]);
+		}
+	} else if (mon->stop_giveup_at != 0 && now >= mon->stop_giveup_at) {
+		for (i = 0; i < mon->nstop_pgs; i++)
+			log_warnx("action=warn pgid=%ld msg=\"a wait program "
+			    "survived KILL, its port may stay bound\"",
+			    (long)mon->stop_pgs[i]);
+		mon->nstop_pgs = 0;
+		free(mon->stop_pgs);
+		mon->stop_pgs = NULL;
 	}
 }
 
