@@ -9,7 +9,7 @@
 
 need_cmd mandoc
 
-MAN=$top_srcdir/man/portmux.conf.5
+MAN=$top_builddir/man/portmux.conf.5
 [ -f "$MAN" ] || fail "$MAN is missing"
 mandoc -Tascii -Owidth=1000 "$MAN" | sed -e 's/.\x08//g' -e 's/^ *//' >"$T/man.txt" ||
     fail "mandoc cannot render $MAN"
