@@ -285,6 +285,7 @@ engine_main(struct engine_init *ei)
 	e.conn_ids = ei->conn_ids;
 	msgq_init(&e.q);
 	TAILQ_INIT(&e.conns);
+	TAILQ_INIT(&e.tmuxes);
 	TAILQ_INIT(&e.children);
 	if ((e.active = calloc(e.conf->nservices + 1, sizeof(*e.active))) ==
 	    NULL)
@@ -597,6 +598,7 @@ grace_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 
 	while ((c = TAILQ_FIRST(&e->conns)) != NULL)
 		conn_free(c, "stop");
+	tcpmux_stop_all(e);
 	priv_stop(e, true);
 	event_base_loopexit(e->base, NULL);
 }

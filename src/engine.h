@@ -106,6 +106,8 @@ struct xchild {
 	unsigned int		 dropped;
 };
 
+struct tmux;	/* a tcpmux client reading its name line (tcpmux.c) */
+
 struct engine {
 	struct event_base	*base;
 	struct conf		*conf;
@@ -118,7 +120,8 @@ struct engine {
 	size_t			 nlsn;
 	uint32_t		*active;	/* per service index */
 	TAILQ_HEAD(, conn)	 conns;
-	size_t			 nconns;
+	TAILQ_HEAD(, tmux)	 tmuxes;
+	size_t			 nconns;	/* conns and tmuxes */
 	TAILQ_HEAD(, xchild)	 children;
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
@@ -188,6 +191,7 @@ int		 builtin_start(struct conn *, int);
 long		 tcpmux_line_end(const char *, size_t);
 size_t		 tcpmux_trim(char *, size_t);
 long		 tcpmux_lookup(const struct conf *, const char *);
+void		 tcpmux_stop_all(struct engine *);
 void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *);
 

@@ -43,6 +43,7 @@
 
 /* A client of the tcpmux service, while its name line is read. */
 struct tmux {
+	TAILQ_ENTRY(tmux)	 entry;
 	struct engine		*e;
 	size_t			 svc;
 	uint64_t		 id;
@@ -52,6 +53,7 @@ struct tmux {
 	struct sockaddr_storage	 peer;
 	char			 peerstr[80];
 	struct srcent		*se;		/* tcpmux's per_source slot */
+	uint64_t		 start_ms;
 	size_t			 have;
 	char			 name[];	/* tcpmux_maxlen + CRLF + NUL */
 };
@@ -114,6 +116,7 @@ tmux_free(struct tmux *t, bool close_fd)
 		srcent_release(t->se);
 	if (e->active[t->svc] > 0)
 		e->active[t->svc]--;
+	TAILQ_REMOVE(&e->tmuxes, t, entry);
 	e->nconns--;
 	free(t);
 	engine_check_done(e);
@@ -241,6 +244,24 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 		    "msg=\"name too long\"");
 }
 
+/*
+ * The engine's grace period is over: the clients still sending their
+ * name line are closed, each with a line, as the builtins' connections.
+ */
+void
+tcpmux_stop_all(struct engine *e)
+{
+	struct tmux	*t;
+
+	while ((t = TAILQ_FIRST(&e->tmuxes)) != NULL) {
+		log_conn(LOG_INFO, t->id, e->conf->services[t->svc].name,
+		    "action=close bytes_in=%zu bytes_out=0 duration_ms=%llu "
+		    "reason=stop", t->have,
+		    (unsigned long long)(mono_ms() - t->start_ms));
+		tmux_free(t, true);
+	}
+}
+
 /* The whole name line must arrive within tcpmux_timeout. */
 static void
 tmux_timeout_cb(evutil_socket_t fd __unused, short what __unused, void *arg)
@@ -262,8 +283,10 @@ tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
 		engine_drop(e, idx, id, se, fd);
 		return;
 	}
+	TAILQ_INSERT_TAIL(&e->tmuxes, t, entry);
 	e->nconns++;
 	t->e = e;
+	t->start_ms = mono_ms();
 	t->svc = idx;
 	t->id = id;
 	t->fd = fd;
