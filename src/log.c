@@ -341,18 +341,26 @@ logit(int pri, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-log_warn(const char *fmt, ...)
+/* The line, then error= with errno's text; errno is kept. */
+static void
+vlog_errno(int pri, const char *fmt, va_list ap)
 {
 	int	 saved_errno = errno;
 	char	 buf[4096];
+
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	logit(pri, "%s error=\"%s\"", buf, strerror(saved_errno));
+	errno = saved_errno;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_errno(LOG_WARNING, fmt, ap);
 	va_end(ap);
-	logit(LOG_WARNING, "%s error=\"%s\"", buf, strerror(saved_errno));
-	errno = saved_errno;
 }
 
 void
@@ -369,15 +377,11 @@ log_warnx(const char *fmt, ...)
 void
 log_err(const char *fmt, ...)
 {
-	int	 saved_errno = errno;
-	char	 buf[4096];
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	vlog_errno(LOG_ERR, fmt, ap);
 	va_end(ap);
-	logit(LOG_ERR, "%s error=\"%s\"", buf, strerror(saved_errno));
-	errno = saved_errno;
 }
 
 void

@@ -447,3 +447,58 @@ field()
 			}
 	}'
 }
+
+# private_dev: a tmpfs over /dev in this test's own mount namespace,
+# with the few nodes the daemon and the shell use, and no /dev/log.
+private_dev()
+{
+	local n
+
+	mkdir "$T/dev" && mount -t tmpfs -o mode=755 tmpfs "$T/dev" ||
+	    fail "cannot mount a tmpfs on $T/dev"
+	for n in null zero full random urandom; do
+		: >"$T/dev/$n" && mount --bind "/dev/$n" "$T/dev/$n" ||
+		    fail "cannot bind /dev/$n"
+	done
+	ln -s /proc/self/fd "$T/dev/fd"
+	mount --move "$T/dev" /dev || fail "cannot move the tmpfs onto /dev"
+	[ -e /dev/log ] && fail "/dev/log still exists"
+}
+
+# need_tftp: tftpd-hpa's in.tftpd and the tftp-hpa client, or skip.
+need_tftp()
+{
+	need_cmd sha256sum
+	[ -x /usr/sbin/in.tftpd ] ||
+	    skip "/usr/sbin/in.tftpd is not installed (Debian package tftpd-hpa)"
+	command -v tftp >/dev/null 2>&1 && tftp -V 2>&1 | grep -qi 'tftp-hpa' ||
+	    skip "the tftp-hpa client is not installed (Debian package tftp-hpa)"
+}
+
+# tftp_root BYTES: TFTP_ROOT (the server's directory) with a blob.bin of
+# BYTES random bytes, whose sha256 is TFTP_SUM; downloads go to $T/dl.
+tftp_root()
+{
+	TFTP_ROOT=$T/tftproot
+	TFTP_SIZE=$1
+	mkdir -m 755 "$TFTP_ROOT" "$T/dl" || fail "cannot create $TFTP_ROOT"
+	head -c "$1" /dev/urandom >"$TFTP_ROOT/blob.bin" ||
+	    fail "cannot write $TFTP_ROOT/blob.bin"
+	chmod 644 "$TFTP_ROOT/blob.bin"
+	TFTP_SUM=$(sha256sum <"$TFTP_ROOT/blob.bin" | cut -d' ' -f1)
+}
+
+# tftp_get N: download blob.bin from 127.0.0.1:69 into $T/dl/blob.N and
+# compare it with the original.
+tftp_get()
+{
+	local f=$T/dl/blob.$1 got
+
+	(cd "$T/dl" && timeout 40 tftp -m binary 127.0.0.1 69 \
+	    -c get blob.bin "$f") >"$T/tftp.$1.out" 2>&1
+	[ -f "$f" ] ||
+	    fail "download $1: tftp wrote no file: $(cat "$T/tftp.$1.out")"
+	got=$(sha256sum <"$f" | cut -d' ' -f1)
+	[ "$got" = "$TFTP_SUM" ] ||
+	    fail "download $1: $(wc -c <"$f") bytes with sha256 $got, expected $TFTP_SIZE bytes with sha256 $TFTP_SUM: $(cat "$T/tftp.$1.out")"
+}

@@ -9,22 +9,7 @@
 
 need_root
 
-# /dev/log must be absent and then ours, in this mount namespace only:
-# a tmpfs over /dev with the few nodes the daemon and the shell use.
-private_dev()
-{
-	local n
-
-	mkdir "$T/dev" && mount -t tmpfs -o mode=755 tmpfs "$T/dev" ||
-	    fail "cannot mount a tmpfs on $T/dev"
-	for n in null zero full random urandom; do
-		: >"$T/dev/$n" && mount --bind "/dev/$n" "$T/dev/$n" ||
-		    fail "cannot bind /dev/$n"
-	done
-	ln -s /proc/self/fd "$T/dev/fd"
-	mount --move "$T/dev" /dev || fail "cannot move the tmpfs onto /dev"
-	[ -e /dev/log ] && fail "/dev/log still exists"
-}
+# /dev/log must be absent and then ours, in this mount namespace only.
 private_dev
 
 cat >"$T/s.conf" <<CONF

@@ -12,17 +12,10 @@
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_cmd sha256sum
-[ -x /usr/sbin/in.tftpd ] ||
-    skip "/usr/sbin/in.tftpd is not installed (Debian package tftpd-hpa)"
-command -v tftp >/dev/null 2>&1 && tftp -V 2>&1 | grep -qi 'tftp-hpa' ||
-    skip "the tftp-hpa client is not installed (Debian package tftp-hpa)"
+need_tftp
 
-srv=$T/tftproot
-mkdir -m 755 "$srv" "$T/dl" || fail "cannot create $srv"
-head -c 102400 /dev/urandom >"$srv/blob.bin" || fail "cannot write $srv/blob.bin"
-chmod 644 "$srv/blob.bin"
-want=$(sha256sum <"$srv/blob.bin" | cut -d' ' -f1)
+tftp_root 102400
+srv=$TFTP_ROOT
 
 conf=$T/tftp.conf
 cat >"$conf" <<EOF
@@ -40,21 +33,7 @@ service tftp {
 EOF
 start_daemon "$conf"
 
-# get N: download blob.bin into $T/dl/blob.N and compare.
-get()
-{
-	local f=$T/dl/blob.$1 got
-
-	(cd "$T/dl" && timeout 40 tftp -m binary 127.0.0.1 69 \
-	    -c get blob.bin "$f") >"$T/tftp.$1.out" 2>&1
-	[ -f "$f" ] ||
-	    fail "download $1: tftp wrote no file: $(cat "$T/tftp.$1.out")"
-	got=$(sha256sum <"$f" | cut -d' ' -f1)
-	[ "$got" = "$want" ] ||
-	    fail "download $1: $(wc -c <"$f") bytes with sha256 $got, expected 102400 bytes with sha256 $want: $(cat "$T/tftp.$1.out")"
-}
-
-get 1
+tftp_get 1
 wait_log "^conn=[0-9]+ service=tftp action=accept proto=udp peer=127\\.0\\.0\\.1:[0-9]+ local=127\\.0\\.0\\.1:69 wait=1( |\$)" ||
     fail "no 'service=tftp action=accept proto=udp peer=127.0.0.1:PORT local=127.0.0.1:69 wait=1' line"
 wait_log "^conn=[0-9]+ service=tftp action=spawn pid=[0-9]+ user=root( |\$)" ||
@@ -63,7 +42,7 @@ wait_log "^conn=[0-9]+ service=tftp action=spawn pid=[0-9]+ user=root( |\$)" ||
 wait_log "^conn=[0-9]+ service=tftp action=exit pid=[0-9]+ status=0 " 10 ||
     fail "in.tftpd (-t 1) did not exit, or not with status 0"
 
-get 2
+tftp_get 2
 c=$(log_count '^conn=[0-9]+ service=tftp action=spawn ')
 [ "$c" = 2 ] ||
     fail "two downloads, the second after in.tftpd exited, gave $c spawns, expected 2 (the port must be re-armed)"

@@ -11,17 +11,10 @@
 need_root
 need_cmd ss
 need_cmd perl
-need_cmd sha256sum
-[ -x /usr/sbin/in.tftpd ] ||
-    skip "/usr/sbin/in.tftpd is not installed (Debian package tftpd-hpa)"
-command -v tftp >/dev/null 2>&1 && tftp -V 2>&1 | grep -qi 'tftp-hpa' ||
-    skip "the tftp-hpa client is not installed (Debian package tftp-hpa)"
+need_tftp
 
-srv=$T/tftproot
-mkdir -m 755 "$srv" "$T/dl" || fail "cannot create $srv"
-head -c 65536 /dev/urandom >"$srv/blob.bin" || fail "cannot write $srv/blob.bin"
-chmod 644 "$srv/blob.bin"
-want=$(sha256sum <"$srv/blob.bin" | cut -d' ' -f1)
+tftp_root 65536
+srv=$TFTP_ROOT
 
 # in.tftpd -t 900 stays for 15 minutes after its last request, as the
 # Debian inetd.conf line lets it; the TCP wait program ignores TERM and
@@ -50,20 +43,6 @@ service stubborn {
 }
 CONF
 
-# get N: download blob.bin into $T/dl/blob.N and compare.
-get()
-{
-	local f=$T/dl/blob.$1 got
-
-	(cd "$T/dl" && timeout 40 tftp -m binary 127.0.0.1 69 \
-	    -c get blob.bin "$f") >"$T/tftp.$1.out" 2>&1
-	[ -f "$f" ] ||
-	    fail "download $1: tftp wrote no file: $(cat "$T/tftp.$1.out")"
-	got=$(sha256sum <"$f" | cut -d' ' -f1)
-	[ "$got" = "$want" ] ||
-	    fail "download $1: $(wc -c <"$f") bytes with sha256 $got, expected sha256 $want: $(cat "$T/tftp.$1.out")"
-}
-
 # spawned_pid SERVICE: the pid of its first spawn line.
 spawned_pid()
 {
@@ -73,7 +52,7 @@ spawned_pid()
 
 start_daemon "$conf"
 wait_listen 10079 127.0.0.1 || fail "nothing listens on 127.0.0.1:10079"
-get 1
+tftp_get 1
 wait_log '^conn=[0-9]+ service=tftp action=spawn pid=[0-9]+ ' ||
     fail "no spawn line for tftp"
 exec 7<>/dev/tcp/127.0.0.1/10079 || fail "cannot connect to 10079"
@@ -112,7 +91,7 @@ say "stop took ${ms}ms"
 LOG=$T/second.log
 start_daemon "$conf"
 wait_listen 10079 127.0.0.1 || fail "the second daemon does not listen on 10079"
-get 2
+tftp_get 2
 stop_daemon 10
 
 ok
