@@ -1,0 +1,221 @@
+/*
+ * Copyright (c) 2026 The portmuxd authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS.
+ */
+
+/*
+ * Packets from the wire, parsed by the unprivileged engine: anyone can
+ * send them, so nothing in them is trusted.  Every offset is checked
+ * against both the bytes captured and the lengths the headers claim,
+ * whichever is smaller, before it is read; reads are byte by byte, so no
+ * alignment is assumed.  Only what knocking and SYN scan detection need
+ * comes out: addresses, protocol, ports, TCP flags.
+ *
+ * Fragments after the first carry no ports and are not reassembled: a
+ * knock or a scan split that way is not seen, which errs on the side of
+ * not opening and not banning.  IPv6 extension headers are walked to the
+ * transport header, at most PKT_IPV6_EXT_MAX of them, so a chain of
+ * hundreds cannot make the engine loop.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <net/ethernet.h>
+
+#include <string.h>
+
+#include "pkt.h"
+
+#define IP4_HDR_MIN	20
+#define IP6_HDR		40
+#define TCP_HDR_MIN	20
+#define UDP_HDR		8
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The transport header at p, end bytes in all. */
+static enum pkt_result
+parse_l4(const uint8_t *p, size_t end, struct pkt *pk)
+{
+	size_t	 doff;
+
+	switch (pk->proto) {
+	case IPPROTO_TCP:
+		if (end < TCP_HDR_MIN)
+			return PKT_TRUNCATED;
+		doff = (size_t)(p[12] >> 4) * 4;
+		if (doff < TCP_HDR_MIN)
+			return PKT_BADHDR;
+		if (doff > end)
+			return PKT_TRUNCATED;
+		pk->tcp_flags = p[13];
+		break;
+	case IPPROTO_UDP:
+		if (end < UDP_HDR)
+			return PKT_TRUNCATED;
+		if (get16(p + 4) < UDP_HDR)
+			return PKT_BADHDR;
+		/* A claimed length past the packet: cut, or forged. */
+		if (get16(p + 4) > end)
+			return PKT_TRUNCATED;
+		pk->tcp_flags = 0;
+		break;
+	default:
+		return PKT_OTHER;
+	}
+	pk->sport = get16(p);
+	pk->dport = get16(p + 2);
+	return PKT_OK;
+}
+
+static enum pkt_result
+parse_ip4(const uint8_t *p, size_t len, struct pkt *pk)
+{
+	size_t	 ihl, total;
+
+	if (len < IP4_HDR_MIN)
+		return PKT_TRUNCATED;
+	if (p[0] >> 4 != 4)
+		return PKT_BADHDR;
+	ihl = (size_t)(p[0] & 0x0f) * 4;
+	total = get16(p + 2);
+	if (ihl < IP4_HDR_MIN || total < ihl)
+		return PKT_BADHDR;
+	/* Link padding may follow the datagram; a shorter capture may not. */
+	if (total > len)
+		return PKT_TRUNCATED;
+	pk->family = AF_INET;
+	pk->proto = p[9];
+	memset(pk->src, 0, sizeof(pk->src));
+	memset(pk->dst, 0, sizeof(pk->dst));
+	memcpy(pk->src, p + 12, 4);
+	memcpy(pk->dst, p + 16, 4);
+	if ((get16(p + 6) & 0x1fff) != 0)
+		return PKT_FRAGMENT;
+	if (pk->proto != IPPROTO_TCP && pk->proto != IPPROTO_UDP)
+		return PKT_OTHER;
+	return parse_l4(p + ihl, total - ihl, pk);
+}
+
+static enum pkt_result
+parse_ip6(const uint8_t *p, size_t len, struct pkt *pk)
+{
+	size_t	 off = IP6_HDR, end, hlen;
+	uint8_t	 next;
+	int	 n;
+
+	if (len < IP6_HDR)
+		return PKT_TRUNCATED;
+	if (p[0] >> 4 != 6)
+		return PKT_BADHDR;
+	/* 0 is a jumbogram (RFC 2675), which no loopback or LAN carries. */
+	if (get16(p + 4) == 0)
+		return PKT_BADHDR;
+	end = IP6_HDR + get16(p + 4);
+	if (end > len)
+		return PKT_TRUNCATED;
+	pk->family = AF_INET6;
+	memcpy(pk->src, p + 8, 16);
+	memcpy(pk->dst, p + 24, 16);
+	next = p[6];
+	for (n = 0; ; n++) {
+		switch (next) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+			pk->proto = next;
+			return parse_l4(p + off, end - off, pk);
+		case IPPROTO_HOPOPTS:
+		case IPPROTO_ROUTING:
+		case IPPROTO_DSTOPTS:
+		case 135:	/* mobility */
+		case 139:	/* HIP */
+		case 140:	/* shim6 */
+			if (end - off < 8)
+				return PKT_TRUNCATED;
+			hlen = ((size_t)p[off + 1] + 1) * 8;
+			break;
+		case IPPROTO_FRAGMENT:
+			if (end - off < 8)
+				return PKT_TRUNCATED;
+			if ((get16(p + off + 2) & 0xfff8) != 0)
+				return PKT_FRAGMENT;
+			hlen = 8;
+			break;
+		case IPPROTO_AH:
+			if (end - off < 8)
+				return PKT_TRUNCATED;
+			hlen = ((size_t)p[off + 1] + 2) * 4;
+			break;
+		default:	/* ESP, no next header, ICMPv6, ... */
+			pk->proto = next;
+			return PKT_OTHER;
+		}
+		if (n + 1 >= PKT_IPV6_EXT_MAX)
+			return PKT_OTHER;
+		if (hlen > end - off)
+			return PKT_TRUNCATED;
+		next = p[off];
+		off += hlen;
+	}
+}
+
+/*
+ * Parse len bytes from the network header on; ethertype (host order) is
+ * the link's protocol, ETH_P_IP or ETH_P_IPV6, and the version field
+ * must agree with it.  On PKT_OK every field of *pk is set; on
+ * PKT_FRAGMENT and PKT_OTHER the family and addresses are.
+ */
+enum pkt_result
+pkt_parse(const uint8_t *p, size_t len, uint16_t ethertype, struct pkt *pk)
+{
+	memset(pk, 0, sizeof(*pk));
+	switch (ethertype) {
+	case ETHERTYPE_IP:
+		return parse_ip4(p, len, pk);
+	case ETHERTYPE_IPV6:
+		return parse_ip6(p, len, pk);
+	default:
+		return PKT_OTHER;
+	}
+}
+
+/* A connection attempt: SYN without ACK (and without RST). */
+int
+pkt_is_syn(const struct pkt *pk)
+{
+	return pk->proto == IPPROTO_TCP &&
+	    (pk->tcp_flags & (PKT_TCP_SYN | PKT_TCP_ACK | PKT_TCP_RST)) ==
+	    PKT_TCP_SYN;
+}
+
+const char *
+pkt_result_str(enum pkt_result r)
+{
+	switch (r) {
+	case PKT_OK:
+		return "ok";
+	case PKT_TRUNCATED:
+		return "truncated";
+	case PKT_BADHDR:
+		return "bad header";
+	case PKT_FRAGMENT:
+		return "fragment";
+	case PKT_OTHER:
+		return "other";
+	}
+	return "unknown";
+}
