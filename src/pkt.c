@@ -47,30 +47,33 @@ get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* The transport header at p, end bytes in all. */
+/*
+ * The transport header at p: avail bytes captured, of claimed bytes that
+ * the IP header says follow.
+ */
 static enum pkt_result
-parse_l4(const uint8_t *p, size_t end, struct pkt *pk)
+parse_l4(const uint8_t *p, size_t avail, size_t claimed, struct pkt *pk)
 {
 	size_t	 doff;
 
 	switch (pk->proto) {
 	case IPPROTO_TCP:
-		if (end < TCP_HDR_MIN)
+		if (avail < TCP_HDR_MIN)
 			return PKT_TRUNCATED;
 		doff = (size_t)(p[12] >> 4) * 4;
 		if (doff < TCP_HDR_MIN)
 			return PKT_BADHDR;
-		if (doff > end)
+		if (doff > avail)
 			return PKT_TRUNCATED;
 		pk->tcp_flags = p[13];
 		break;
 	case IPPROTO_UDP:
-		if (end < UDP_HDR)
+		if (avail < UDP_HDR)
 			return PKT_TRUNCATED;
 		if (get16(p + 4) < UDP_HDR)
 			return PKT_BADHDR;
-		/* A claimed length past the packet: cut, or forged. */
-		if (get16(p + 4) > end)
+		/* A claimed length past the datagram: cut, or forged. */
+		if (get16(p + 4) > claimed)
 			return PKT_TRUNCATED;
 		pk->tcp_flags = 0;
 		break;
@@ -83,7 +86,7 @@ parse_l4(const uint8_t *p, size_t end, struct pkt *pk)
 }
 
 static enum pkt_result
-parse_ip4(const uint8_t *p, size_t len, struct pkt *pk)
+parse_ip4(const uint8_t *p, size_t len, size_t wire, struct pkt *pk)
 {
 	size_t	 ihl, total;
 
@@ -95,8 +98,8 @@ parse_ip4(const uint8_t *p, size_t len, struct pkt *pk)
 	total = get16(p + 2);
 	if (ihl < IP4_HDR_MIN || total < ihl)
 		return PKT_BADHDR;
-	/* Link padding may follow the datagram; a shorter capture may not. */
-	if (total > len)
+	/* Link padding may follow the datagram; a shorter packet may not. */
+	if (total > wire || ihl > len)
 		return PKT_TRUNCATED;
 	pk->family = AF_INET;
 	pk->proto = p[9];
@@ -108,13 +111,14 @@ parse_ip4(const uint8_t *p, size_t len, struct pkt *pk)
 		return PKT_FRAGMENT;
 	if (pk->proto != IPPROTO_TCP && pk->proto != IPPROTO_UDP)
 		return PKT_OTHER;
-	return parse_l4(p + ihl, total - ihl, pk);
+	return parse_l4(p + ihl, (total < len ? total : len) - ihl,
+	    total - ihl, pk);
 }
 
 static enum pkt_result
-parse_ip6(const uint8_t *p, size_t len, struct pkt *pk)
+parse_ip6(const uint8_t *p, size_t len, size_t wire, struct pkt *pk)
 {
-	size_t	 off = IP6_HDR, end, hlen;
+	size_t	 off = IP6_HDR, end, claimed, hlen;
 	uint8_t	 next;
 	int	 n;
 
@@ -125,9 +129,10 @@ parse_ip6(const uint8_t *p, size_t len, struct pkt *pk)
 	/* 0 is a jumbogram (RFC 2675), which no loopback or LAN carries. */
 	if (get16(p + 4) == 0)
 		return PKT_BADHDR;
-	end = IP6_HDR + get16(p + 4);
-	if (end > len)
+	claimed = IP6_HDR + get16(p + 4);
+	if (claimed > wire)
 		return PKT_TRUNCATED;
+	end = claimed < len ? claimed : len;
 	pk->family = AF_INET6;
 	memcpy(pk->src, p + 8, 16);
 	memcpy(pk->dst, p + 24, 16);
@@ -137,7 +142,8 @@ parse_ip6(const uint8_t *p, size_t len, struct pkt *pk)
 		case IPPROTO_TCP:
 		case IPPROTO_UDP:
 			pk->proto = next;
-			return parse_l4(p + off, end - off, pk);
+			return parse_l4(p + off, end - off, claimed - off,
+			    pk);
 		case IPPROTO_HOPOPTS:
 		case IPPROTO_ROUTING:
 		case IPPROTO_DSTOPTS:
@@ -174,20 +180,25 @@ parse_ip6(const uint8_t *p, size_t len, struct pkt *pk)
 }
 
 /*
- * Parse len bytes from the network header on; ethertype (host order) is
- * the link's protocol, ETH_P_IP or ETH_P_IPV6, and the version field
- * must agree with it.  On PKT_OK every field of *pk is set; on
- * PKT_FRAGMENT and PKT_OTHER the family and addresses are.
+ * Parse the len bytes captured from the network header on, of a packet
+ * of wire bytes (recvfrom() with MSG_TRUNC tells; a capture may stop
+ * after the headers).  ethertype (host order) is the link's protocol,
+ * ETH_P_IP or ETH_P_IPV6, and the version field must agree with it.  On
+ * PKT_OK every field of *pk is set; on PKT_FRAGMENT and PKT_OTHER the
+ * family and addresses are.
  */
 enum pkt_result
-pkt_parse(const uint8_t *p, size_t len, uint16_t ethertype, struct pkt *pk)
+pkt_parse(const uint8_t *p, size_t len, size_t wire, uint16_t ethertype,
+    struct pkt *pk)
 {
 	memset(pk, 0, sizeof(*pk));
+	if (wire < len)
+		wire = len;
 	switch (ethertype) {
 	case ETHERTYPE_IP:
-		return parse_ip4(p, len, pk);
+		return parse_ip4(p, len, wire, pk);
 	case ETHERTYPE_IPV6:
-		return parse_ip6(p, len, pk);
+		return parse_ip6(p, len, wire, pk);
 	default:
 		return PKT_OTHER;
 	}

@@ -47,7 +47,8 @@ struct pkt {
 #define PKT_TCP_RST	0x04
 #define PKT_TCP_ACK	0x10
 
-enum pkt_result	 pkt_parse(const uint8_t *, size_t, uint16_t, struct pkt *);
+enum pkt_result	 pkt_parse(const uint8_t *, size_t, size_t, uint16_t,
+		    struct pkt *);
 int		 pkt_is_syn(const struct pkt *);
 const char	*pkt_result_str(enum pkt_result);
 

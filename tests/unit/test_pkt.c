@@ -52,18 +52,26 @@ put16(uint8_t *p, uint16_t v)
 	p[1] = v & 0xff;
 }
 
-/* Parse exactly len bytes from a buffer of that size. */
+/* Parse exactly len bytes from a buffer of that size, of wire bytes. */
 static enum pkt_result
-parse(const uint8_t *b, size_t len, uint16_t et, struct pkt *pk)
+parse_cap(const uint8_t *b, size_t len, size_t wire, uint16_t et,
+    struct pkt *pk)
 {
 	uint8_t		*copy = malloc(len > 0 ? len : 1);
 	enum pkt_result	 r;
 
 	assert_non_null(copy);
 	memcpy(copy, b, len);
-	r = pkt_parse(copy, len, et, pk);
+	r = pkt_parse(copy, len, wire, et, pk);
 	free(copy);
 	return r;
+}
+
+/* A whole packet: captured as it was on the wire. */
+static enum pkt_result
+parse(const uint8_t *b, size_t len, uint16_t et, struct pkt *pk)
+{
+	return parse_cap(b, len, len, et, pk);
 }
 
 /* A TCP header (20 bytes, or doff words) at p. */
@@ -532,6 +540,44 @@ test_pkt_v6_bad_lengths(void **state)
 	    PKT_TRUNCATED);
 }
 
+/*
+ * A capture cut after the headers (the filter's snap length) is parsed
+ * from what was captured; a packet shorter on the wire than its headers
+ * claim is not.
+ */
+static void
+test_pkt_short_capture(void **state)
+{
+	struct pb	 pb;
+	struct pkt	 pk;
+	size_t		 off;
+
+	(void)state;
+	off = ip4(&pb, 5, IPPROTO_UDP, 0);
+	off += udp(pb.b + off, 1, 8000, 1008);
+	memset(pb.b + off, 'x', 1000);
+	ip4_done(&pb, off + 1000);
+	assert_int_equal(parse_cap(pb.b, 28, pb.len, ETHERTYPE_IP, &pk),
+	    PKT_OK);
+	assert_int_equal(pk.dport, 8000);
+	assert_int_equal(parse_cap(pb.b, 28, pb.len - 1, ETHERTYPE_IP, &pk),
+	    PKT_TRUNCATED);
+	assert_int_equal(parse_cap(pb.b, 27, pb.len, ETHERTYPE_IP, &pk),
+	    PKT_TRUNCATED);
+	off = ip6(&pb, IPPROTO_DSTOPTS);
+	off += ext(pb.b + off, IPPROTO_TCP, 1);
+	off += tcp(pb.b + off, 1, 7000, PKT_TCP_SYN, 5);
+	memset(pb.b + off, 'y', 500);
+	ip6_done(&pb, off + 500);
+	assert_int_equal(parse_cap(pb.b, off, pb.len, ETHERTYPE_IPV6, &pk),
+	    PKT_OK);
+	assert_int_equal(pk.dport, 7000);
+	assert_int_equal(parse_cap(pb.b, off - 1, pb.len, ETHERTYPE_IPV6,
+	    &pk), PKT_TRUNCATED);
+	assert_int_equal(parse_cap(pb.b, off, pb.len - 1, ETHERTYPE_IPV6,
+	    &pk), PKT_TRUNCATED);
+}
+
 /* Build the valid corpus: count and, if out != NULL, packet i. */
 static size_t
 corpus(size_t i, struct pb *out, uint16_t *et)
@@ -667,6 +713,7 @@ main(void)
 		cmocka_unit_test(test_pkt_v6_opaque),
 		cmocka_unit_test(test_pkt_v6_chain_bounded),
 		cmocka_unit_test(test_pkt_v6_bad_lengths),
+		cmocka_unit_test(test_pkt_short_capture),
 		cmocka_unit_test(test_pkt_prefixes),
 		cmocka_unit_test(test_pkt_random),
 		cmocka_unit_test(test_pkt_result_str),
