@@ -564,6 +564,10 @@ test_pkt_short_capture(void **state)
 	    PKT_TRUNCATED);
 	assert_int_equal(parse_cap(pb.b, 27, pb.len, ETHERTYPE_IP, &pk),
 	    PKT_TRUNCATED);
+	/* A capture that ends inside the IP options. */
+	v4_tcp(&pb, 15, PKT_TCP_SYN);
+	assert_int_equal(parse_cap(pb.b, 40, pb.len, ETHERTYPE_IP, &pk),
+	    PKT_TRUNCATED);
 	off = ip6(&pb, IPPROTO_DSTOPTS);
 	off += ext(pb.b + off, IPPROTO_TCP, 1);
 	off += tcp(pb.b + off, 1, 7000, PKT_TCP_SYN, 5);
