@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <net/ethernet.h>
+#include <linux/if_packet.h>
 
 #include <string.h>
 
@@ -202,6 +203,143 @@ pkt_parse(const uint8_t *p, size_t len, size_t wire, uint16_t ethertype,
 	default:
 		return PKT_OTHER;
 	}
+}
+
+/*
+ * The classic BPF program of the packet socket (SOCK_DGRAM: offset 0 is
+ * the network header).  Most traffic of a host is not for us, so the
+ * kernel drops it before the copy: outgoing copies (loopback shows each
+ * packet twice), IPv4 fragments after the first, TCP segments other
+ * than a bare SYN, and, unless every SYN must be seen (syn scan
+ * detection), anything not to one of the ports.  IPv6 packets with
+ * extension headers pass, and pkt_parse() walks them.  Every jump is
+ * local (a test, then a return), so the program stays valid whatever
+ * the number of ports; returns its length, or -1 if it does not fit.
+ */
+struct bpfgen {
+	struct sock_filter	*prog;
+	size_t			 n, max;
+	bool			 full;
+};
+
+static size_t
+emit(struct bpfgen *g, uint16_t code, uint32_t k, uint8_t jt, uint8_t jf)
+{
+	if (g->n == g->max) {
+		g->full = true;
+		return g->n;
+	}
+	g->prog[g->n].code = code;
+	g->prog[g->n].jt = jt;
+	g->prog[g->n].jf = jf;
+	g->prog[g->n].k = k;
+	return g->n++;
+}
+
+/* A forward jump at insn to here, as its false branch. */
+static void
+patch_jf(struct bpfgen *g, size_t insn)
+{
+	size_t	 d = g->n - insn - 1;
+
+	if (g->full || d > 255) {
+		g->full = true;
+		return;
+	}
+	g->prog[insn].jf = (uint8_t)d;
+}
+
+/* A = port: accept it if it is one of ports of proto, else drop. */
+static void
+emit_ports(struct bpfgen *g, const struct pkt_port *ports, size_t n,
+    uint8_t proto)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (ports[i].proto != proto)
+			continue;
+		emit(g, BPF_JMP | BPF_JEQ | BPF_K, ports[i].port, 0, 1);
+		emit(g, BPF_RET | BPF_K, PKT_SNAPLEN, 0, 0);
+	}
+	emit(g, BPF_RET | BPF_K, 0, 0, 0);
+}
+
+/* A = TCP flags: drop unless a bare SYN (RST and ACK clear). */
+static void
+emit_syn_only(struct bpfgen *g)
+{
+	emit(g, BPF_ALU | BPF_AND | BPF_K, PKT_TCP_SYN | PKT_TCP_RST |
+	    PKT_TCP_ACK, 0, 0);
+	emit(g, BPF_JMP | BPF_JEQ | BPF_K, PKT_TCP_SYN, 1, 0);
+	emit(g, BPF_RET | BPF_K, 0, 0, 0);
+}
+
+int
+pkt_filter(const struct pkt_port *ports, size_t n, bool all_syn,
+    struct sock_filter *prog, size_t max)
+{
+	static const uint8_t	 ext6[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING,
+	    IPPROTO_FRAGMENT, IPPROTO_DSTOPTS, IPPROTO_AH, 135, 139, 140 };
+	struct bpfgen		 g = { prog, 0, max, false };
+	size_t			 to6, udp, i;
+
+	if (n > PKT_FILTER_PORTS)
+		return -1;
+	emit(&g, BPF_LD | BPF_W | BPF_ABS,
+	    (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE), 0, 0);
+	emit(&g, BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 0, 1);
+	emit(&g, BPF_RET | BPF_K, 0, 0, 0);
+	emit(&g, BPF_LD | BPF_B | BPF_ABS, 0, 0, 0);
+	emit(&g, BPF_ALU | BPF_AND | BPF_K, 0xf0, 0, 0);
+	to6 = emit(&g, BPF_JMP | BPF_JEQ | BPF_K, 0x40, 0, 0);
+
+	/* IPv4: X = the header length, options included. */
+	emit(&g, BPF_LD | BPF_H | BPF_ABS, 6, 0, 0);
+	emit(&g, BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 0, 1);
+	emit(&g, BPF_RET | BPF_K, 0, 0, 0);
+	emit(&g, BPF_LDX | BPF_B | BPF_MSH, 0, 0, 0);
+	emit(&g, BPF_LD | BPF_B | BPF_ABS, 9, 0, 0);
+	udp = emit(&g, BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 0);
+	emit(&g, BPF_LD | BPF_B | BPF_IND, 13, 0, 0);
+	emit_syn_only(&g);
+	if (all_syn)
+		emit(&g, BPF_RET | BPF_K, PKT_SNAPLEN, 0, 0);
+	else {
+		emit(&g, BPF_LD | BPF_H | BPF_IND, 2, 0, 0);
+		emit_ports(&g, ports, n, IPPROTO_TCP);
+	}
+	patch_jf(&g, udp);
+	emit(&g, BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 1, 0);
+	emit(&g, BPF_RET | BPF_K, 0, 0, 0);
+	emit(&g, BPF_LD | BPF_H | BPF_IND, 2, 0, 0);
+	emit_ports(&g, ports, n, IPPROTO_UDP);
+
+	/* IPv6, A still the version. */
+	patch_jf(&g, to6);
+	emit(&g, BPF_JMP | BPF_JEQ | BPF_K, 0x60, 1, 0);
+	emit(&g, BPF_RET | BPF_K, 0, 0, 0);
+	emit(&g, BPF_LD | BPF_B | BPF_ABS, 6, 0, 0);
+	udp = emit(&g, BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, 0, 0);
+	emit(&g, BPF_LD | BPF_B | BPF_ABS, IP6_HDR + 13, 0, 0);
+	emit_syn_only(&g);
+	if (all_syn)
+		emit(&g, BPF_RET | BPF_K, PKT_SNAPLEN, 0, 0);
+	else {
+		emit(&g, BPF_LD | BPF_H | BPF_ABS, IP6_HDR + 2, 0, 0);
+		emit_ports(&g, ports, n, IPPROTO_TCP);
+	}
+	patch_jf(&g, udp);
+	udp = emit(&g, BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 0);
+	emit(&g, BPF_LD | BPF_H | BPF_ABS, IP6_HDR + 2, 0, 0);
+	emit_ports(&g, ports, n, IPPROTO_UDP);
+	patch_jf(&g, udp);
+	for (i = 0; i < sizeof(ext6); i++) {
+		emit(&g, BPF_JMP | BPF_JEQ | BPF_K, ext6[i], 0, 1);
+		emit(&g, BPF_RET | BPF_K, PKT_SNAPLEN, 0, 0);
+	}
+	emit(&g, BPF_RET | BPF_K, 0, 0, 0);
+	return g.full ? -1 : (int)g.n;
 }
 
 /* A connection attempt: SYN without ACK (and without RST). */

@@ -19,10 +19,16 @@
 #ifndef PKT_H
 #define PKT_H
 
+#include <linux/filter.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define PKT_IPV6_EXT_MAX	8	/* extension headers walked at most */
+#define PKT_SNAPLEN		512	/* bytes the filter lets through */
+#define PKT_FILTER_PORTS	64	/* ports one filter can hold */
+#define PKT_FILTER_MAX		(2 * PKT_FILTER_PORTS * 2 + 64)
 
 enum pkt_result {
 	PKT_OK = 0,
@@ -47,6 +53,14 @@ struct pkt {
 #define PKT_TCP_RST	0x04
 #define PKT_TCP_ACK	0x10
 
+/* A port the packet socket must see: a knock port. */
+struct pkt_port {
+	uint8_t		 proto;		/* IPPROTO_TCP, IPPROTO_UDP */
+	uint16_t	 port;
+};
+
+int		 pkt_filter(const struct pkt_port *, size_t, bool,
+		    struct sock_filter *, size_t);
 enum pkt_result	 pkt_parse(const uint8_t *, size_t, size_t, uint16_t,
 		    struct pkt *);
 int		 pkt_is_syn(const struct pkt *);

@@ -25,6 +25,8 @@
 #include <netinet/in.h>
 #include <net/ethernet.h>
 #include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +35,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -690,6 +693,268 @@ test_pkt_random(void **state)
 	assert_true(ok > 1000);
 }
 
+/*
+ * A classic BPF interpreter of the instructions pkt_filter() uses, with
+ * the kernel's rules: a load past the packet ends the program with 0.
+ */
+static uint32_t
+bpf_run(const struct sock_filter *f, int n, const uint8_t *b, size_t len,
+    uint32_t pkttype)
+{
+	uint32_t	 a = 0, x = 0, k;
+	int		 pc;
+
+	for (pc = 0; pc < n; pc++) {
+		k = f[pc].k;
+		switch (f[pc].code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			assert_true(k ==
+			    (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE));
+			a = pkttype;
+			break;
+		case BPF_LD | BPF_H | BPF_ABS:
+		case BPF_LD | BPF_H | BPF_IND:
+			if (BPF_MODE(f[pc].code) == BPF_IND)
+				k += x;
+			if ((size_t)k + 2 > len)
+				return 0;
+			a = (uint32_t)b[k] << 8 | b[k + 1];
+			break;
+		case BPF_LD | BPF_B | BPF_ABS:
+		case BPF_LD | BPF_B | BPF_IND:
+			if (BPF_MODE(f[pc].code) == BPF_IND)
+				k += x;
+			if ((size_t)k + 1 > len)
+				return 0;
+			a = b[k];
+			break;
+		case BPF_LDX | BPF_B | BPF_MSH:
+			if ((size_t)k + 1 > len)
+				return 0;
+			x = (uint32_t)(b[k] & 0x0f) * 4;
+			break;
+		case BPF_ALU | BPF_AND | BPF_K:
+			a &= k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == k ? f[pc].jt : f[pc].jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & k) != 0 ? f[pc].jt : f[pc].jf;
+			break;
+		case BPF_RET | BPF_K:
+			return k;
+		default:
+			fail_msg("instruction %d: code %#x", pc, f[pc].code);
+		}
+	}
+	fail_msg("the program runs off its end");
+	return 0;
+}
+
+static const struct pkt_port knock3[] = {
+	{ IPPROTO_TCP, 7000 }, { IPPROTO_UDP, 8000 }, { IPPROTO_TCP, 9000 },
+};
+
+static int
+filter(const struct pkt_port *ports, size_t n, bool all_syn,
+    struct sock_filter *prog)
+{
+	int	 len = pkt_filter(ports, n, all_syn, prog, PKT_FILTER_MAX);
+
+	assert_true(len > 0);
+	return len;
+}
+
+/* pkb: packet builders for the filter cases. */
+static void
+pkb_v4(struct pb *pb, int ihl, uint8_t proto, uint16_t frag,
+    uint16_t dport, uint8_t flags)
+{
+	size_t	 off = ip4(pb, ihl, proto, frag);
+
+	if (proto == IPPROTO_TCP)
+		off += tcp(pb->b + off, 40000, dport, flags, 5);
+	else
+		off += udp(pb->b + off, 40000, dport, 8);
+	ip4_done(pb, off);
+}
+
+static void
+pkb_v6(struct pb *pb, uint8_t proto, uint16_t dport, uint8_t flags)
+{
+	size_t	 off = ip6(pb, proto);
+
+	if (proto == IPPROTO_TCP)
+		off += tcp(pb->b + off, 40000, dport, flags, 5);
+	else if (proto == IPPROTO_UDP)
+		off += udp(pb->b + off, 40000, dport, 8);
+	else {
+		memset(pb->b + off, 0, 8);
+		off += 8;
+	}
+	ip6_done(pb, off);
+}
+
+static void
+test_pkt_filter_knock_ports(void **state)
+{
+	struct sock_filter	 prog[PKT_FILTER_MAX];
+	struct pb		 pb;
+	int			 n;
+	size_t			 off;
+
+	(void)state;
+	n = filter(knock3, 3, false, prog);
+#define PASS()	assert_int_equal(bpf_run(prog, n, pb.b, pb.len, \
+	    PACKET_HOST), PKT_SNAPLEN)
+#define DROP()	assert_int_equal(bpf_run(prog, n, pb.b, pb.len, \
+	    PACKET_HOST), 0)
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 7000, PKT_TCP_SYN);
+	PASS();
+	assert_int_equal(bpf_run(prog, n, pb.b, pb.len, PACKET_OUTGOING), 0);
+	pkb_v4(&pb, 15, IPPROTO_TCP, 0, 9000, PKT_TCP_SYN);
+	PASS();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0x2000, 9000, PKT_TCP_SYN);
+	PASS();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0x0001, 9000, PKT_TCP_SYN);
+	DROP();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 7001, PKT_TCP_SYN);
+	DROP();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 7000, PKT_TCP_SYN | PKT_TCP_ACK);
+	DROP();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 7000, PKT_TCP_ACK);
+	DROP();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 8000, PKT_TCP_SYN);
+	DROP();
+	pkb_v4(&pb, 5, IPPROTO_UDP, 0, 8000, 0);
+	PASS();
+	pkb_v4(&pb, 7, IPPROTO_UDP, 0, 8000, 0);
+	PASS();
+	pkb_v4(&pb, 5, IPPROTO_UDP, 0, 7000, 0);
+	DROP();
+	pkb_v6(&pb, IPPROTO_TCP, 7000, PKT_TCP_SYN);
+	PASS();
+	pkb_v6(&pb, IPPROTO_TCP, 7000, PKT_TCP_SYN | PKT_TCP_RST);
+	DROP();
+	pkb_v6(&pb, IPPROTO_TCP, 8000, PKT_TCP_SYN);
+	DROP();
+	pkb_v6(&pb, IPPROTO_UDP, 8000, 0);
+	PASS();
+	pkb_v6(&pb, IPPROTO_UDP, 9000, 0);
+	DROP();
+	pkb_v6(&pb, IPPROTO_ICMPV6, 0, 0);
+	DROP();
+	/* Extension headers: the parser decides. */
+	off = ip6(&pb, IPPROTO_HOPOPTS);
+	off += ext(pb.b + off, IPPROTO_TCP, 0);
+	off += tcp(pb.b + off, 1, 1234, PKT_TCP_ACK, 5);
+	ip6_done(&pb, off);
+	PASS();
+	/* Neither version; cut packets. */
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 7000, PKT_TCP_SYN);
+	pb.b[0] = 0x55;
+	DROP();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 7000, PKT_TCP_SYN);
+	pb.len = 30;
+	DROP();
+	pb.len = 0;
+	DROP();
+	pkb_v6(&pb, IPPROTO_TCP, 7000, PKT_TCP_SYN);
+	pb.len = 42;
+	DROP();
+}
+
+/* Syn scan detection: every bare SYN, and still the UDP knock ports. */
+static void
+test_pkt_filter_all_syn(void **state)
+{
+	struct sock_filter	 prog[PKT_FILTER_MAX];
+	struct pb		 pb;
+	int			 n;
+
+	(void)state;
+	n = filter(knock3, 3, true, prog);
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 1, PKT_TCP_SYN);
+	PASS();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 65535, PKT_TCP_SYN);
+	PASS();
+	pkb_v4(&pb, 5, IPPROTO_TCP, 0, 22, PKT_TCP_ACK);
+	DROP();
+	pkb_v6(&pb, IPPROTO_TCP, 443, PKT_TCP_SYN);
+	PASS();
+	pkb_v4(&pb, 5, IPPROTO_UDP, 0, 8000, 0);
+	PASS();
+	pkb_v4(&pb, 5, IPPROTO_UDP, 0, 53, 0);
+	DROP();
+	n = filter(NULL, 0, true, prog);
+	pkb_v4(&pb, 5, IPPROTO_UDP, 0, 8000, 0);
+	DROP();
+	pkb_v6(&pb, IPPROTO_TCP, 443, PKT_TCP_SYN);
+	PASS();
+#undef PASS
+#undef DROP
+}
+
+/* The most ports fit; more, or a short array, are refused. */
+static void
+test_pkt_filter_limits(void **state)
+{
+	struct sock_filter	 prog[PKT_FILTER_MAX];
+	struct pkt_port		 many[PKT_FILTER_PORTS + 1];
+	struct pb		 pb;
+	size_t			 i;
+	int			 n;
+
+	(void)state;
+	for (i = 0; i < PKT_FILTER_PORTS + 1; i++) {
+		many[i].proto = i % 2 ? IPPROTO_UDP : IPPROTO_TCP;
+		many[i].port = (uint16_t)(10000 + i);
+	}
+	n = filter(many, PKT_FILTER_PORTS, false, prog);
+	for (i = 0; i < PKT_FILTER_PORTS; i++) {
+		pkb_v4(&pb, 5, many[i].proto, 0, many[i].port, PKT_TCP_SYN);
+		assert_int_equal(bpf_run(prog, n, pb.b, pb.len, PACKET_HOST),
+		    PKT_SNAPLEN);
+		pkb_v6(&pb, many[i].proto, many[i].port, PKT_TCP_SYN);
+		assert_int_equal(bpf_run(prog, n, pb.b, pb.len, PACKET_HOST),
+		    PKT_SNAPLEN);
+	}
+	assert_int_equal(pkt_filter(many, PKT_FILTER_PORTS + 1, false, prog,
+	    PKT_FILTER_MAX), -1);
+	assert_int_equal(pkt_filter(many, 3, false, prog, 10), -1);
+}
+
+/* The kernel's own checker accepts each program (any socket will do). */
+static void
+test_pkt_filter_kernel(void **state)
+{
+	struct sock_filter	 prog[PKT_FILTER_MAX];
+	struct pkt_port		 many[PKT_FILTER_PORTS];
+	struct sock_fprog	 fp;
+	size_t			 i;
+	int			 fd;
+
+	(void)state;
+	for (i = 0; i < PKT_FILTER_PORTS; i++) {
+		many[i].proto = i % 3 ? IPPROTO_UDP : IPPROTO_TCP;
+		many[i].port = (uint16_t)(1 + i * 1000);
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	fp.filter = prog;
+	fp.len = (unsigned short)filter(knock3, 3, false, prog);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp)), 0);
+	fp.len = (unsigned short)filter(many, PKT_FILTER_PORTS, true, prog);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp)), 0);
+	fp.len = (unsigned short)filter(many, PKT_FILTER_PORTS, false, prog);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof(fp)), 0);
+	close(fd);
+}
+
 static void
 test_pkt_result_str(void **state)
 {
@@ -720,6 +985,10 @@ main(void)
 		cmocka_unit_test(test_pkt_short_capture),
 		cmocka_unit_test(test_pkt_prefixes),
 		cmocka_unit_test(test_pkt_random),
+		cmocka_unit_test(test_pkt_filter_knock_ports),
+		cmocka_unit_test(test_pkt_filter_all_syn),
+		cmocka_unit_test(test_pkt_filter_limits),
+		cmocka_unit_test(test_pkt_filter_kernel),
 		cmocka_unit_test(test_pkt_result_str),
 	};
 
