@@ -49,8 +49,11 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "knock.h"
 #include "log.h"
+#include "pkt.h"
 #include "portmuxd.h"
+#include "scan.h"
 
 #ifndef RUNSTATEDIR
 #define RUNSTATEDIR	"/run"
@@ -145,6 +148,11 @@ static void	 host_init(struct loadctx *);
 static char	*group_name(gid_t);
 static void	 conf_global(struct loadctx *, cfg_t *, struct conf *);
 static void	 conf_engine(struct src *, struct conf *);
+static void	 conf_gatekeeper(struct src *, struct conf *);
+static void	 needs_root(struct src *, const char *, const char *);
+static void	 svc_knock(struct src *);
+static void	 check_gate(struct src *, const struct conf *);
+static void	 check_knock_ports(struct src *, size_t);
 static void	 conf_services(struct loadctx *, cfg_t *, struct conf *);
 static void	 svc_build(struct src *, const struct conf *);
 static void	 svc_port(struct src *);
@@ -192,10 +200,12 @@ static struct src	*sort_srcs;
 static const char *const proto_words[] = { "tcp", "udp", "unix", NULL };
 /* In the order of enum builtin, after BUILTIN_NONE. */
 static const char *const builtin_words[] = {
-	"echo", "discard", "daytime", "chargen", "time", "tcpmux", NULL
+	"echo", "discard", "daytime", "chargen", "time", "tcpmux", "trap", NULL
 };
 static const char *const stderr_words[] = { "log", "client", "null", NULL };
 static const char *const logdest_words[] = { "syslog", "stderr", NULL };
+static const char *const scan_words[] = { "connect", "syn", NULL };
+static const char *const firewall_words[] = { "none", "nftables", NULL };
 static const char *const level_words[] = {
 	"error", "warn", "info", "debug", NULL
 };
@@ -229,6 +239,14 @@ static const struct keydef keydefs[] = {
 	{ "ban_max",		K_UINT,		1, 1048576, NULL },
 	{ "reload_grace",	K_DURATION,	0, 0, NULL },
 	{ "stop_grace",		K_DURATION,	0, 0, NULL },
+	{ "knock_max",		K_UINT,		1, 1048576, NULL },
+	{ "scan_ports",		K_UINT,		0, SCAN_PORTS_MAX, NULL },
+	{ "scan_window",	K_DURATION,	1, 0, NULL },
+	{ "scan_detect",	K_ENUM,		0, 0, scan_words },
+	{ "scan_ban_time",	K_DURATION,	1, 0, NULL },
+	{ "firewall",		K_ENUM,		0, 0, firewall_words },
+	{ "nft_table",		K_TABLE,	0, 0, NULL },
+	{ "never_ban",		K_CIDR,		0, 0, NULL },
 	{ "protocol",		K_ENUM,		0, 0, proto_words },
 	{ "port",		K_PORT,		0, 0, NULL },
 	{ "builtin",		K_ENUM,		0, 0, builtin_words },
@@ -269,6 +287,10 @@ static const struct keydef keydefs[] = {
 	{ "env",		K_ENV,		0, 0, NULL },
 	{ "passenv",		K_ENVNAME,	0, 0, NULL },
 	{ "args",		K_ARG,		0, 0, NULL },
+	{ "knock",		K_KNOCK,	0, 0, NULL },
+	{ "knock_timeout",	K_DURATION,	1, 0, NULL },
+	{ "knock_open",		K_DURATION,	1, 0, NULL },
+	{ "gate",		K_TCPPORT,	0, 0, NULL },
 };
 
 /* Keys only an exec'd service uses: an error on a builtin. */
@@ -308,6 +330,8 @@ static cfg_opt_t service_opts[] = {
 	SCALAR("keepalive"), SCALAR("tcpmux"), SCALAR("backlog"),
 	SCALAR("v6only"), SCALAR("freebind"), SCALAR("disable"),
 	SCALAR("accounting"), SCALAR("path"), SCALAR("mode"), SCALAR("owner"),
+	LIST("knock"), SCALAR("knock_timeout"), SCALAR("knock_open"),
+	LIST("gate"),
 	CFG_END()
 };
 
@@ -317,6 +341,9 @@ static cfg_opt_t root_opts[] = {
 	SCALAR("log_facility"), SCALAR("log_level"), SCALAR("max_children"),
 	LIST("allow"), LIST("deny"), SCALAR("ban_time"), SCALAR("ban_max"),
 	SCALAR("reload_grace"), SCALAR("stop_grace"),
+	SCALAR("knock_max"), SCALAR("scan_ports"), SCALAR("scan_window"),
+	SCALAR("scan_detect"), SCALAR("scan_ban_time"), LIST("never_ban"),
+	SCALAR("firewall"), SCALAR("nft_table"),
 	/* MULTI, so that a second one is seen rather than merged. */
 	CFG_SEC("defaults", service_opts, CFGF_MULTI),
 	CFG_SEC("service", service_opts,
@@ -1076,6 +1103,58 @@ conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	conf->reload_grace_ms = src_dur(&s, "reload_grace", 5000);
 	conf->stop_grace_ms = src_dur(&s, "stop_grace", 5000);
 	conf_engine(&s, conf);
+	conf_gatekeeper(&s, conf);
+}
+
+/*
+ * A packet socket and the kernel firewall need root (CAP_NET_RAW,
+ * CAP_NET_ADMIN): without it a knock could never open and a ban never
+ * reach the kernel, so this is an error, not a warning, unless -n
+ * checks a file for another host.
+ */
+static void
+needs_root(struct src *s, const char *key, const char *what)
+{
+	if (s->ctx->as_root)
+		return;
+	src_msg(s, s->ctx->flags & CONF_CHECK_ONLY ? LVL_WARN : LVL_ERR, key,
+	    "%s needs root, and portmuxd runs as '%s': start it as root",
+	    what, conf_vis(s->ctx->uname));
+}
+
+/* The global keys of knocking, scan detection and the firewall. */
+static void
+conf_gatekeeper(struct src *s, struct conf *conf)
+{
+	const char	*v;
+
+	conf->knock_max = (uint32_t)src_num(s, "knock_max", 4096);
+	conf->scan_ports = (uint32_t)src_num(s, "scan_ports", 0);
+	if (conf->scan_ports == 1) {
+		src_msg(s, LVL_ERR, "scan_ports", "scan_ports 1 would ban "
+		    "every client: use 0 (off) or 2 to %d", SCAN_PORTS_MAX);
+		conf->scan_ports = 0;
+	}
+	conf->scan_window_ms = src_dur(s, "scan_window", 10 * 1000);
+	conf->scan_detect = (enum scan_detect)src_enum(s, "scan_detect",
+	    SCAN_CONNECT);
+	conf->scan_ban_time_ms = src_dur(s, "scan_ban_time", 60 * 1000);
+	src_acl(s, "never_ban", &conf->never_ban);
+	conf->firewall = (enum firewall)src_enum(s, "firewall", FIREWALL_NONE);
+	v = src_str(s, "nft_table");
+	conf->nft_table = conf_estrdup(v != NULL ? v : "portmux");
+	if (conf->scan_detect == SCAN_SYN) {
+		needs_root(s, "scan_detect", "scan_detect = syn (a packet "
+		    "socket)");
+		if (conf->scan_ports == 0)
+			src_msg(s, LVL_WARN, "scan_detect", "scan_detect = syn "
+			    "does nothing while scan_ports is 0");
+	}
+	if (conf->firewall == FIREWALL_NFTABLES)
+		needs_root(s, "firewall", "firewall = nftables");
+	else if (src_given(s, "nft_table"))
+		src_msg(s, LVL_WARN, "nft_table", "nft_table does nothing "
+		    "without firewall = nftables");
 }
 
 /*
@@ -1173,6 +1252,7 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	}
 	check_names(srcs, n);
 	check_overlaps(srcs, n);
+	check_knock_ports(srcs, n);
 	check_tcpmux(srcs, n);
 	for (i = 0; i < n; i++)
 		if (all[i].host_bad) {
@@ -1220,9 +1300,11 @@ svc_build(struct src *s, const struct conf *conf)
 	svc_socket(s);
 	svc_port(s);
 	svc_addrs(s);
+	svc_knock(s);
 	src_acl(s, "allow", &svc->allow);
 	src_acl(s, "deny", &svc->deny);
 	check_exec(s);
+	check_gate(s, conf);
 	check_proto(s);
 	check_wait(s);
 	check_env(s);
@@ -1402,6 +1484,90 @@ svc_addrs(struct src *s)
 	}
 }
 
+/* knock, knock_timeout, knock_open and gate. */
+static void
+svc_knock(struct src *s)
+{
+	struct service	*svc = s->svc;
+	cfg_t		*from;
+	unsigned int	 i, n;
+	long long	 port;
+
+	svc->knock_timeout_ms = src_dur(s, "knock_timeout", 10 * 1000);
+	svc->knock_open_ms = src_dur(s, "knock_open", 30 * 1000);
+	if ((from = src_from(s, "gate")) != NULL &&
+	    (n = cfg_size(from, "gate")) > 0) {
+		svc->gate = conf_ecalloc(n, sizeof(*svc->gate));
+		for (i = 0; i < n; i++)
+			if (confval_parse_num(cfg_getnstr(from, "gate", i), 1,
+			    65535, &port) == 0)
+				svc->gate[svc->ngate++] = (uint16_t)port;
+	}
+	if ((from = src_from(s, "knock")) == NULL ||
+	    (n = cfg_size(from, "knock")) == 0) {
+		if (from != NULL)
+			src_msg(s, LVL_ERR, "knock", "knock list is empty");
+		else if (src_given(s, "knock_timeout") ||
+		    src_given(s, "knock_open") || src_given(s, "gate"))
+			src_msg(s, LVL_ERR, src_given(s, "gate") ? "gate" :
+			    src_given(s, "knock_open") ? "knock_open" :
+			    "knock_timeout", "%s needs a knock sequence: "
+			    "knock = {\"tcp:PORT\", ...}", src_given(s,
+			    "gate") ? "gate" : src_given(s, "knock_open") ?
+			    "knock_open" : "knock_timeout");
+		return;
+	}
+	if (n > KNOCK_STEPS_MAX) {
+		src_msg(s, LVL_ERR, "knock", "knock has %u ports; at most %d",
+		    n, KNOCK_STEPS_MAX);
+		return;
+	}
+	svc->knock = conf_ecalloc(n, sizeof(*svc->knock));
+	for (i = 0; i < n; i++)
+		if (knock_parse_step(cfg_getnstr(from, "knock", i),
+		    &svc->knock[svc->nknock]) == 0)
+			svc->nknock++;
+	needs_root(s, "knock", "knock (a packet socket)");
+	if (svc->proto == PROTO_UNIX)
+		src_msg(s, LVL_ERR, "knock", "knock does not apply to "
+		    "protocol unix");
+	else if (svc->wait)
+		src_msg(s, LVL_ERR, "knock", "knock cannot gate a wait "
+		    "service: its program accepts the connections itself");
+	else if (svc->builtin == BUILTIN_TRAP)
+		src_msg(s, LVL_ERR, "knock", "a trap takes no knock");
+	else if (svc->builtin == BUILTIN_TCPMUX)
+		src_msg(s, LVL_ERR, "knock", "knock on tcpmux would gate "
+		    "every service behind it; set knock on those services");
+}
+
+/*
+ * A gate opens ports of other daemons in the kernel firewall: it serves
+ * nothing, so it takes no program, no port of its own, and no firewall
+ * means nothing to open.
+ */
+static void
+check_gate(struct src *s, const struct conf *conf)
+{
+	static const char *const keys[] = { "server", "builtin", "port",
+	    "address", "tcpmux", "wait", NULL };
+	struct service	*svc = s->svc;
+	int		 i;
+
+	if (svc->ngate == 0)
+		return;
+	for (i = 0; keys[i] != NULL; i++)
+		if (src_given(s, keys[i]))
+			src_msg(s, LVL_ERR, keys[i], "%s does not apply to a "
+			    "gate, which serves nothing itself", keys[i]);
+	if (svc->proto != PROTO_TCP)
+		src_msg(s, LVL_ERR, "protocol", "a gate opens tcp ports; "
+		    "drop protocol");
+	if (conf->firewall != FIREWALL_NFTABLES)
+		src_msg(s, LVL_ERR, "gate", "gate needs the kernel firewall: "
+		    "set firewall = nftables");
+}
+
 static void
 check_exec(struct src *s)
 {
@@ -1411,7 +1577,8 @@ check_exec(struct src *s)
 	if (src_given(s, "server") && src_given(s, "builtin"))
 		src_msg(s, LVL_ERR, "server", "both server and builtin given; "
 		    "a service is one or the other");
-	else if (!src_given(s, "server") && !src_given(s, "builtin"))
+	else if (!src_given(s, "server") && !src_given(s, "builtin") &&
+	    s->svc->ngate == 0)
 		src_msg(s, LVL_ERR, NULL, "no server or builtin given");
 	if (svc->builtin == BUILTIN_NONE)
 		return;
@@ -1425,6 +1592,13 @@ check_exec(struct src *s)
 	if (svc->builtin == BUILTIN_TCPMUX && svc->proto != PROTO_TCP)
 		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux needs protocol "
 		    "tcp");
+	/* A UDP source is forged at will: a UDP trap would ban anyone. */
+	if (svc->builtin == BUILTIN_TRAP && svc->proto != PROTO_TCP)
+		src_msg(s, LVL_ERR, "builtin", "builtin trap needs protocol "
+		    "tcp: a udp source address can be forged");
+	if (svc->builtin == BUILTIN_TRAP && svc->tcpmux)
+		src_msg(s, LVL_ERR, "tcpmux", "a trap cannot be reached "
+		    "through tcpmux");
 }
 
 static void
@@ -1454,7 +1628,7 @@ check_proto(struct src *s)
 		if (sec_has(s->sec, s->si, k))
 			src_msg(s, LVL_ERR, k, "%s applies only to protocol "
 			    "unix", k);
-	if (!src_given(s, "port")) {
+	if (!src_given(s, "port") && svc->ngate == 0) {
 		if (svc->proto != PROTO_TCP || !svc->tcpmux)
 			src_msg(s, LVL_ERR, NULL, "port is required%s",
 			    svc->proto == PROTO_TCP ? " (or tcpmux = true "
@@ -1921,6 +2095,54 @@ check_tcpmux(struct src *srcs, size_t n)
 			    "not reachable by name");
 }
 
+/*
+ * A knock port must stay closed, so no service may listen on it; a gate
+ * port is another daemon's, which a knock on a portmuxd service would
+ * open instead.  The packet filter holds at most PKT_FILTER_PORTS.
+ */
+static void
+check_knock_ports(struct src *srcs, size_t n)
+{
+	const struct service	*a, *b;
+	size_t			 i, j, k, nports = 0;
+	uint8_t			 proto;
+
+	for (i = 0; i < n; i++) {
+		if ((a = srcs[i].svc)->disable)
+			continue;
+		nports += a->nknock;
+		for (j = 0; j < n; j++) {
+			b = srcs[j].svc;
+			if (b->disable || b->port == 0 ||
+			    b->proto == PROTO_UNIX)
+				continue;
+			proto = b->proto == PROTO_TCP ? IPPROTO_TCP :
+			    IPPROTO_UDP;
+			for (k = 0; k < a->nknock; k++)
+				if (a->knock[k].proto == proto &&
+				    a->knock[k].port == b->port)
+					src_msg(&srcs[i], LVL_ERR, "knock",
+					    "knock port %s:%u is the port of "
+					    "service '%s'; a knock port must "
+					    "stay closed", conf_proto_name(
+					    b->proto), b->port,
+					    conf_vis(b->name));
+			for (k = 0; k < a->ngate; k++)
+				if (b->proto == PROTO_TCP &&
+				    a->gate[k] == b->port)
+					src_msg(&srcs[i], LVL_ERR, "gate",
+					    "gate port %u is served by service "
+					    "'%s'; set knock on that service "
+					    "instead", b->port,
+					    conf_vis(b->name));
+		}
+	}
+	if (nports > PKT_FILTER_PORTS)
+		conf_report(srcs[0].ctx, LVL_ERR, srcs[0].ctx->mainfile, 1,
+		    "%zu knock ports in all; the packet filter holds at most "
+		    "%d", nports, PKT_FILTER_PORTS);
+}
+
 static void
 check_names(struct src *srcs, size_t n)
 {
@@ -1980,6 +2202,8 @@ svc_clear(struct service *svc)
 	free(svc->deny.v);
 	free(svc->chroot);
 	free(svc->path);
+	free(svc->knock);
+	free(svc->gate);
 }
 
 void
@@ -1998,6 +2222,8 @@ conf_free(struct conf *conf)
 	free(conf->pidfile);
 	free(conf->allow.v);
 	free(conf->deny.v);
+	free(conf->never_ban.v);
+	free(conf->nft_table);
 	free(conf);
 }
 
@@ -2018,7 +2244,7 @@ conf_builtin_name(enum builtin b)
 {
 	if (b == BUILTIN_NONE)
 		return "none";
-	if (b < BUILTIN_NONE || b > BUILTIN_TCPMUX)
+	if (b < BUILTIN_NONE || b > BUILTIN_TRAP)
 		return "unknown";
 	return builtin_words[b - 1];
 }

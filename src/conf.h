@@ -35,6 +35,7 @@
 #define CONF_MAX_LINE	4096			/* bytes in one line */
 #define CONF_MAX_DEPTH	16			/* nested includes */
 #define CONF_MAX_NAME	64			/* bytes in a service name */
+#define CONF_MAX_TABLE	32			/* bytes in nft_table */
 
 /* How a value is checked; the list kinds come last. */
 enum kind {
@@ -54,11 +55,14 @@ enum kind {
 	K_RLIM_TIME,
 	K_RLIM_SIZE,
 	K_OWNER,		/* user[:group] */
+	K_TABLE,		/* an nftables table name */
 	K_CIDR,
 	K_ADDR,
 	K_ENV,			/* "K=V" */
 	K_ENVNAME,
 	K_ARG,
+	K_KNOCK,		/* "tcp:7000" */
+	K_TCPPORT,		/* a port number, in a list */
 };
 #define K_LIST	K_CIDR
 
@@ -191,6 +195,7 @@ int		 confval_parse_rlim(enum kind, const char *, rlim_t *);
 int		 confval_parse_cidr(const char *, struct cidr *);
 int		 confval_parse_addr(const char *, struct bindaddr *);
 bool		 confval_valid_svcname(const char *);
+bool		 confval_valid_table(const char *);
 int		 confval_check_value(const struct keydef *, const char *,
 		    char *, size_t);
 

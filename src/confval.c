@@ -41,6 +41,7 @@
 #include <strings.h>
 
 #include "conf.h"
+#include "knock.h"
 #include "portmuxd.h"
 
 static int	 parse_scaled(const char *, const char *,
@@ -443,6 +444,7 @@ confval_check_value(const struct keydef *k, const char *v, char *why,
 	uint32_t	 u32;
 	struct rate	 r;
 	rlim_t		 rl;
+	struct knock_step ks;
 	bool		 b;
 	int		 rc;
 
@@ -589,6 +591,39 @@ confval_check_value(const struct keydef *k, const char *v, char *why,
 		return 0;
 	case K_ARG:
 		return 0;
+	case K_TABLE:
+		if (confval_valid_table(v))
+			return 0;
+		(void)snprintf(why, len, "expected a letter, then at most %d "
+		    "letters, digits, '_' or '-'", CONF_MAX_TABLE - 1);
+		return -1;
+	case K_KNOCK:
+		if (knock_parse_step(v, &ks) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected tcp:PORT or udp:PORT, "
+		    "PORT a number from 1 to 65535");
+		return -1;
+	case K_TCPPORT:
+		if (*v != '\0' && strspn(v, "0123456789") == strlen(v) &&
+		    confval_parse_num(v, 1, 65535, &n) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected a port number from 1 to "
+		    "65535");
+		return -1;
 	}
 	return 0;
+}
+
+/*
+ * An nftables table name that needs no quoting in a command: the
+ * monitor pastes it into every command it builds.
+ */
+bool
+confval_valid_table(const char *v)
+{
+	size_t	 n = strlen(v);
+
+	return n >= 1 && n <= CONF_MAX_TABLE && isalpha((unsigned char)v[0]) &&
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-") == n;
 }

@@ -315,6 +315,8 @@ engine_main(struct engine_init *ei)
 		srctab_reset_active(&e.src);
 	if (guard_init(&e, ei->fresh) == -1)
 		fatalx("engine: refusal summaries");
+	if (gk_init(&e, ei) == -1)
+		fatal("engine: knock and scan tables");
 	/* A burst of events, one write: flushed once the burst is done. */
 	if ((e.flush_ev = event_new(e.base, -1, 0, flush_cb, NULL)) == NULL ||
 	    log_batch(flush_schedule, &e) == -1)
@@ -326,6 +328,7 @@ engine_main(struct engine_init *ei)
 		fatalx("engine: event loop failed");
 	log_debug("action=stop engine=%ld", (long)getpid());
 	log_flush();
+	gk_free(&e);
 	localsrc_free(&e.loopsrc);
 	return 0;
 }
@@ -496,8 +499,18 @@ engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
 	struct srcent	*se;
 	int		 r;
 
-	if ((r = guard_admit(e, idx, sa, fd, &se)) != 0) {
+	r = guard_admit(e, idx, sa, fd, &se);
+	/* A trap catches whoever is not banned yet, whatever the limits. */
+	if (e->conf->services[idx].builtin == BUILTIN_TRAP &&
+	    r != REASON_BANNED) {
+		if (r == 0)
+			srcent_release(se);
+		gk_trap(e, idx, fd, id, sa, peer);
+		return;
+	}
+	if (r != 0) {
 		guard_refuse(e, idx, se, r, id, peer);
+		gk_refused(e, idx, sa, r);
 		close(fd);
 		return;
 	}
@@ -583,6 +596,7 @@ engine_stop(struct engine *e, int reason, uint32_t grace_ms)
 	e->stop_reason = reason;
 	guard_flush_all(e);
 	listeners_stop(e);
+	gk_stop(e);
 	priv_stop(e, reason == STOP_RELOAD);
 	tv.tv_sec = grace_ms / 1000;
 	tv.tv_usec = (grace_ms % 1000) * 1000;

@@ -23,9 +23,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "knock.h"
 #include "localsrc.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "scan.h"
 
 #include <event2/util.h>
 
@@ -78,6 +80,8 @@ enum reason {
 	REASON_EXEC,
 	REASON_NOTFOUND,
 	REASON_ERROR,
+	REASON_KNOCK,
+	REASON_TRAP,
 };
 
 #define XCHILD_LINE	1024		/* a stderr line is cut here */
@@ -139,6 +143,13 @@ struct engine {
 	struct event		*grace_ev;
 	struct event		*term_ev;
 	struct event		*flush_ev;	/* batched log lines */
+	/* Knocking and scan detection (gatekeep.c). */
+	struct knocktab		 knocks;
+	struct scantab		 scans;
+	int			 sniff_fd;
+	struct event		*sniff_ev;
+	uint64_t		 knock_full_logged;
+	uint64_t		 sniff_err_logged;
 };
 
 /* engine.c */
@@ -164,10 +175,22 @@ int		 guard_admit(struct engine *, size_t, const struct sockaddr *,
 		    int, struct srcent **);
 void		 guard_refuse(struct engine *, size_t, struct srcent *, int,
 		    uint64_t, const char *);
+void		 guard_ban(struct engine *, const struct srckey *, int);
 void		 guard_ban_relayed(struct engine *, const struct msg_ban *);
 void		 guard_unban_log(const struct banent *, void *);
 void		 guard_flush_all(struct engine *);
 int		 guard_init(struct engine *, bool);
+
+/* gatekeep.c */
+int		 gk_init(struct engine *, const struct engine_init *);
+void		 gk_free(struct engine *);
+bool		 gk_knocked(struct engine *, size_t, const struct sockaddr *);
+void		 gk_refused(struct engine *, size_t, const struct sockaddr *,
+		    int);
+void		 gk_trap(struct engine *, size_t, int, uint64_t,
+		    const struct sockaddr *, const char *);
+void		 gk_sweep(struct engine *);
+void		 gk_stop(struct engine *);
 
 /* priv.c */
 void		 priv_spawn(struct engine *, size_t, int, uint64_t, uint32_t,

@@ -61,6 +61,17 @@ static const char *const reasons[] = {
 	[REASON_EXEC] = "exec",
 	[REASON_NOTFOUND] = "notfound",
 	[REASON_ERROR] = "error",
+	[REASON_KNOCK] = "knock",
+	[REASON_TRAP] = "trap",
+};
+
+/* In the order of enum ban_reason; a SYN scan is a scan to the reader. */
+static const char *const ban_reasons[] = {
+	[BAN_RATE] = "rate",
+	[BAN_REFUSED] = "refused",
+	[BAN_TRAP] = "trap",
+	[BAN_SCAN] = "scan",
+	[BAN_SYNSCAN] = "scan",
 };
 
 const char *
@@ -119,18 +130,59 @@ iso_time(uint64_t ms, char *buf, size_t size)
 		(void)snprintf(buf, size, "%llu", (unsigned long long)t);
 }
 
-/* Ban the group k (grouped as the offending service groups it). */
-static void
+/*
+ * Whether a never_ban block and the group overlap: banning a group that
+ * holds an admin's address would lock the admin out too.
+ */
+static bool
+never_ban(const struct conf *conf, const struct srckey *k)
+{
+	const struct cidr	*c;
+	unsigned int		 bits, i;
+	size_t			 j;
+
+	for (j = 0; j < conf->never_ban.n; j++) {
+		c = &conf->never_ban.v[j];
+		if (c->family != k->family)
+			continue;
+		bits = c->prefix < k->prefix ? c->prefix : k->prefix;
+		for (i = 0; i < bits / 8; i++)
+			if (c->addr[i] != k->addr[i])
+				break;
+		if (i < bits / 8)
+			continue;
+		if (bits % 8 == 0 || ((c->addr[i] ^ k->addr[i]) &
+		    (0xff << (8 - bits % 8)) & 0xff) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Ban the group k (grouped as the offending service groups it), for
+ * ban_time, or scan_ban_time when only SYNs, which anyone can forge,
+ * gave it away.
+ */
+void
 guard_ban(struct engine *e, const struct srckey *k, int reason)
 {
 	struct msg_ban	 mb;
 	char		 g[80], until[32];
-	uint64_t	 now_wall = wall_ms(), end = now_wall + e->conf->ban_time_ms;
+	uint64_t	 now_wall = wall_ms(), end;
 	int		 r;
 
 	if (k->family != AF_INET && k->family != AF_INET6)
 		return;
+	if (reason < BAN_RATE || reason > BAN_SYNSCAN)
+		reason = BAN_REFUSED;
+	end = now_wall + (reason == BAN_SYNSCAN ? e->conf->scan_ban_time_ms :
+	    e->conf->ban_time_ms);
 	guard_group_fmt(k, g, sizeof(g));
+	if (never_ban(e->conf, k)) {
+		log_info("action=exempt peer=%s reason=%s msg=\"never_ban\"",
+		    g, ban_reasons[reason]);
+		return;
+	}
 	r = ban_add(&e->bans, k, end, reason, now_wall);
 	if (r == 1)
 		return;
@@ -142,14 +194,13 @@ guard_ban(struct engine *e, const struct srckey *k, int reason)
 			e->ban_full_logged = now;
 			log_warnx("action=warn peer=%s reason=%s msg=\"ban "
 			    "table full (ban_max %u), ban refused\"", g,
-			    reason == BAN_RATE ? "rate" : "refused",
-			    e->conf->ban_max);
+			    ban_reasons[reason], e->conf->ban_max);
 		}
 		return;
 	}
 	iso_time(end, until, sizeof(until));
 	log_info("action=ban peer=%s reason=%s until=%s", g,
-	    reason == BAN_RATE ? "rate" : "refused", until);
+	    ban_reasons[reason], until);
 	memset(&mb, 0, sizeof(mb));
 	mb.key = *k;
 	mb.until = end;
@@ -164,12 +215,23 @@ guard_ban_relayed(struct engine *e, const struct msg_ban *mb)
 	(void)ban_add(&e->bans, &mb->key, mb->until, mb->reason, wall_ms());
 }
 
-/* The summary slot of a reason, or SRC_NSUMMARY: never summarised. */
+/*
+ * The summary slot of a reason, or SRC_NSUMMARY: never summarised.  An
+ * unknocked source hammering a knocked service is summarised too.
+ */
 static unsigned int
 summary_slot(int reason)
 {
-	return reason >= 1 && reason <= SRC_NSUMMARY ? (unsigned int)reason - 1 :
+	if (reason == REASON_KNOCK)
+		return SRC_NSUMMARY - 1;
+	return reason >= 1 && reason < SRC_NSUMMARY ? (unsigned int)reason - 1 :
 	    SRC_NSUMMARY;
+}
+
+static int
+slot_reason(unsigned int slot)
+{
+	return slot == SRC_NSUMMARY - 1 ? REASON_KNOCK : (int)slot + 1;
 }
 
 static void
@@ -186,7 +248,7 @@ summary_log(struct engine *e, const struct srcent *se, int reason,
 static void
 summary_emit(struct srcent *se, unsigned int slot, uint32_t n, void *arg)
 {
-	summary_log(arg, se, (int)slot + 1, n);
+	summary_log(arg, se, slot_reason(slot), n);
 }
 
 /*
@@ -276,6 +338,8 @@ guard_admit(struct engine *e, size_t idx, const struct sockaddr *sa, int fd,
 		return REASON_BANNED;
 	if (sa->sa_family != AF_UNIX && !acl_permit(e->conf, svc, sa))
 		return REASON_ACL;
+	if (!gk_knocked(e, idx, sa))
+		return REASON_KNOCK;
 	if (se == NULL)
 		return REASON_OVERLOAD;
 	if (svc->rate.count != 0) {
@@ -337,6 +401,7 @@ sweep_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	if (e->stopping)
 		return;
 	(void)ban_expire(&e->bans, wall_ms(), guard_unban_log, NULL);
+	gk_sweep(e);
 	for (i = 0; i < e->npending; ) {
 		se = e->pending[i];
 		if (__atomic_load_n(&se->summary_owner, __ATOMIC_RELAXED) ==

@@ -134,8 +134,8 @@ refresh(struct localsrc *ls)
 	size_t			 n = 0;
 
 	if (getifaddrs(&ifa) == -1) {
-		log_warn("action=warn msg=\"getifaddrs: the host's addresses "
-		    "for the UDP loop check\"");
+		log_warn("action=warn msg=\"getifaddrs: the host's "
+		    "addresses\"");
 		return;
 	}
 	for (p = ifa; p != NULL; p = p->ifa_next)
@@ -167,6 +167,21 @@ refresh(struct localsrc *ls)
 	ls->naddrs = n;
 }
 
+/* Whether sa (normalized) is an address of this host; now as below. */
+bool
+localsrc_is_local(struct localsrc *ls, const struct sockaddr *sa,
+    uint64_t now)
+{
+	if (localsrc_is_loopback(sa))
+		return true;
+	if (!ls->fetched || now - ls->fetched_ms >= REFRESH_MS) {
+		refresh(ls);
+		ls->fetched = true;
+		ls->fetched_ms = now;
+	}
+	return localsrc_in(sa, ls->addrs, ls->naddrs);
+}
+
 /*
  * Whether a datagram from sa would start a loop between builtins.  now
  * is the monotonic clock in ms.
@@ -179,12 +194,5 @@ localsrc_loop(struct localsrc *ls, const struct sockaddr *sa, uint64_t now)
 	if (!ls->any || sa_copy_norm(sa, &ss) == -1 ||
 	    !localsrc_port(ls, sa_port((struct sockaddr *)&ss)))
 		return false;
-	if (localsrc_is_loopback((struct sockaddr *)&ss))
-		return true;
-	if (!ls->fetched || now - ls->fetched_ms >= REFRESH_MS) {
-		refresh(ls);
-		ls->fetched = true;
-		ls->fetched_ms = now;
-	}
-	return localsrc_in((struct sockaddr *)&ss, ls->addrs, ls->naddrs);
+	return localsrc_is_local(ls, (struct sockaddr *)&ss, now);
 }

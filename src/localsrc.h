@@ -44,6 +44,8 @@ bool	localsrc_port(const struct localsrc *, uint16_t);
 bool	localsrc_is_loopback(const struct sockaddr *);
 bool	localsrc_in(const struct sockaddr *, const struct sockaddr_storage *,
 	    size_t);
+bool	localsrc_is_local(struct localsrc *, const struct sockaddr *,
+	    uint64_t);
 bool	localsrc_loop(struct localsrc *, const struct sockaddr *, uint64_t);
 
 #endif /* LOCALSRC_H */

@@ -47,6 +47,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "mongate.h"
+#include "nft.h"
 #include "portmuxd.h"
 #include "proto.h"
 
@@ -90,6 +92,7 @@ struct monitor {
 	uint64_t	*conn_ids;	/* shared with every engine */
 	struct srctab	 src;		/* shared with every engine */
 	struct bantab	 bans;		/* copied into each new engine */
+	struct mongate	 gate;		/* knock windows, the firewall */
 	bool		 stopping;
 	/*
 	 * A stop ends the wait programs, since each holds a listener that
@@ -105,6 +108,8 @@ struct monitor {
 static void	 mon_loop(struct monitor *);
 static int	 engine_start(struct monitor *, const char *, bool);
 static void	 mon_ban(struct monitor *, struct eproc *, struct msg_hdr *,
+		    const void *, int);
+static void	 mon_knock(struct monitor *, struct eproc *, struct msg_hdr *,
 		    const void *, int);
 static void	 spawn_refuse(struct eproc *, uint64_t, int, int);
 static void	 engine_gone(struct monitor *, struct eproc *, int);
@@ -168,6 +173,7 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	struct monitor	 mon;
 	struct rlimit	 rl;
 	struct child	*c;
+	char		 err[512];
 
 	memset(&mon, 0, sizeof(mon));
 	mon.pmx = pmx;
@@ -200,8 +206,12 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 		mon.src.seed = mono_ms() ^ (uint64_t)getpid() << 32;
 	if (ban_init(&mon.bans, mon.conf->ban_max, mon.src.seed) == -1)
 		fatal("ban table");
-	if (engine_start(&mon, NULL, false) == -1)
+	if (mongate_start(&mon.gate, mon.conf, err, sizeof(err)) == -1)
+		fatalc(EX_OSERR, "firewall = nftables: %s", err);
+	if (engine_start(&mon, NULL, false) == -1) {
+		mongate_stop(&mon.gate);
 		fatal("cannot start the engine");
+	}
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
 	log_info("action=start pid=%ld engine=%ld user=%s services=%zu "
 	    "nofile=%llu", (long)getpid(), (long)mon.current->pid,
@@ -222,6 +232,7 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	listen_close_all(mon.ls, mon.nls);
 	free(mon.ls);
 	close(mon.sigfd);
+	mongate_stop(&mon.gate);
 	ban_clear(&mon.bans);
 	srctab_clear(&mon.src);
 	log_debug("action=stop msg=\"monitor exits\"");
@@ -368,23 +379,34 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 {
 	struct eproc		*e, *o;
 	struct engine_init	 ei;
-	int			 sp[2];
+	int			 sp[2], sfd;
 	pid_t			 pid;
 
+	/*
+	 * The packet socket of this generation.  Without it the first
+	 * engine does not start; a later one runs blind to knocks, which
+	 * then never open anything, and says so.
+	 */
+	if (sniff_open(mon->conf, &sfd) == -1) {
+		if (mon->current == NULL) {
+			log_warn("action=error msg=\"packet socket (knock, "
+			    "scan_detect = syn)\"");
+			return -1;
+		}
+		log_warn("action=warn msg=\"packet socket (knock, scan_detect "
+		    "= syn): knocks and SYN scans go unseen\"");
+	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return -1;
+		goto fail;
 	/* The new engine starts from the bans still running. */
 	(void)ban_expire(&mon->bans, wall_ms(), NULL, NULL);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0, sp) == -1) {
-		free(e);
-		return -1;
-	}
+	    0, sp) == -1)
+		goto fail;
 	if ((pid = fork()) == -1) {
 		close(sp[0]);
 		close(sp[1]);
-		free(e);
-		return -1;
+		goto fail;
 	}
 	if (pid == 0) {
 		/* The engine keeps none of the monitor's own descriptors. */
@@ -393,6 +415,9 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		if (mon->pmx->ready_fd != -1)
 			close(mon->pmx->ready_fd);
 		log_tee(-1);	/* the caller's stderr stays with the monitor */
+		/* Nor the firewall's netlink socket, opened as root. */
+		if (nft_fd(mon->gate.nft) != -1)
+			close(nft_fd(mon->gate.nft));
 		TAILQ_FOREACH(o, &mon->engines, entry)
 			if (o->fd != -1)
 				close(o->fd);
@@ -408,9 +433,13 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		ei.bans = &mon->bans;
 		ei.fresh = fresh;
 		ei.debug = mon->pmx->debug;
+		ei.sniff_fd = sfd;
+		ei.knocks = mongate_windows(&mon->gate, &ei.nknocks);
 		_exit(engine_main(&ei));
 	}
 	close(sp[1]);
+	if (sfd != -1)
+		close(sfd);
 	e->pid = pid;
 	e->fd = sp[0];
 	msgq_init(&e->q);
@@ -423,6 +452,11 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		    "reason=%s", (long)getpid(), (long)pid, mon->conf->user,
 		    mon->conf->nservices, reason);
 	return 0;
+fail:
+	free(e);
+	if (sfd != -1)
+		close(sfd);
+	return -1;
 }
 
 static void
@@ -598,6 +632,9 @@ mon_read(struct monitor *mon, struct eproc *e)
 		case MSG_BAN_NEW:
 			mon_ban(mon, e, &hdr, buf, fd);
 			break;
+		case MSG_KNOCK_NEW:
+			mon_knock(mon, e, &hdr, buf, fd);
+			break;
 		default:
 			if (fd != -1)
 				close(fd);
@@ -627,15 +664,35 @@ mon_ban(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	memcpy(&mb, buf, sizeof(mb));
 	if ((mb.key.family != AF_INET && mb.key.family != AF_INET6) ||
 	    mb.key.prefix > (mb.key.family == AF_INET ? 32 : 128) ||
-	    (mb.reason != BAN_RATE && mb.reason != BAN_REFUSED) ||
-	    mb.until > now + (uint64_t)e->conf->ban_time_ms + 60000) {
+	    mb.reason < BAN_RATE || mb.reason > BAN_SYNSCAN ||
+	    mb.until > now + (uint64_t)(mb.reason == BAN_SYNSCAN ?
+	    e->conf->scan_ban_time_ms : e->conf->ban_time_ms) + 60000) {
 		eproc_kill(mon, e, "bad ban message");
 		return;
 	}
 	if (ban_add(&mon->bans, &mb.key, mb.until, mb.reason, now) == -1)
 		return;		/* full: the engine logged it */
+	mongate_ban(&mon->gate, &mb.key, mb.until);
 	if (mon->current != NULL && mon->current != e)
 		eproc_send(mon->current, MSG_BAN, 0, &mb, sizeof(mb), -1);
+}
+
+/* A knock opened a service: keep the window, open its gates. */
+static void
+mon_knock(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
+    const void *buf, int fd)
+{
+	struct msg_knock	 mk;
+
+	if (hdr->len != sizeof(mk) || fd != -1) {
+		if (fd != -1)
+			close(fd);
+		eproc_kill(mon, e, "bad knock message");
+		return;
+	}
+	memcpy(&mk, buf, sizeof(mk));
+	if (mongate_knock(&mon->gate, e->conf, e->generation, &mk) == -1)
+		eproc_kill(mon, e, "bad knock message");
 }
 
 static void
@@ -965,6 +1022,8 @@ mon_reload(struct monitor *mon)
 	mon->generation++;
 	if (nconf->ban_max != mon->bans.max)
 		bans_resize(mon, nconf->ban_max);
+	mongate_reload(&mon->gate, old != NULL ? old->conf : nconf, nconf,
+	    &mon->bans);
 	if (!mon->pmx->debug)
 		log_setlevel(nconf->log_level);
 	if (engine_start(mon, NULL, false) == -1) {

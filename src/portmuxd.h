@@ -54,6 +54,17 @@ enum builtin {
 	BUILTIN_CHARGEN,
 	BUILTIN_TIME,
 	BUILTIN_TCPMUX,
+	BUILTIN_TRAP,		/* close at once, ban the source */
+};
+
+enum scan_detect {
+	SCAN_CONNECT,		/* traps and refused services */
+	SCAN_SYN,		/* and every SYN to this host */
+};
+
+enum firewall {
+	FIREWALL_NONE,
+	FIREWALL_NFTABLES,
 };
 
 enum stderr_mode {
@@ -68,6 +79,8 @@ enum log_dest {
 };
 
 /* An address block: family AF_INET or AF_INET6, network byte order. */
+struct knock_step;		/* knock.h */
+
 struct cidr {
 	int		 family;
 	uint8_t		 addr[16];
@@ -156,6 +169,14 @@ struct service {
 	bool		 accounting;
 	bool		 tcpmux;
 
+	/* Knocking (knock.c): refused until the source knocks. */
+	struct knock_step *knock;	/* the sequence, NULL if none */
+	size_t		 nknock;
+	uint32_t	 knock_timeout_ms;
+	uint32_t	 knock_open_ms;
+	uint16_t	*gate;		/* TCP ports a knock opens, host order */
+	size_t		 ngate;		/* > 0: a gate, which serves nothing */
+
 	/* protocol = unix */
 	char		*path;
 	mode_t		 mode;		/* 0666 unless mode_set */
@@ -184,6 +205,15 @@ struct conf {
 	uint32_t	 ban_max;
 	uint32_t	 reload_grace_ms;
 	uint32_t	 stop_grace_ms;
+
+	uint32_t	 knock_max;
+	uint32_t	 scan_ports;	/* 0: no scan detection */
+	uint32_t	 scan_window_ms;
+	enum scan_detect scan_detect;
+	uint32_t	 scan_ban_time_ms;
+	struct acl	 never_ban;
+	enum firewall	 firewall;
+	char		*nft_table;
 
 	struct service	*services;	/* disabled ones excluded */
 	size_t		 nservices;
@@ -250,7 +280,7 @@ struct bucket {
  * Refusals of one reason from one source group, counted between the
  * lines that log them: at most one line a second stands for them all.
  */
-#define SRC_NSUMMARY	8		/* reasons summarised per group */
+#define SRC_NSUMMARY	9		/* reasons summarised per group */
 struct refsum {
 	uint64_t	 logged_ms;	/* the last line of this reason */
 	uint32_t	 unlogged;	/* refusals since; atomic */
@@ -302,6 +332,9 @@ struct banent {
 enum ban_reason {
 	BAN_RATE = 1,			/* above rate x ban_factor */
 	BAN_REFUSED,			/* refused ban_after times */
+	BAN_TRAP,			/* connected to a trap */
+	BAN_SCAN,			/* touched scan_ports ports */
+	BAN_SYNSCAN,			/* the same, seen in SYNs only */
 };
 
 struct bantab {
@@ -312,6 +345,13 @@ struct bantab {
 	uint64_t	 seed;
 	uint32_t	 pfx4[33];	/* bans per prefix length */
 	uint32_t	 pfx6[129];
+};
+
+/* A knock window the monitor keeps, for the engines that come next. */
+struct knockwin {
+	char		 service[72];	/* MSG_NAMELEN */
+	struct srckey	 key;
+	uint64_t	 until;		/* wall clock ms */
 };
 
 /* The daemon's state, one instance in portmuxd.c. */
@@ -337,6 +377,9 @@ struct engine_init {
 	struct bantab	*bans;		/* the monitor's bans, copied by fork */
 	bool		 fresh;		/* after a crash: recount connections */
 	bool		 debug;
+	int		 sniff_fd;	/* the packet socket, -1: none */
+	const struct knockwin *knocks;	/* windows still open */
+	size_t		 nknocks;
 };
 
 /* A queue of outgoing privsep messages (imsg.c). */
@@ -423,6 +466,9 @@ bool		 srcent_unlogged(const struct srcent *);
 int		 listen_open_all(const struct conf *, struct listener *, size_t,
 		    struct listener **, size_t *);
 void		 listen_close_all(struct listener *, size_t);
+
+/* sniff.c */
+int		 sniff_open(const struct conf *, int *);
 
 /* monitor.c */
 int		 monitor_run(struct portmuxd *, struct listener *, size_t);

@@ -27,7 +27,7 @@
 
 #include "portmuxd.h"
 
-#define PROTO_VERSION	3
+#define PROTO_VERSION	4
 
 struct msg_hdr {
 	uint32_t	 type;
@@ -43,6 +43,7 @@ enum msg_type {
 	/* engine -> monitor */
 	MSG_SPAWN = 100,	/* struct msg_spawn + the client socket */
 	MSG_BAN_NEW,		/* struct msg_ban: a ban this engine made */
+	MSG_KNOCK_NEW,		/* struct msg_knock: a knock opened a service */
 
 	/* monitor -> engine */
 	MSG_SPAWNED = 200,	/* struct msg_spawned [+ stderr pipe] */
@@ -113,6 +114,19 @@ struct msg_adopt {
 	char		 service[MSG_NAMELEN];
 	struct srckey	 key;		/* its per_source group */
 	uint8_t		 pad[6];
+};
+
+/*
+ * A source group opened a knocked service until a wall clock time: the
+ * monitor keeps it for the next engine and opens the service's gate
+ * ports to it in the firewall.
+ */
+struct msg_knock {
+	struct srckey	 key;
+	uint8_t		 pad[2];
+	uint32_t	 service;	/* index in that generation's conf */
+	uint64_t	 generation;
+	uint64_t	 until;		/* wall clock ms */
 };
 
 struct msg_ban {

@@ -109,6 +109,8 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 		why = "banned";
 	else if (!acl_permit(e->conf, svc, (struct sockaddr *)ss))
 		why = "acl";
+	else if (!gk_knocked(e, el->l->service, (struct sockaddr *)ss))
+		why = "knock";
 	else if (!limit_take(&se->reply, &svc->udp_reply_rate, now))
 		why = "rate";
 	(void)sa_fmt((struct sockaddr *)ss, peer, sizeof(peer));
