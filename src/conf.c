@@ -152,6 +152,8 @@ static void	 conf_gatekeeper(struct src *, struct conf *);
 static void	 needs_root(struct src *, const char *, const char *);
 static void	 svc_knock(struct src *);
 static void	 check_gate(struct src *, const struct conf *);
+static bool	 own_key(struct src *, const char *);
+static bool	 gate_has(const struct service *, uint16_t);
 static void	 check_knock_ports(struct src *, size_t);
 static void	 conf_services(struct loadctx *, cfg_t *, struct conf *);
 static void	 svc_build(struct src *, const struct conf *);
@@ -1117,7 +1119,8 @@ needs_root(struct src *s, const char *key, const char *what)
 {
 	if (s->ctx->as_root)
 		return;
-	src_msg(s, s->ctx->flags & CONF_CHECK_ONLY ? LVL_WARN : LVL_ERR, key,
+	src_msg(s, (s->ctx->flags & CONF_CHECK_ONLY) || s->soft ? LVL_WARN :
+	    LVL_ERR, key,
 	    "%s needs root, and portmuxd runs as '%s': start it as root",
 	    what, conf_vis(s->ctx->uname));
 }
@@ -1484,6 +1487,13 @@ svc_addrs(struct src *s)
 	}
 }
 
+/* Whether the service's own section, not defaults, sets key. */
+static bool
+own_key(struct src *s, const char *key)
+{
+	return key_find(s->si, key) != NULL;
+}
+
 /* knock, knock_timeout, knock_open and gate. */
 static void
 svc_knock(struct src *s)
@@ -1503,17 +1513,24 @@ svc_knock(struct src *s)
 			    65535, &port) == 0)
 				svc->gate[svc->ngate++] = (uint16_t)port;
 	}
-	if ((from = src_from(s, "knock")) == NULL ||
-	    (n = cfg_size(from, "knock")) == 0) {
+	/*
+	 * A knock in defaults gates every service that can be gated; a
+	 * trap and tcpmux itself are not, as their own knock would be an
+	 * error.
+	 */
+	if ((from = src_from(s, "knock")) == s->def && from != NULL &&
+	    (svc->builtin == BUILTIN_TRAP || svc->builtin == BUILTIN_TCPMUX))
+		from = NULL;
+	if (from == NULL || (n = cfg_size(from, "knock")) == 0) {
 		if (from != NULL)
 			src_msg(s, LVL_ERR, "knock", "knock list is empty");
-		else if (src_given(s, "knock_timeout") ||
-		    src_given(s, "knock_open") || src_given(s, "gate"))
-			src_msg(s, LVL_ERR, src_given(s, "gate") ? "gate" :
-			    src_given(s, "knock_open") ? "knock_open" :
+		else if (own_key(s, "knock_timeout") ||
+		    own_key(s, "knock_open") || own_key(s, "gate"))
+			src_msg(s, LVL_ERR, own_key(s, "gate") ? "gate" :
+			    own_key(s, "knock_open") ? "knock_open" :
 			    "knock_timeout", "%s needs a knock sequence: "
-			    "knock = {\"tcp:PORT\", ...}", src_given(s,
-			    "gate") ? "gate" : src_given(s, "knock_open") ?
+			    "knock = {\"tcp:PORT\", ...}", own_key(s,
+			    "gate") ? "gate" : own_key(s, "knock_open") ?
 			    "knock_open" : "knock_timeout");
 		return;
 	}
@@ -1541,6 +1558,17 @@ svc_knock(struct src *s)
 		    "every service behind it; set knock on those services");
 }
 
+static bool
+gate_has(const struct service *svc, uint16_t port)
+{
+	size_t	 i;
+
+	for (i = 0; i < svc->ngate; i++)
+		if (svc->gate[i] == port)
+			return true;
+	return false;
+}
+
 /*
  * A gate opens ports of other daemons in the kernel firewall: it serves
  * nothing, so it takes no program, no port of its own, and no firewall
@@ -1560,6 +1588,16 @@ check_gate(struct src *s, const struct conf *conf)
 		if (src_given(s, keys[i]))
 			src_msg(s, LVL_ERR, keys[i], "%s does not apply to a "
 			    "gate, which serves nothing itself", keys[i]);
+	for (i = 0; exec_keys[i] != NULL; i++)
+		if (sec_has(s->sec, s->si, exec_keys[i]))
+			src_msg(s, LVL_ERR, exec_keys[i], "%s does not apply "
+			    "to a gate, which runs no program", exec_keys[i]);
+	for (i = 0; (size_t)i < svc->nknock; i++)
+		if (svc->knock[i].proto == IPPROTO_TCP &&
+		    gate_has(svc, svc->knock[i].port))
+			src_msg(s, LVL_ERR, "knock", "knock port tcp:%u is a "
+			    "gate port, open to whoever knocked; a knock port "
+			    "must stay closed", svc->knock[i].port);
 	if (svc->proto != PROTO_TCP)
 		src_msg(s, LVL_ERR, "protocol", "a gate opens tcp ports; "
 		    "drop protocol");
@@ -1595,7 +1633,8 @@ check_exec(struct src *s)
 	/* A UDP source is forged at will: a UDP trap would ban anyone. */
 	if (svc->builtin == BUILTIN_TRAP && svc->proto != PROTO_TCP)
 		src_msg(s, LVL_ERR, "builtin", "builtin trap needs protocol "
-		    "tcp: a udp source address can be forged");
+		    "tcp%s", svc->proto == PROTO_UDP ? ": a udp source "
+		    "address can be forged" : "");
 	if (svc->builtin == BUILTIN_TRAP && svc->tcpmux)
 		src_msg(s, LVL_ERR, "tcpmux", "a trap cannot be reached "
 		    "through tcpmux");
@@ -1711,7 +1750,7 @@ svc_creds(struct src *s, const struct conf *conf)
 	struct passwd	*pw;
 	struct group	*gr;
 
-	if (svc->builtin != BUILTIN_NONE)
+	if (svc->builtin != BUILTIN_NONE || svc->ngate > 0)
 		return;
 	if (!ctx->as_root) {
 		if (user != NULL && strcmp(user, ctx->uname) != 0)
@@ -2105,12 +2144,21 @@ check_knock_ports(struct src *srcs, size_t n)
 {
 	const struct service	*a, *b;
 	size_t			 i, j, k, nports = 0;
-	uint8_t			 proto;
+	uint8_t			 proto, seen[2][65536 / 8];
 
+	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < n; i++) {
 		if ((a = srcs[i].svc)->disable)
 			continue;
-		nports += a->nknock;
+		for (k = 0; k < a->nknock; k++) {
+			proto = a->knock[k].proto == IPPROTO_TCP ? 0 : 1;
+			if (!(seen[proto][a->knock[k].port / 8] &
+			    (1U << (a->knock[k].port % 8)))) {
+				seen[proto][a->knock[k].port / 8] |=
+				    1U << (a->knock[k].port % 8);
+				nports++;
+			}
+		}
 		for (j = 0; j < n; j++) {
 			b = srcs[j].svc;
 			if (b->disable || b->port == 0 ||
@@ -2139,8 +2187,8 @@ check_knock_ports(struct src *srcs, size_t n)
 	}
 	if (nports > PKT_FILTER_PORTS)
 		conf_report(srcs[0].ctx, LVL_ERR, srcs[0].ctx->mainfile, 1,
-		    "%zu knock ports in all; the packet filter holds at most "
-		    "%d", nports, PKT_FILTER_PORTS);
+		    "%zu distinct knock ports in all; the packet filter holds "
+		    "at most %d", nports, PKT_FILTER_PORTS);
 }
 
 static void

@@ -336,7 +336,94 @@ test_confgate_knock_ports_total(void **state __unused)
 	/* A file-wide problem: the first line of the file. */
 	knock_services(cfg, sizeof(cfg), over, 5);
 	load_fails(cfg, ANYHOST, "t.conf:1: ",
-	    "65 knock ports in all; the packet filter holds at most 64");
+	    "65 distinct knock ports in all; the packet filter holds at "
+	    "most 64");
+}
+
+/* Services that share knock ports take one filter slot per port. */
+static void
+test_confgate_knock_ports_shared(void **state __unused)
+{
+	struct conf	*conf;
+	char		 cfg[8192], *m;
+	size_t		 len = 0;
+	int		 i, j;
+
+	for (i = 0; i < 5; i++) {
+		len += (size_t)snprintf(cfg + len, sizeof(cfg) - len,
+		    "service s%d {\n\tport = %d\n\tbuiltin = echo\n"
+		    "\tknock = {", i, 10000 + i);
+		for (j = 0; j < 16; j++)
+			len += (size_t)snprintf(cfg + len, sizeof(cfg) - len,
+			    "%s\"tcp:%d\"", j > 0 ? ", " : "", 7000 + j);
+		len += (size_t)snprintf(cfg + len, sizeof(cfg) - len,
+		    "}\n}\n");
+		assert_true(len < sizeof(cfg));
+	}
+	conf = load(cfg, ANYHOST, &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->nservices, 5);
+	assert_no_msg(m, "knock ports in all");
+	conf_free(conf);
+	free(m);
+}
+
+/*
+ * Knock keys in defaults: a service without a knock is not broken by
+ * knock_timeout there, and a knock there does not reach a trap.
+ */
+static void
+test_confgate_knock_defaults(void **state __unused)
+{
+	struct conf	*conf;
+	char		*m;
+
+	conf = load("defaults {\n\tknock_timeout = 5s\n}\n"
+	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n", ANYHOST,
+	    &m);
+	assert_non_null(conf);
+	assert_no_msg(m, "needs a knock sequence");
+	conf_free(conf);
+	free(m);
+	conf = load("defaults {\n\tknock = {\"tcp:7000\"}\n}\n"
+	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	    "service t {\n\tport = 10001\n\tbuiltin = trap\n}\n", ANYHOST,
+	    &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->services[0].nknock, 1);
+	assert_int_equal(conf->services[1].nknock, 0);
+	conf_free(conf);
+	free(m);
+}
+
+/* A disabled service's knock without root is a warning only. */
+static void
+test_confgate_knock_disabled(void **state __unused)
+{
+	struct conf	*conf;
+	char		*m;
+
+	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\tknock = {\"tcp:7000\"}\n\tdisable = true\n}\n"
+	    "service b {\n\tport = 10001\n\tbuiltin = echo\n}\n",
+	    CONF_AS_USER, &m);
+	assert_non_null(conf);
+	assert_msg(m, "t.conf:4: warning: ", "knock (a packet socket) "
+	    "needs root");
+	conf_free(conf);
+	free(m);
+}
+
+/* A gate runs no program, and its knock ports must not be its gates. */
+static void
+test_confgate_gate_rules(void **state __unused)
+{
+	load_fails("firewall = nftables\nservice g {\n"
+	    "\tknock = {\"tcp:7000\"}\n\tgate = {22}\n\tuser = root\n}\n",
+	    ANYHOST, "t.conf:5: ", "user does not apply to a gate");
+	load_fails("firewall = nftables\nservice g {\n"
+	    "\tknock = {\"tcp:22\", \"udp:7000\"}\n\tgate = {22}\n}\n",
+	    ANYHOST, "t.conf:3: ", "knock port tcp:22 is a gate port");
 }
 
 /* The keys that refine a knock mean nothing without one. */
@@ -855,6 +942,10 @@ main(void)
 		cmocka_unit_test(test_confgate_firewall),
 		cmocka_unit_test(test_confgate_nft_table),
 		cmocka_unit_test(test_confgate_knock_max),
+		cmocka_unit_test(test_confgate_knock_ports_shared),
+		cmocka_unit_test(test_confgate_knock_defaults),
+		cmocka_unit_test(test_confgate_knock_disabled),
+		cmocka_unit_test(test_confgate_gate_rules),
 	};
 
 	log_init(1, LOG_DEBUG, LOG_DAEMON);
