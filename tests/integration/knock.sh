@@ -33,20 +33,29 @@ service secret {
   knock_timeout = 2s
   knock_open    = 3s
 }
+
+service long {
+  protocol   = tcp
+  address    = {127.0.0.1}
+  port       = 2202
+  builtin    = echo
+  knock      = {"udp:7011"}
+  knock_open = 5m
+}
 EOF
 start_daemon "$conf"
 wait_listen 2201 127.0.0.1 || fail "echo is not listening on 2201"
 
-# echo_from SRC ADDR: a line sent from SRC comes back.
+# echo_from SRC ADDR [PORT]: a line sent from SRC comes back.
 echo_from()
 {
-	local fam=TCP4 src=$1 out
+	local fam=TCP4 src=$1 out port=${3:-2201}
 
 	case "$2" in
 	*:*) fam=TCP6 src="[$1]" ;;
 	esac
 	out=$(printf 'knock-knock\n' | timeout 5 socat -t2 - \
-	    "$fam:$(addr_port "$2" 2201),bind=$src" 2>/dev/null)
+	    "$fam:$(addr_port "$2" "$port"),bind=$src" 2>/dev/null)
 	[ "$out" = knock-knock ]
 }
 
@@ -141,4 +150,18 @@ wait_log "service=secret action=knock peer=::/64 open=3s" ||
     fail "the IPv6 knock did not open the service"
 echo_from ::1 ::1 || fail "echo did not answer ::1 after its knock"
 
+# 9. An open window survives a reload and an engine crash: the monitor
+# keeps it for the next engine.
+echo_from 127.0.0.1 127.0.0.1 2202 && fail "long answered before its knock"
+knock 127.0.0.1 7011:udp >/dev/null || fail "knock 7011:udp failed"
+wait_log "service=long action=knock peer=127.0.0.1/32 open=300s" ||
+    fail "the one-step knock did not open long"
+echo_from 127.0.0.1 127.0.0.1 2202 || fail "long did not answer after its knock"
+kill -HUP "$MONPID"
+wait_log "action=reload generation=2" || fail "no reload"
+echo_from 127.0.0.1 127.0.0.1 2202 || fail "the reload closed the knock window"
+kill -KILL "$(engine_pid)"
+wait_log "action=start .*reason=restart" 10 || fail "the engine was not restarted"
+for i in $(seq 1 50); do echo_from 127.0.0.1 127.0.0.1 2202 && break; sleep 0.1; done
+echo_from 127.0.0.1 127.0.0.1 2202 || fail "the engine restart closed the knock window"
 ok
