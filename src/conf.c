@@ -1578,16 +1578,30 @@ static void
 check_gate(struct src *s, const struct conf *conf)
 {
 	static const char *const keys[] = { "server", "builtin", "port",
-	    "address", "tcpmux", "wait", NULL };
+	    NULL };
+	static const char *const listen_keys[] = { "address", "tcpmux",
+	    "wait", NULL };
 	struct service	*svc = s->svc;
 	int		 i;
 
 	if (svc->ngate == 0)
 		return;
+	/*
+	 * Only the gate's own section counts: an address, wait or tcpmux
+	 * in defaults is meant for the services that listen.  A server,
+	 * builtin or port there would still make the gate serve.
+	 */
 	for (i = 0; keys[i] != NULL; i++)
 		if (src_given(s, keys[i]))
 			src_msg(s, LVL_ERR, keys[i], "%s does not apply to a "
 			    "gate, which serves nothing itself", keys[i]);
+	for (i = 0; listen_keys[i] != NULL; i++)
+		if (own_key(s, listen_keys[i]))
+			src_msg(s, LVL_ERR, listen_keys[i], "%s does not "
+			    "apply to a gate, which serves nothing itself",
+			    listen_keys[i]);
+	svc->wait = false;
+	svc->tcpmux = false;
 	for (i = 0; exec_keys[i] != NULL; i++)
 		if (sec_has(s->sec, s->si, exec_keys[i]))
 			src_msg(s, LVL_ERR, exec_keys[i], "%s does not apply "

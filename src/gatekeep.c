@@ -201,6 +201,8 @@ gk_trap(struct engine *e, size_t idx, int fd, uint64_t id,
 	    "reason=trap", peer);
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
 		return;
+	/* Counted first: the ban would hide the scan it is part of. */
+	scan_seen(e, sa, svc->port, false);
 	limit_group(sa, svc->source_prefix4, svc->source_prefix6, &k);
 	guard_ban(e, &k, BAN_TRAP);
 }
@@ -219,7 +221,8 @@ scan_seen(struct engine *e, const struct sockaddr *sa, uint16_t port,
 	size_t		 n, i, off = 0;
 	uint16_t	 sport;
 
-	if (e->scans.max == 0)
+	/* A banned scanner goes on scanning; it was told once. */
+	if (e->scans.max == 0 || ban_find(&e->bans, sa, wall_ms()) != NULL)
 		return;
 	limit_group(sa, SCAN_PREFIX4, SCAN_PREFIX6, &k);
 	n = scan_note(&e->scans, &k, port, mono_ms(), e->conf->scan_window_ms,
@@ -359,7 +362,7 @@ gk_packet(struct engine *e, const struct pkt *p)
 	struct knock_step	 hit;
 	uint64_t		 now = mono_ms();
 	size_t			 i;
-	bool			 syn = pkt_is_syn(p);
+	bool			 syn = pkt_is_syn(p), knock = false;
 
 	/* Only a SYN opens a connection; the rest of one is no knock. */
 	if (p->proto == IPPROTO_TCP && !syn)
@@ -374,9 +377,12 @@ gk_packet(struct engine *e, const struct pkt *p)
 		if (e->conf->services[i].nknock > 0 &&
 		    in_sequence(&e->conf->services[i], &hit) &&
 		    svc_listens(&e->conf->services[i],
-		    (struct sockaddr *)&dst))
+		    (struct sockaddr *)&dst)) {
 			knock_seen(e, i, (struct sockaddr *)&src, &hit, now);
-	if (syn && e->conf->scan_detect == SCAN_SYN)
+			knock = true;
+		}
+	/* A knock touches several closed ports by design: no scan. */
+	if (syn && !knock && e->conf->scan_detect == SCAN_SYN)
 		scan_seen(e, (struct sockaddr *)&src, p->dport, true);
 }
 

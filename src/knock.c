@@ -109,23 +109,6 @@ knock_free(struct knocktab *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/*
- * FNV-1a's low bits depend only on the low bits of each input byte and
- * of the seed, and the bucket is taken from the low bits: without this
- * final mix, sources whose bytes agree there share a chain whatever the
- * seed.
- */
-static uint64_t
-knock_mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint32_t
 knock_bucket(const struct knocktab *t, uint32_t svc, const struct srckey *k)
 {
@@ -133,7 +116,7 @@ knock_bucket(const struct knocktab *t, uint32_t svc, const struct srckey *k)
 
 	memcpy(b, &svc, sizeof(svc));
 	memcpy(b + sizeof(svc), k, sizeof(*k));
-	return (uint32_t)(knock_mix(hash_bytes(b, sizeof(b), t->seed)) &
+	return (uint32_t)(hash_bytes(b, sizeof(b), t->seed) &
 	    (t->nbuckets - 1));
 }
 

@@ -71,27 +71,10 @@ scan_free(struct scantab *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/*
- * FNV-1a's low bits depend only on the low bits of each input byte and
- * of the seed, and the bucket is taken from the low bits: without this
- * final mix, sources whose bytes agree there share a chain whatever the
- * seed.
- */
-static uint64_t
-scan_mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static uint32_t
 scan_bucket(const struct scantab *t, const struct srckey *k)
 {
-	return (uint32_t)(scan_mix(hash_bytes(k, sizeof(*k), t->seed)) &
+	return (uint32_t)(hash_bytes(k, sizeof(*k), t->seed) &
 	    (t->nbuckets - 1));
 }
 

@@ -71,7 +71,13 @@ sa_copy_norm(const struct sockaddr *sa, struct sockaddr_storage *ss)
 	return 0;
 }
 
-/* FNV-1a over len bytes, started from a seed the sender cannot guess. */
+/*
+ * FNV-1a over len bytes, started from a seed the sender cannot guess,
+ * then mixed.  FNV's low bits depend only on the low bits of each byte
+ * and of the seed, and every table takes its slot from the low bits:
+ * unmixed, sources that differ only in the high bits of their bytes
+ * (addresses an attacker picks) would all share a few chains.
+ */
 uint64_t
 hash_bytes(const void *p, size_t len, uint64_t h)
 {
@@ -83,6 +89,11 @@ hash_bytes(const void *p, size_t len, uint64_t h)
 		h ^= b[i];
 		h *= 1099511628211ULL;
 	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 

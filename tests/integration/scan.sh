@@ -114,6 +114,13 @@ service web {
   port     = 2280
   builtin  = echo
 }
+service hidden {
+  protocol = tcp
+  address  = {127.0.0.1}
+  port     = 2290
+  builtin  = echo
+  knock    = {"tcp:3101", "tcp:3102", "tcp:3103", "tcp:3104", "tcp:3105", "tcp:3106"}
+}
 EOF
 start_daemon "$conf"
 wait_listen 2280 127.0.0.1 || fail "web is not listening"
@@ -133,4 +140,20 @@ echo_from 127.0.0.4 2280 && fail "the SYN scanner is still served"
 wait_log "service=web action=refuse proto=tcp peer=127.0.0.4:[0-9]+ reason=banned" ||
     fail "the SYN scanner was not refused with reason=banned"
 echo_from 127.0.0.3 2280 || fail "127.0.0.3 is not served after the SYN scan"
+
+# SYNs to knock ports are knocks, not a scan; a banned scanner that goes
+# on is not logged again.  The packet socket is one queue: once the scan
+# of 127.0.0.9, sent last, is logged, the SYNs before it were counted.
+nmap -n -Pn -sS -S 127.0.0.8 -e lo -p 3101-3106 127.0.0.1 >"$T/nmap-knock.out" 2>&1 ||
+    fail "nmap -sS failed: $(cat "$T/nmap-knock.out")"
+nmap -n -Pn -sS -S 127.0.0.4 -e lo -p 3011-3020 127.0.0.1 >"$T/nmap-again.out" 2>&1 ||
+    fail "nmap -sS failed: $(cat "$T/nmap-again.out")"
+nmap -n -Pn -sS -S 127.0.0.9 -e lo -p 3201-3206 127.0.0.1 >"$T/nmap-last.out" 2>&1 ||
+    fail "nmap -sS failed: $(cat "$T/nmap-last.out")"
+wait_log "action=scan peer=127.0.0.9 kind=syn" ||
+    fail "no action=scan kind=syn line for 127.0.0.9"
+[ "$(log_count "action=scan peer=127.0.0.8 ")" = 0 ] ||
+    fail "SYNs to the knock ports counted as a scan"
+[ "$(log_count "action=scan peer=127.0.0.4 ")" = 1 ] ||
+    fail "the banned scanner was logged again"
 ok

@@ -424,6 +424,30 @@ test_confgate_gate_rules(void **state __unused)
 	load_fails("firewall = nftables\nservice g {\n"
 	    "\tknock = {\"tcp:22\", \"udp:7000\"}\n\tgate = {22}\n}\n",
 	    ANYHOST, "t.conf:3: ", "knock port tcp:22 is a gate port");
+	load_fails("firewall = nftables\nservice g {\n"
+	    "\tknock = {\"tcp:7000\"}\n\tgate = {22}\n"
+	    "\taddress = {127.0.0.1}\n}\n", ANYHOST, "t.conf:5: ",
+	    "address does not apply to a gate");
+}
+
+/* An address or wait in defaults is for the services that listen. */
+static void
+test_confgate_gate_defaults(void **state __unused)
+{
+	struct conf	*conf;
+	char		*m;
+
+	conf = load("firewall = nftables\ndefaults {\n"
+	    "\taddress = {127.0.0.1}\n\twait = false\n}\n"
+	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	    "service g {\n\tknock = {\"tcp:7000\"}\n\tgate = {22}\n}\n",
+	    ANYHOST, &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->services[1].ngate, 1);
+	assert_int_equal(conf->services[1].naddrs, 0);
+	assert_int_equal(conf->services[0].naddrs, 1);
+	conf_free(conf);
+	free(m);
 }
 
 /* The keys that refine a knock mean nothing without one. */
@@ -946,6 +970,7 @@ main(void)
 		cmocka_unit_test(test_confgate_knock_defaults),
 		cmocka_unit_test(test_confgate_knock_disabled),
 		cmocka_unit_test(test_confgate_gate_rules),
+		cmocka_unit_test(test_confgate_gate_defaults),
 	};
 
 	log_init(1, LOG_DEBUG, LOG_DAEMON);

@@ -917,6 +917,32 @@ test_limit_srctab_keeps_unlogged(void **state)
 	srctab_clear(&t);
 }
 
+/*
+ * Groups that differ only in the high bits of their bytes, which an
+ * attacker who owns a v6 /48 picks at will, spread over the slots: the
+ * tables take the low bits of the hash.
+ */
+static void
+test_limit_hash_spread(void **state __unused)
+{
+	struct srckey	 k;
+	bool		 used[64];
+	unsigned int	 i, n = 0;
+
+	memset(used, 0, sizeof(used));
+	for (i = 0; i < 256; i++) {
+		memset(&k, 0, sizeof(k));
+		k.family = AF_INET6;
+		k.prefix = 64;
+		k.addr[6] = (uint8_t)(i & 0xf0);
+		k.addr[7] = (uint8_t)((i & 0x0f) << 4);
+		used[hash_bytes(&k, sizeof(k), 12345) & 63] = true;
+	}
+	for (i = 0; i < 64; i++)
+		n += used[i];
+	assert_true(n >= 48);
+}
+
 int
 main(void)
 {
@@ -948,6 +974,7 @@ main(void)
 		cmocka_unit_test(test_limit_summary_interleaved),
 		cmocka_unit_test(test_limit_summary_flood),
 		cmocka_unit_test(test_limit_summary_due_at_refusal),
+		cmocka_unit_test(test_limit_hash_spread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
