@@ -485,6 +485,7 @@ void		 sa_normalize(struct sockaddr_storage *, socklen_t *);
 int		 sa_copy_norm(const struct sockaddr *,
 		    struct sockaddr_storage *);
 uint64_t	 hash_bytes(const void *, size_t, uint64_t);
+uint32_t	*hash_heads(size_t, size_t *);
 int		 sa_ntop(const struct sockaddr *, char *, size_t, uint16_t *);
 size_t		 sa_fmt(const struct sockaddr *, char *, size_t);
 uint64_t	 mono_ms(void);

@@ -34,29 +34,20 @@
 int
 scan_init(struct scantab *t, size_t max, uint64_t seed)
 {
-	size_t	 i, n = 1;
+	size_t	 i;
 
 	memset(t, 0, sizeof(*t));
-	/* Indices are uint32_t, and n must not overflow a 32-bit size_t. */
-	if (max < 1 || max > (size_t)1 << 31) {
-		errno = EINVAL;
+	if ((t->buckets = hash_heads(max, &t->nbuckets)) == NULL)
 		return -1;
-	}
-	while (n < max)
-		n <<= 1;
-	if ((t->v = calloc(max, sizeof(*t->v))) == NULL ||
-	    (t->buckets = calloc(n, sizeof(*t->buckets))) == NULL) {
+	if ((t->v = calloc(max, sizeof(*t->v))) == NULL) {
 		scan_free(t);
 		return -1;
 	}
-	for (i = 0; i < n; i++)
-		t->buckets[i] = SCAN_NIL;
 	for (i = 0; i < max; i++) {
 		t->v[i].hnext = i + 1 < max ? (uint32_t)(i + 1) : SCAN_NIL;
 		t->v[i].prev = t->v[i].next = SCAN_NIL;
 	}
 	t->max = max;
-	t->nbuckets = n;
 	t->seed = seed;
 	t->free = 0;
 	t->head = t->tail = SCAN_NIL;

@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -98,6 +99,31 @@ hash_bytes(const void *p, size_t len, uint64_t h)
 }
 
 /* The address as text and the port in host order; -1 on another family. */
+/*
+ * The chain heads of a table of max entries linked by uint32_t indices,
+ * UINT32_MAX for none: a power of two of them, at least max, all empty.
+ * max is at most 2^31, so that the count fits a 32-bit size_t.
+ */
+uint32_t *
+hash_heads(size_t max, size_t *n)
+{
+	uint32_t	*h;
+	size_t		 i, m = 1;
+
+	if (max < 1 || max > (size_t)1 << 31) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (m < max)
+		m <<= 1;
+	if ((h = reallocarray(NULL, m, sizeof(*h))) == NULL)
+		return NULL;
+	for (i = 0; i < m; i++)
+		h[i] = UINT32_MAX;
+	*n = m;
+	return h;
+}
+
 int
 sa_ntop(const struct sockaddr *sa, char *ip, size_t iplen, uint16_t *port)
 {

@@ -46,6 +46,7 @@
 
 #include "log.h"
 #include "portmuxd.h"
+#include "confmsg.h"
 
 #ifndef SRCDIR
 #define SRCDIR	"."
@@ -55,104 +56,7 @@
 /* The non-root rules, whoever runs the test. */
 #define AS_USER		CONF_AS_USER
 
-struct capture {
-	FILE	*tmp;
-	int	 saved;
-};
-
-static void	 cap_begin(struct capture *);
-static char	*cap_end(struct capture *);
-static struct conf *load(const char *, int, char **);
-static struct conf *load_file(const char *, int, char **);
-static bool	 has_msg(const char *, const char *, const char *);
 static int	 portmin(void);
-
-#define assert_msg(m, pfx, txt) do {					\
-	if (!has_msg((m), (pfx), (txt))) {				\
-		print_error("no line \"%s...%s\" in:\n%s", (pfx),	\
-		    (txt), (m));					\
-		fail();							\
-	}								\
-} while (0)
-
-#define assert_no_msg(m, txt) do {					\
-	if (strstr((m), (txt)) != NULL) {				\
-		print_error("unexpected \"%s\" in:\n%s", (txt), (m));	\
-		fail();							\
-	}								\
-} while (0)
-
-/* stderr goes to a temporary file until cap_end(). */
-static void
-cap_begin(struct capture *c)
-{
-	fflush(stderr);
-	c->tmp = tmpfile();
-	assert_non_null(c->tmp);
-	c->saved = dup(STDERR_FILENO);
-	assert_true(c->saved != -1);
-	assert_true(dup2(fileno(c->tmp), STDERR_FILENO) != -1);
-}
-
-static char *
-cap_end(struct capture *c)
-{
-	off_t	 size;
-	char	*buf;
-	int	 fd = fileno(c->tmp);
-
-	assert_true(dup2(c->saved, STDERR_FILENO) != -1);
-	(void)close(c->saved);
-	size = lseek(fd, 0, SEEK_END);
-	assert_true(size >= 0);
-	buf = calloc(1, (size_t)size + 1);
-	assert_non_null(buf);
-	assert_true(pread(fd, buf, (size_t)size, 0) == size);
-	(void)fclose(c->tmp);
-	return buf;
-}
-
-static struct conf *
-load(const char *text, int flags, char **msgs)
-{
-	struct capture	 c;
-	struct conf	*conf;
-
-	cap_begin(&c);
-	conf = conf_load_buf(text, "t.conf", flags);
-	*msgs = cap_end(&c);
-	return conf;
-}
-
-static struct conf *
-load_file(const char *path, int flags, char **msgs)
-{
-	struct capture	 c;
-	struct conf	*conf;
-
-	cap_begin(&c);
-	conf = conf_load(path, flags);
-	*msgs = cap_end(&c);
-	return conf;
-}
-
-/* A line of msgs that starts with prefix and contains text. */
-static bool
-has_msg(const char *msgs, const char *prefix, const char *text)
-{
-	const char	*p = msgs, *nl;
-	size_t		 len, plen = strlen(prefix);
-
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (len >= plen && strncmp(p, prefix, plen) == 0 &&
-		    memmem(p, len, text, strlen(text)) != NULL)
-			return true;
-		p += len + (nl != NULL);
-	}
-	return false;
-}
 
 /* The lowest port a non-root user may bind here, as conf.c reads it. */
 static int
@@ -178,7 +82,7 @@ test_conf_minimal_defaults(void **state __unused)
 	struct service	*s;
 	char		*m;
 
-	conf = load("service cat {\n\tport = 10000\n\tserver = /bin/cat\n}\n",
+	conf = msgs_load("service cat {\n\tport = 10000\n\tserver = /bin/cat\n}\n",
 	    AS_USER, &m);
 	assert_non_null(conf);
 	assert_string_equal(m, "");
@@ -250,11 +154,11 @@ test_conf_unknown_key(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tfoo = 1\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tfoo = 1\n"
 	    "\tserver = /bin/cat\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:3: ", "service 'a': unknown key 'foo'");
 	free(m);
-	assert_null(load("\nbar = 1\n", AS_USER, &m));
+	assert_null(msgs_load("\nbar = 1\n", AS_USER, &m));
 	assert_msg(m, "t.conf:2: ", "unknown key 'bar'");
 	free(m);
 }
@@ -264,13 +168,13 @@ test_conf_key_twice(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tport = 10001\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ",
 	    "service 'a': key 'port' given twice (first at line 2)");
 	free(m);
 	/* "=" again on a list would silently drop the first values. */
-	assert_null(load("allow = {10.0.0.0/8}\nallow = {::1}\n"
+	assert_null(msgs_load("allow = {10.0.0.0/8}\nallow = {::1}\n"
 	    "service a {\n\tport = 10000\n\tserver = /bin/cat\n}\n", AS_USER,
 	    &m));
 	assert_msg(m, "t.conf:2: ",
@@ -284,7 +188,7 @@ test_conf_list_append(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("allow = {10.0.0.0/8}\nallow += {::1}\n"
+	conf = msgs_load("allow = {10.0.0.0/8}\nallow += {::1}\n"
 	    "service a {\n\tport = 10000\n\tserver = /bin/cat\n}\n", AS_USER,
 	    &m);
 	assert_non_null(conf);
@@ -298,11 +202,11 @@ test_conf_bad_port(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tserver = /bin/cat\n"
 	    "\tport = no-such-port-name\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:3: ", "port 'no-such-port-name'");
 	free(m);
-	assert_null(load("service a {\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tserver = /bin/cat\n"
 	    "\tport = -7\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:3: ", "port '-7'");
 	free(m);
@@ -313,7 +217,7 @@ test_conf_port_zero(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tserver = /bin/cat\n\tport = 0\n}\n",
+	assert_null(msgs_load("service a {\n\tserver = /bin/cat\n\tport = 0\n}\n",
 	    AS_USER, &m));
 	assert_msg(m, "t.conf:3: ", "port '0': out of range (1-65535)");
 	free(m);
@@ -324,7 +228,7 @@ test_conf_port_70000(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tserver = /bin/cat\n"
 	    "\tport = 70000\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:3: ", "port '70000': out of range (1-65535)");
 	free(m);
@@ -339,7 +243,7 @@ test_conf_named_port(void **state __unused)
 	if (getservbyname("echo", "tcp") == NULL)
 		skip();
 	/* -n: port 7 needs root without CONF_AS_USER's caveats. */
-	conf = load("service e {\n\tport = echo\n\tbuiltin = echo\n}\n",
+	conf = msgs_load("service e {\n\tport = echo\n\tbuiltin = echo\n}\n",
 	    AS_USER | CONF_CHECK_ONLY, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->services[0].port, 7);
@@ -349,7 +253,7 @@ test_conf_named_port(void **state __unused)
 	conf_free(conf);
 	free(m);
 	/* Without -n the bind decides (exit 71), the file is fine. */
-	conf = load("service e {\n\tport = echo\n\tbuiltin = echo\n}\n",
+	conf = msgs_load("service e {\n\tport = echo\n\tbuiltin = echo\n}\n",
 	    AS_USER, &m);
 	assert_non_null(conf);
 	assert_no_msg(m, "port 7");
@@ -362,10 +266,10 @@ test_conf_no_service(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("", AS_USER, &m));
+	assert_null(msgs_load("", AS_USER, &m));
 	assert_msg(m, "t.conf:1: ", "no service defined");
 	free(m);
-	assert_null(load("# only a comment\nuser = root\n", AS_USER, &m));
+	assert_null(msgs_load("# only a comment\nuser = root\n", AS_USER, &m));
 	assert_msg(m, "t.conf:1: ", "no service defined");
 	free(m);
 }
@@ -377,7 +281,7 @@ test_conf_disabled(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service b {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tdisable = yes\n}\n", AS_USER, &m);
 	assert_non_null(conf);
@@ -385,12 +289,12 @@ test_conf_disabled(void **state __unused)
 	assert_null(conf_service(conf, "b"));
 	conf_free(conf);
 	free(m);
-	assert_null(load("service b {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service b {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\ttimeout = soon\n\tdisable = true\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "timeout 'soon'");
 	free(m);
 	/* Everything switched off is allowed: a reload switches it back. */
-	conf = load("service b {\n\tport = 10000\n\tbuiltin = echo\n"
+	conf = msgs_load("service b {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tdisable = true\n}\n", AS_USER, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->nservices, 0);
@@ -411,7 +315,7 @@ test_conf_xinetd_habits(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("allow = {0.0.0.0}\nservice a {\n\tport = 10000\n"
+	conf = msgs_load("allow = {0.0.0.0}\nservice a {\n\tport = 10000\n"
 	    "\tserver = /bin/cat\n\targs = {-w}\n\tallow = {10.1.0.0}\n"
 	    "\tdeny = {192.0.2.0, 192.0.2.7}\n}\n", AS_USER, &m);
 	assert_non_null(conf);
@@ -435,28 +339,28 @@ test_conf_hints(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat"
 	    "\n\targs = {rsync, --config=/etc/rsyncd.conf}\n}\n", AS_USER,
 	    &m));
 	assert_msg(m, "t.conf:4: ", "unexpected '=': a value with '=' in it "
 	    "must be quoted: write \"--config=/etc/rsyncd.conf\"");
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\ttimeout = 5 m\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "unknown key 'm': a unit follows its "
 	    "number without a space");
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tonly_from = 127.0.0.1\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: service 'a': ", "unknown key 'only_from': "
 	    "xinetd's only_from is allow here");
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tallow = {127.0.0.1 10.0.0.0/8}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "list items are separated by commas: "
 	    "write 127.0.0.1, 10.0.0.0/8");
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat"
 	    "\n\tenv = {LANG=C}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "must be quoted: write \"LANG=C\"");
 	free(m);
@@ -469,7 +373,7 @@ test_conf_line_order(void **state __unused)
 	char		*m, *a, *b, *c;
 
 	/* An overlap (found file-wide) and a bad value (found at once). */
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "}\nservice b {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service c {\n\tport = 10001\n\tbuiltin = echo\n"
 	    "\ttimeout = soon\n}\nservice d {\n\tport = 10002\n"
@@ -490,7 +394,7 @@ test_conf_server_and_builtin(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tserver = /bin/cat\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "both server and builtin");
 	free(m);
@@ -501,7 +405,7 @@ test_conf_neither_server_nor_builtin(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("\nservice a {\n\tport = 10000\n}\n", AS_USER, &m));
+	assert_null(msgs_load("\nservice a {\n\tport = 10000\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:2: ", "service 'a': no server or builtin");
 	free(m);
 }
@@ -511,7 +415,7 @@ test_conf_relative_server(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n"
 	    "\tserver = bin/cat\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:3: ", "server 'bin/cat': not an absolute path");
 	free(m);
@@ -530,7 +434,7 @@ test_conf_missing_server(void **state __unused)
 	 * At start it disables that service alone: here the only one, so
 	 * nothing is served, which is a warning, not a reason to stop.
 	 */
-	conf = load(cfg, AS_USER, &m);
+	conf = msgs_load(cfg, AS_USER, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->nservices, 0);
 	assert_msg(m, "t.conf:3: service 'a': ", "No such file or directory");
@@ -539,12 +443,12 @@ test_conf_missing_server(void **state __unused)
 	assert_msg(m, "t.conf:1: warning: ", "no service to serve");
 	conf_free(conf);
 	free(m);
-	conf = load(cfg, AS_USER | CONF_CHECK_ONLY, &m);
+	conf = msgs_load(cfg, AS_USER | CONF_CHECK_ONLY, &m);
 	assert_non_null(conf);
 	assert_msg(m, "t.conf:3: warning: ", "server '/nonexistent");
 	conf_free(conf);
 	free(m);
-	conf = load("service a {\n\tport = 10000\n"
+	conf = msgs_load("service a {\n\tport = 10000\n"
 	    "\tserver = /etc/passwd\n}\n", AS_USER, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->nservices, 0);
@@ -558,7 +462,7 @@ test_conf_udp_nowait(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tprotocol = udp\n\tport = 10000\n"
+	assert_null(msgs_load("service a {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tserver = /bin/cat\n\twait = false\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:5: ", "use wait = true");
 	free(m);
@@ -570,7 +474,7 @@ test_conf_per_source_on_wait(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\twait = true\n\tper_source = 2\n\trate = 1/1s\n"
 	    "\tinstances = 3\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:5: ", "per_source does not apply to a wait");
@@ -578,7 +482,7 @@ test_conf_per_source_on_wait(void **state __unused)
 	assert_msg(m, "t.conf:7: ", "instances does not apply to a wait");
 	free(m);
 	/* Inherited from defaults they are fine, as in DESIGN.md's sample. */
-	conf = load("defaults {\n\tper_source = 2\n}\nservice a {\n"
+	conf = msgs_load("defaults {\n\tper_source = 2\n}\nservice a {\n"
 	    "\tport = 10000\n\tserver = /bin/cat\n\twait = true\n}\n",
 	    AS_USER, &m);
 	assert_non_null(conf);
@@ -592,7 +496,7 @@ test_conf_builtin_wait(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\twait = true\n\tuser = root\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "a builtin cannot use wait = true");
 	assert_msg(m, "t.conf:5: ", "user does not apply to a builtin");
@@ -604,7 +508,7 @@ test_conf_bad_cidr(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("deny = {192.0.2.0/24,\n\texample.com}\n"
+	assert_null(msgs_load("deny = {192.0.2.0/24,\n\texample.com}\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tallow = {10.0.0.0/33}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:2: ", "deny 'example.com': not an address");
@@ -617,7 +521,7 @@ test_conf_cidr_host_bits(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tallow = {10.1.2.3/8, 2001:db8::1/32}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "'10.1.2.3/8': host bits set beyond the "
 	    "/8 prefix");
@@ -630,7 +534,7 @@ test_conf_zero_limit(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("max_children = 0\nservice a {\n\tport = 10000\n"
+	assert_null(msgs_load("max_children = 0\nservice a {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n\tinstances = 0\n\tper_source = 0\n}\n",
 	    AS_USER, &m));
 	assert_msg(m, "t.conf:1: ", "0 is not a valid limit; use unlimited");
@@ -645,7 +549,7 @@ test_conf_unlimited(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("max_children = unlimited\nservice a {\n"
+	conf = msgs_load("max_children = unlimited\nservice a {\n"
 	    "\tport = 10000\n\tbuiltin = echo\n\tinstances = unlimited\n"
 	    "\tper_source = 3\n\trate = unlimited\n"
 	    "\tban_after = unlimited\n}\n", AS_USER, &m);
@@ -664,7 +568,7 @@ test_conf_bad_duration(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("ban_time = 10d\nservice a {\n\tport = 10000\n"
+	assert_null(msgs_load("ban_time = 10d\nservice a {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n\ttimeout = 1.5s\n\trate = 10/0s\n}\n",
 	    AS_USER, &m));
 	assert_msg(m, "t.conf:1: ", "ban_time '10d': expected a duration");
@@ -797,7 +701,7 @@ test_conf_values(void **state __unused)
 	struct service	*s;
 	char		*m;
 
-	conf = load("ban_time = 1h\nreload_grace = 0\nlog = stderr\n"
+	conf = msgs_load("ban_time = 1h\nreload_grace = 0\nlog = stderr\n"
 	    "log_facility = local3\nlog_level = debug\n"
 	    "pidfile = /tmp/p.pid\nservice a {\n\tport = 10000\n"
 	    "\tserver = /bin/cat\n\ttimeout = 2m\n\trate = 30/10s\n"
@@ -838,7 +742,7 @@ test_conf_values(void **state __unused)
 	assert_int_equal(s->addrs[0].ss.ss_family, AF_INET6);
 	conf_free(conf);
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tumask = 8\n\tnice = 20\n\trlimit_as = 1T\n"
 	    "\tsource_prefix4 = 33\n\tbacklog = 0\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "umask '8'");
@@ -854,13 +758,13 @@ test_conf_overlap_wildcard(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service b {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\taddress = {127.0.0.1}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:8: ", "service 'b': tcp port 10000 on 127.0.0.1 "
 	    "overlaps service 'a' on 0.0.0.0 (line 2)");
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\taddress = {::1, ::1}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "address ::1 overlaps ::1 of the same");
 	free(m);
@@ -873,13 +777,13 @@ test_conf_overlap_dualstack(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tv6only = false\n}\nservice b {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n\taddress = {127.0.0.1}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:9: ", "overlaps service 'a' on ::");
 	free(m);
 	/* Different addresses of one family do not overlap. */
-	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\taddress = {127.0.0.1, ::1}\n}\nservice b {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n\taddress = {127.0.0.2}\n}\n", AS_USER, &m);
 	assert_non_null(conf);
@@ -895,7 +799,7 @@ test_conf_same_port_other_proto(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service b {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tbuiltin = echo\n}\n", AS_USER, &m);
 	assert_non_null(conf);
@@ -911,7 +815,7 @@ test_conf_dup_names_case(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service echo {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service echo {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "}\nservice Echo {\n\tport = 10001\n\tbuiltin = echo\n}\n",
 	    AS_USER, &m));
 	assert_msg(m, "t.conf:5: ", "service 'Echo' defined twice (first at "
@@ -924,7 +828,7 @@ test_conf_dup_names_exact(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service e {\n\tport = 10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service e {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "}\n\nservice e {\n\tport = 10001\n\tbuiltin = echo\n}\n",
 	    AS_USER, &m));
 	assert_msg(m, "t.conf:6: ", "service 'e' defined twice (first at "
@@ -937,11 +841,11 @@ test_conf_bad_name(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service \"a/b\" {\n\tport = 10000\n"
+	assert_null(msgs_load("service \"a/b\" {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:1: ", "service 'a/b': invalid name");
 	free(m);
-	assert_null(load("service aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	assert_null(msgs_load("service aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaa {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "}\n",
 	    AS_USER, &m));
@@ -954,7 +858,7 @@ test_conf_defaults_twice(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("defaults {\n\tinstances = 5\n}\n"
+	assert_null(msgs_load("defaults {\n\tinstances = 5\n}\n"
 	    "defaults {\n\tper_source = 5\n}\nservice a {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "section 'defaults' given twice (first "
@@ -967,7 +871,7 @@ test_conf_include_missing(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("\ninclude(\"/nonexistent/portmux-test.conf\")\n"
+	assert_null(msgs_load("\ninclude(\"/nonexistent/portmux-test.conf\")\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n", AS_USER,
 	    &m));
 	assert_msg(m, "t.conf:2: ", "include '/nonexistent/portmux-test.conf'"
@@ -981,7 +885,7 @@ test_conf_include_glob_empty(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("include(\"/nonexistent/*.conf\")\n"
+	conf = msgs_load("include(\"/nonexistent/*.conf\")\n"
 	    "include(\"" FIXTURES "/sub/d/*.nomatch\")\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n", AS_USER, &m);
 	assert_non_null(conf);
@@ -996,7 +900,7 @@ test_conf_include_relative(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load_file(FIXTURES "/main.conf", AS_USER, &m);
+	conf = msgs_load_file(FIXTURES "/main.conf", AS_USER, &m);
 	assert_non_null(conf);
 	assert_string_equal(m, "");
 	assert_int_equal(conf->nservices, 4);
@@ -1020,7 +924,7 @@ test_conf_include_error_line(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load_file(FIXTURES "/bad.conf", AS_USER, &m));
+	assert_null(msgs_load_file(FIXTURES "/bad.conf", AS_USER, &m));
 	assert_msg(m, FIXTURES "/sub/broken.conf:8: ",
 	    "service 'broken': unknown key 'nosuchkey'");
 	free(m);
@@ -1031,7 +935,7 @@ test_conf_include_loop(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load_file(FIXTURES "/loop.conf", AS_USER, &m));
+	assert_null(msgs_load_file(FIXTURES "/loop.conf", AS_USER, &m));
 	assert_msg(m, FIXTURES "/loop.conf:2: ", "include loop");
 	free(m);
 }
@@ -1045,7 +949,7 @@ test_conf_line_too_long(void **state __unused)
 	assert_non_null(buf);
 	(void)snprintf(buf, 8192, "service a {\n\tport = 10000\n\targs = "
 	    "{\"%05000d\"}\n}\n", 0);
-	assert_null(load(buf, AS_USER, &m));
+	assert_null(msgs_load(buf, AS_USER, &m));
 	assert_msg(m, "t.conf:3: ", "line too long");
 	free(m);
 	free(buf);
@@ -1068,7 +972,7 @@ test_conf_file_too_big(void **state __unused)
 	assert_true(write(fd, buf, n) == (ssize_t)n);
 	(void)close(fd);
 	(void)gettimeofday(&t0, NULL);
-	assert_null(load_file(path, AS_USER, &m));
+	assert_null(msgs_load_file(path, AS_USER, &m));
 	(void)gettimeofday(&t1, NULL);
 	assert_true((t1.tv_sec - t0.tv_sec) * 1000000 + t1.tv_usec -
 	    t0.tv_usec < 200000);
@@ -1082,7 +986,7 @@ test_conf_file_too_big(void **state __unused)
 	assert_true((fd = mkstemp(path)) != -1);
 	assert_true(write(fd, buf, n) == (ssize_t)n);
 	(void)close(fd);
-	assert_null(load_file(path, AS_USER, &m));
+	assert_null(msgs_load_file(path, AS_USER, &m));
 	assert_msg(m, path, "file too big");
 	free(m);
 	(void)unlink(path);
@@ -1090,7 +994,7 @@ test_conf_file_too_big(void **state __unused)
 	/* The same through conf_load_buf(). */
 	buf[n - 1] = '\0';
 	(void)gettimeofday(&t0, NULL);
-	assert_null(load(buf, AS_USER, &m));
+	assert_null(msgs_load(buf, AS_USER, &m));
 	(void)gettimeofday(&t1, NULL);
 	assert_true((t1.tv_sec - t0.tv_sec) * 1000000 + t1.tv_usec -
 	    t0.tv_usec < 200000);
@@ -1104,7 +1008,7 @@ test_conf_load_missing_file(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load_file("/nonexistent/portmux.conf", 0, &m));
+	assert_null(msgs_load_file("/nonexistent/portmux.conf", 0, &m));
 	assert_msg(m, "/nonexistent/portmux.conf: ",
 	    "No such file or directory");
 	free(m);
@@ -1118,7 +1022,7 @@ test_conf_var_defined(void **state __unused)
 
 	assert_int_equal(setenv("PMX_TEST_PORT", "10007", 1), 0);
 	assert_int_equal(setenv("PMX_TEST_ARG", "x y", 1), 0);
-	conf = load("service a {\n\tport = ${PMX_TEST_PORT}\n"
+	conf = msgs_load("service a {\n\tport = ${PMX_TEST_PORT}\n"
 	    "\tserver = /bin/cat\n\targs = {cat, \"-${PMX_TEST_ARG}-\", "
 	    "'${PMX_TEST_ARG}'}\n}\n", AS_USER, &m);
 	assert_non_null(conf);
@@ -1136,14 +1040,14 @@ test_conf_var_undefined(void **state __unused)
 	char	*m;
 
 	(void)unsetenv("PMX_TEST_UNDEF");
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tenv = {\"A=${PMX_TEST_UNDEF}\"}\n"
 	    "\tuser = ${PMX_TEST_UNDEF}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:4: ", "undefined variable 'PMX_TEST_UNDEF'");
 	assert_msg(m, "t.conf:5: ", "undefined variable 'PMX_TEST_UNDEF'");
 	free(m);
 	/* Not in comments, where nothing is expanded. */
-	assert_null(load("# ${PMX_TEST_UNDEF}\nservice a {\n\tport = 10000\n"
+	assert_null(msgs_load("# ${PMX_TEST_UNDEF}\nservice a {\n\tport = 10000\n"
 	    "\tserver = /bin/cat\n\tfoo = 1\n}\n", AS_USER, &m));
 	assert_no_msg(m, "undefined");
 	assert_msg(m, "t.conf:5: ", "unknown key 'foo'");
@@ -1157,7 +1061,7 @@ test_conf_var_default(void **state __unused)
 	char		*m;
 
 	(void)unsetenv("PMX_TEST_UNDEF");
-	conf = load("service a {\n\tport = ${PMX_TEST_UNDEF:-10009}\n"
+	conf = msgs_load("service a {\n\tport = ${PMX_TEST_UNDEF:-10009}\n"
 	    "\tbuiltin = echo\n}\n", AS_USER, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->services[0].port, 10009);
@@ -1172,7 +1076,7 @@ test_conf_var_in_word(void **state __unused)
 	char	*m;
 
 	assert_int_equal(setenv("PMX_TEST_PORT", "10007", 1), 0);
-	assert_null(load("service a {\n\tport = 1${PMX_TEST_PORT}\n"
+	assert_null(msgs_load("service a {\n\tport = 1${PMX_TEST_PORT}\n"
 	    "\tbuiltin = echo\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:2: ", "must be a whole value or inside double");
 	free(m);
@@ -1185,12 +1089,12 @@ test_conf_stray_chars(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	assert_null(load("service a {\n\tport = +10000\n\tbuiltin = echo\n"
+	assert_null(msgs_load("service a {\n\tport = +10000\n\tbuiltin = echo\n"
 	    "\taddress = {*}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:2: ", "'+' must be inside quotes");
 	assert_msg(m, "t.conf:4: ", "'*' must be inside quotes");
 	free(m);
-	conf = load("service \"a+b\" {\n\tport = 10000\n\tbuiltin = echo\n"
+	conf = msgs_load("service \"a+b\" {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\taddress += {\"::1\"}\n}\n", AS_USER, &m);
 	assert_non_null(conf);
 	assert_string_equal(conf->services[0].name, "a+b");
@@ -1208,13 +1112,13 @@ test_conf_comment_lines(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	assert_null(load("# one\n# two\n// three\n/* four\n   five */\n"
+	assert_null(msgs_load("# one\n# two\n// three\n/* four\n   five */\n"
 	    "service a { # six\n\tport = 10000 // seven\n"
 	    "\tallow = {10.0.0.0/8, # eight\n\t\t192.0.2.0/24} /* nine */\n"
 	    "\tbogus = 1\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:10: ", "unknown key 'bogus'");
 	free(m);
-	conf = load("service a {\n\tport = 10000 # c\n\tbuiltin = echo\n"
+	conf = msgs_load("service a {\n\tport = 10000 # c\n\tbuiltin = echo\n"
 	    "\tallow = {10.0.0.0/8, # c\n\t\t192.0.2.0/24}\n"
 	    "\targs = {\"a#b\", \"//c\"}\n}\n", AS_USER, &m);
 	assert_null(conf);
@@ -1229,7 +1133,7 @@ test_conf_defaults_inherit(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("defaults {\n\tinstances = 10\n\ttimeout = 1m\n"
+	conf = msgs_load("defaults {\n\tinstances = 10\n\ttimeout = 1m\n"
 	    "\tper_source = 2\n}\nservice a {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n}\nservice b {\n\tport = 10001\n"
 	    "\tbuiltin = echo\n\tinstances = 20\n}\n", AS_USER, &m);
@@ -1242,7 +1146,7 @@ test_conf_defaults_inherit(void **state __unused)
 	conf_free(conf);
 	free(m);
 	/* A bad value in defaults is reported at its own line. */
-	assert_null(load("defaults {\n\tinstances = none\n}\nservice a {\n"
+	assert_null(msgs_load("defaults {\n\tinstances = none\n}\nservice a {\n"
 	    "\tport = 10000\n\tbuiltin = echo\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:2: ", "defaults: instances 'none'");
 	free(m);
@@ -1256,7 +1160,7 @@ test_conf_acl_replace(void **state __unused)
 	struct service	*s;
 	char		*m;
 
-	conf = load("allow = {192.0.2.0/24}\ndeny = {192.0.2.9}\n"
+	conf = msgs_load("allow = {192.0.2.0/24}\ndeny = {192.0.2.9}\n"
 	    "defaults {\n\tallow = {10.0.0.0/8, 172.16.0.0/12}\n}\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service b {\n\tport = 10001\n\tbuiltin = echo\n"
@@ -1288,7 +1192,7 @@ test_conf_args_default(void **state __unused)
 	struct service	*s;
 	char		*m;
 
-	conf = load("service a {\n\tport = 10000\n\tserver = /bin/cat\n}\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n}\n"
 	    "service b {\n\tport = 10001\n\tserver = /bin/sh\n"
 	    "\targs = {sh, -c, \"echo hi\"}\n}\n", AS_USER, &m);
 	assert_non_null(conf);
@@ -1302,7 +1206,7 @@ test_conf_args_default(void **state __unused)
 	assert_null(s->args[3]);
 	conf_free(conf);
 	free(m);
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\targs = {}\n}\n", AS_USER, &m));
 	assert_msg(m, "t.conf:1: ", "args is empty");
 	free(m);
@@ -1315,7 +1219,7 @@ test_conf_env_passenv(void **state __unused)
 	struct service	*s;
 	char		*m;
 
-	conf = load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tenv = {\"LANG=C.UTF-8\", \"EMPTY=\"}\n\tpassenv = {TZ}\n}\n",
 	    AS_USER, &m);
 	assert_non_null(conf);
@@ -1334,7 +1238,7 @@ test_conf_env_bad(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tenv = {\"NOEQUALS\", \"TCPREMOTEIP=1.2.3.4\", \"A=1\", "
 	    "\"A=2\"}\n\tpassenv = {\"BAD NAME\", PORTMUX_CONN}\n}\n",
 	    AS_USER, &m));
@@ -1359,7 +1263,7 @@ test_conf_as_user_rules(void **state __unused)
 	    "\tport = 10000\n\tserver = /bin/cat\n\tuser = %s\n"
 	    "\tchroot = /\n\tnice = -1\n}\nservice b {\n\tport = 80\n"
 	    "\tbuiltin = echo\n}\n", other, other);
-	assert_null(load(cfg, AS_USER, &m));
+	assert_null(msgs_load(cfg, AS_USER, &m));
 	assert_msg(m, "t.conf:1: ", "without root, portmuxd runs as");
 	assert_msg(m, "t.conf:5: ", "service 'a': user ");
 	assert_msg(m, "t.conf:6: ", "chroot needs portmuxd to start as root");
@@ -1372,7 +1276,7 @@ test_conf_as_user_rules(void **state __unused)
 		(void)snprintf(cfg, sizeof(cfg), "user = %s\nservice a {\n"
 		    "\tport = 10000\n\tserver = /bin/cat\n\tuser = %s\n}\n",
 		    pw->pw_name, pw->pw_name);
-		conf_free(load(cfg, AS_USER, &m));
+		conf_free(msgs_load(cfg, AS_USER, &m));
 		assert_string_equal(m, "");
 		free(m);
 	}
@@ -1386,7 +1290,7 @@ test_conf_as_user_check_only(void **state __unused)
 	struct service	*s;
 	char		*m;
 
-	conf = load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tuser = portmux-no-such-user\n\tchroot = /\n}\n",
 	    AS_USER | CONF_CHECK_ONLY, &m);
 	assert_non_null(conf);
@@ -1415,11 +1319,11 @@ test_conf_root_rules(void **state __unused)
 		skip();
 	nobody = pw->pw_uid;	/* conf.c's own getpwnam() reuses *pw */
 	/* The default service user is nobody: the engine's here. */
-	assert_null(load("user = nobody\nservice a {\n\tport = 10000\n"
+	assert_null(msgs_load("user = nobody\nservice a {\n\tport = 10000\n"
 	    "\tserver = /bin/cat\n}\n", 0, &m));
 	assert_msg(m, "t.conf:2: ", "user 'nobody' is the engine's account");
 	free(m);
-	conf = load("user = nobody\nservice a {\n\tport = 7\n"
+	conf = msgs_load("user = nobody\nservice a {\n\tport = 7\n"
 	    "\tserver = /bin/cat\n\tuser = root\n}\n", 0, &m);
 	assert_non_null(conf);
 	assert_true(conf->as_root);
@@ -1434,19 +1338,19 @@ test_conf_root_rules(void **state __unused)
 	assert_true(found);
 	conf_free(conf);
 	free(m);
-	assert_null(load("user = portmux-no-such-user\nservice a {\n"
+	assert_null(msgs_load("user = portmux-no-such-user\nservice a {\n"
 	    "\tport = 10000\n\tbuiltin = echo\n}\n", 0, &m));
 	assert_msg(m, "t.conf:1: ", "create it: useradd --system "
 	    "--no-create-home --home-dir /nonexistent --shell "
 	    "/usr/sbin/nologin portmux-no-such-user");
 	free(m);
 	/* -n as root checks this host: its problems are errors. */
-	assert_null(load("user = portmux-no-such-user\nservice a {\n"
+	assert_null(msgs_load("user = portmux-no-such-user\nservice a {\n"
 	    "\tport = 10000\n\tbuiltin = echo\n}\n", CONF_CHECK_ONLY, &m));
 	assert_msg(m, "t.conf:1: user", "useradd");
 	free(m);
 	/* At start, a service's unknown user disables that service alone. */
-	conf = load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tuser = portmux-no-such-user\n}\nservice b {\n"
 	    "\tport = 10001\n\tbuiltin = echo\n}\n", 0, &m);
 	assert_non_null(conf);
@@ -1457,14 +1361,14 @@ test_conf_root_rules(void **state __unused)
 	assert_msg(m, "t.conf:1: service 'a': ", "not served");
 	conf_free(conf);
 	free(m);
-	conf = load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\tuser = portmux-no-such-user\n}\nservice b {\n"
 	    "\tport = 10001\n\tbuiltin = echo\n}\n", CONF_CHECK_ONLY, &m);
 	assert_null(conf);
 	assert_msg(m, "t.conf:4: service 'a': ", "does not exist");
 	assert_no_msg(m, "warning");
 	free(m);
-	assert_null(load("user = root\nservice a {\n\tport = 10000\n"
+	assert_null(msgs_load("user = root\nservice a {\n\tport = 10000\n"
 	    "\tbuiltin = echo\n}\n", 0, &m));
 	assert_msg(m, "t.conf:1: ", "has uid 0");
 	free(m);
@@ -1477,7 +1381,7 @@ test_conf_limit_keys(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("ban_time = 1m\nban_max = 10\nservice t {\n"
+	conf = msgs_load("ban_time = 1m\nban_max = 10\nservice t {\n"
 	    "\tport = 10002\n\tserver = /bin/cat\n\tper_source = 2\n"
 	    "\trate = 5/1s\n\taccounting = true\n\tban_after = 3/10s\n"
 	    "\tban_factor = 2\n}\n", AS_USER, &m);
@@ -1501,7 +1405,7 @@ test_conf_unix_rules(void **state __unused)
 {
 	char	*m;
 
-	assert_null(load("service s {\n\tprotocol = unix\n\tport = 10000\n"
+	assert_null(msgs_load("service s {\n\tprotocol = unix\n\tport = 10000\n"
 	    "\tallow = {10.0.0.0/8}\n\tbuiltin = echo\n}\n"
 	    "service p {\n\tport = 10001\n\tbuiltin = echo\n"
 	    "\tpath = /tmp/x.sock\n\tmode = 0600\n}\n"
@@ -1521,7 +1425,7 @@ test_conf_tcpmux_only(void **state __unused)
 	char	*m;
 
 	/* No port: fine with tcpmux = true (refused later, this release). */
-	assert_null(load("service t {\n\tserver = /bin/cat\n"
+	assert_null(msgs_load("service t {\n\tserver = /bin/cat\n"
 	    "\ttcpmux = true\n}\nservice n {\n\tserver = /bin/cat\n}\n",
 	    AS_USER, &m));
 	assert_no_msg(m, "service 't': port is required");
@@ -1535,7 +1439,7 @@ test_conf_lookup_names(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("service Daytime {\n\tport = 10000\n"
+	conf = msgs_load("service Daytime {\n\tport = 10000\n"
 	    "\tbuiltin = daytime\n}\n", AS_USER, &m);
 	assert_non_null(conf);
 	assert_ptr_equal(conf_service(conf, "daytime"), &conf->services[0]);

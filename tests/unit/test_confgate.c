@@ -45,6 +45,7 @@
 #include "knock.h"
 #include "log.h"
 #include "portmuxd.h"
+#include "confmsg.h"
 
 /* Any host: the non-root rules, with "needs root" only a warning. */
 #define ANYHOST		(CONF_AS_USER | CONF_CHECK_ONLY)
@@ -55,93 +56,9 @@
 /* One service that loads anywhere, for the tests of the globals. */
 #define SVC		"service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 
-struct capture {
-	FILE	*tmp;
-	int	 saved;
-};
-
-static void	 cap_begin(struct capture *);
-static char	*cap_end(struct capture *);
-static struct conf *load(const char *, int, char **);
-static bool	 has_msg(const char *, const char *, const char *);
 static void	 load_fails(const char *, int, const char *, const char *);
 static void	 knock_services(char *, size_t, const int *, int);
 static bool	 root_ok(void);
-
-#define assert_msg(m, pfx, txt) do {					\
-	if (!has_msg((m), (pfx), (txt))) {				\
-		print_error("no line \"%s...%s\" in:\n%s", (pfx),	\
-		    (txt), (m));					\
-		fail();							\
-	}								\
-} while (0)
-
-#define assert_no_msg(m, txt) do {					\
-	if (strstr((m), (txt)) != NULL) {				\
-		print_error("unexpected \"%s\" in:\n%s", (txt), (m));	\
-		fail();							\
-	}								\
-} while (0)
-
-/* stderr goes to a temporary file until cap_end(). */
-static void
-cap_begin(struct capture *c)
-{
-	fflush(stderr);
-	c->tmp = tmpfile();
-	assert_non_null(c->tmp);
-	c->saved = dup(STDERR_FILENO);
-	assert_true(c->saved != -1);
-	assert_true(dup2(fileno(c->tmp), STDERR_FILENO) != -1);
-}
-
-static char *
-cap_end(struct capture *c)
-{
-	off_t	 size;
-	char	*buf;
-	int	 fd = fileno(c->tmp);
-
-	assert_true(dup2(c->saved, STDERR_FILENO) != -1);
-	(void)close(c->saved);
-	size = lseek(fd, 0, SEEK_END);
-	assert_true(size >= 0);
-	buf = calloc(1, (size_t)size + 1);
-	assert_non_null(buf);
-	assert_true(pread(fd, buf, (size_t)size, 0) == size);
-	(void)fclose(c->tmp);
-	return buf;
-}
-
-static struct conf *
-load(const char *text, int flags, char **msgs)
-{
-	struct capture	 c;
-	struct conf	*conf;
-
-	cap_begin(&c);
-	conf = conf_load_buf(text, "t.conf", flags);
-	*msgs = cap_end(&c);
-	return conf;
-}
-
-/* A line of msgs that starts with prefix and contains text. */
-static bool
-has_msg(const char *msgs, const char *prefix, const char *text)
-{
-	const char	*p = msgs, *nl;
-	size_t		 len, plen = strlen(prefix);
-
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (len >= plen && strncmp(p, prefix, plen) == 0 &&
-		    memmem(p, len, text, strlen(text)) != NULL)
-			return true;
-		p += len + (nl != NULL);
-	}
-	return false;
-}
 
 /* The load of text fails, and says why at prefix ("t.conf:LINE: "). */
 static void
@@ -150,7 +67,7 @@ load_fails(const char *text, int flags, const char *prefix, const char *why)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load(text, flags, &m);
+	conf = msgs_load(text, flags, &m);
 	if (conf != NULL) {
 		print_error("loaded:\n%s\nwith:\n%s", text, m);
 		conf_free(conf);
@@ -221,7 +138,7 @@ test_confgate_knock_steps_max(void **state __unused)
 		len += (size_t)snprintf(cfg + len, sizeof(cfg) - len,
 		    ", \"udp:%d\"", 7000 + i);
 	(void)snprintf(cfg + len, sizeof(cfg) - len, "}\n}\n");
-	conf = load(cfg, ANYHOST, &m);
+	conf = msgs_load(cfg, ANYHOST, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->services[0].nknock, KNOCK_STEPS_MAX);
 	conf_free(conf);
@@ -267,7 +184,7 @@ test_confgate_knock_port_taken(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load(cfg, ANYHOST, &m);
+	conf = msgs_load(cfg, ANYHOST, &m);
 	assert_null(conf);
 	/* The check after the parse blames the knock key's first line. */
 	assert_msg(m, "t.conf:13: ", "service 'k': knock port tcp:10000 is "
@@ -278,7 +195,7 @@ test_confgate_knock_port_taken(void **state __unused)
 	    "the port of service 'k'");
 	free(m);
 	/* The same numbers in the other protocol are other ports. */
-	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service u {\n\tprotocol = udp\n\tport = 10001\n"
 	    "\tbuiltin = echo\n}\n"
 	    "service k {\n\tport = 10002\n\tbuiltin = echo\n"
@@ -289,7 +206,7 @@ test_confgate_knock_port_taken(void **state __unused)
 	conf_free(conf);
 	free(m);
 	/* A disabled service listens on nothing. */
-	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tdisable = true\n}\nservice k {\n\tport = 10002\n"
 	    "\tbuiltin = echo\n\tknock = {\"tcp:10000\"}\n}\n", ANYHOST, &m);
 	assert_non_null(conf);
@@ -327,7 +244,7 @@ test_confgate_knock_ports_total(void **state __unused)
 	char		 cfg[8192], *m;
 
 	knock_services(cfg, sizeof(cfg), fit, 4);
-	conf = load(cfg, ANYHOST, &m);
+	conf = msgs_load(cfg, ANYHOST, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->nservices, 4);
 	assert_no_msg(m, "knock ports in all");
@@ -360,7 +277,7 @@ test_confgate_knock_ports_shared(void **state __unused)
 		    "}\n}\n");
 		assert_true(len < sizeof(cfg));
 	}
-	conf = load(cfg, ANYHOST, &m);
+	conf = msgs_load(cfg, ANYHOST, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->nservices, 5);
 	assert_no_msg(m, "knock ports in all");
@@ -378,14 +295,14 @@ test_confgate_knock_defaults(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("defaults {\n\tknock_timeout = 5s\n}\n"
+	conf = msgs_load("defaults {\n\tknock_timeout = 5s\n}\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n", ANYHOST,
 	    &m);
 	assert_non_null(conf);
 	assert_no_msg(m, "needs a knock sequence");
 	conf_free(conf);
 	free(m);
-	conf = load("defaults {\n\tknock = {\"tcp:7000\"}\n}\n"
+	conf = msgs_load("defaults {\n\tknock = {\"tcp:7000\"}\n}\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service t {\n\tport = 10001\n\tbuiltin = trap\n}\n", ANYHOST,
 	    &m);
@@ -403,7 +320,7 @@ test_confgate_knock_disabled(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock = {\"tcp:7000\"}\n\tdisable = true\n}\n"
 	    "service b {\n\tport = 10001\n\tbuiltin = echo\n}\n",
 	    CONF_AS_USER, &m);
@@ -437,7 +354,7 @@ test_confgate_gate_defaults(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("firewall = nftables\ndefaults {\n"
+	conf = msgs_load("firewall = nftables\ndefaults {\n"
 	    "\taddress = {127.0.0.1}\n\twait = false\n}\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service g {\n\tknock = {\"tcp:7000\"}\n\tgate = {22}\n}\n",
@@ -495,7 +412,7 @@ test_confgate_knock_as_user(void **state __unused)
 	    "socket) needs root, and portmuxd runs as '%s': start it as root",
 	    pw->pw_name);
 	load_fails(cfg, CONF_AS_USER, "t.conf:4: ", want);
-	conf = load(cfg, CONF_AS_USER | CONF_CHECK_ONLY, &m);
+	conf = msgs_load(cfg, CONF_AS_USER | CONF_CHECK_ONLY, &m);
 	assert_non_null(conf);
 	assert_msg(m, "t.conf:4: warning: ", want);
 	assert_int_equal(conf->services[0].nknock, 1);
@@ -515,7 +432,7 @@ test_confgate_knock_root_loads(void **state __unused)
 
 	if (!root_ok())
 		skip();
-	conf = load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock = {\"tcp:7000\", \"udp:7001\", \"tcp:65535\"}\n}\n"
 	    "service b {\n\tport = 10001\n\tbuiltin = echo\n"
 	    "\tknock = {\"udp:1\"}\n\tknock_timeout = 5s\n"
@@ -592,7 +509,7 @@ test_confgate_gate_serves_nothing(void **state __unused)
 	    "}\n";
 	char	*m;
 
-	assert_null(load(cfg, ANYHOST, &m));
+	assert_null(msgs_load(cfg, ANYHOST, &m));
 	assert_msg(m, "t.conf:5: ", "service 'g': server does not apply to a "
 	    "gate, which serves nothing itself");
 	assert_msg(m, "t.conf:6: ", "service 'g': port does not apply to a "
@@ -638,7 +555,7 @@ test_confgate_gate_port_served(void **state __unused)
 	    "service 'g': gate port 10000 is served by service 'a'; set knock "
 	    "on that service instead");
 	/* A udp service's port number is no tcp port. */
-	conf = load("firewall = nftables\n"
+	conf = msgs_load("firewall = nftables\n"
 	    "service a {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tbuiltin = echo\n}\n"
 	    "service g {\n\tknock = {\"tcp:7000\"}\n"
@@ -659,7 +576,7 @@ test_confgate_gate_root_loads(void **state __unused)
 
 	if (!root_ok())
 		skip();
-	conf = load("firewall = nftables\nservice g {\n"
+	conf = msgs_load("firewall = nftables\nservice g {\n"
 	    "\tknock = {\"tcp:7000\", \"udp:7001\"}\n\tgate = {22, 2222}\n"
 	    "\tknock_open = 10s\n}\n", 0, &m);
 	assert_non_null(conf);
@@ -713,7 +630,7 @@ test_confgate_trap_loads(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("service t {\n\tport = 10023\n\tbuiltin = trap\n}\n",
+	conf = msgs_load("service t {\n\tport = 10023\n\tbuiltin = trap\n}\n",
 	    CONF_AS_USER, &m);
 	assert_non_null(conf);
 	assert_string_equal(m, "");
@@ -735,7 +652,7 @@ test_confgate_global_defaults(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load(SVC, CONF_AS_USER, &m);
+	conf = msgs_load(SVC, CONF_AS_USER, &m);
 	assert_non_null(conf);
 	assert_string_equal(m, "");
 	assert_int_equal(conf->knock_max, 4096);
@@ -759,7 +676,7 @@ test_confgate_global_values(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	conf = load("knock_max = 1048576\nscan_ports = 64\n"
+	conf = msgs_load("knock_max = 1048576\nscan_ports = 64\n"
 	    "scan_window = 1m\nscan_detect = connect\nscan_ban_time = 1h\n"
 	    "never_ban = {10.0.0.0/8, ::1}\nfirewall = none\n" SVC,
 	    CONF_AS_USER, &m);
@@ -778,7 +695,7 @@ test_confgate_global_values(void **state __unused)
 	assert_int_equal(conf->firewall, FIREWALL_NONE);
 	conf_free(conf);
 	free(m);
-	conf = load("knock_max = 1\nscan_ports = 2\nscan_detect = syn\n"
+	conf = msgs_load("knock_max = 1\nscan_ports = 2\nscan_detect = syn\n"
 	    "firewall = nftables\n" SVC, ANYHOST, &m);
 	assert_non_null(conf);
 	assert_int_equal(conf->knock_max, 1);
@@ -832,7 +749,7 @@ test_confgate_scan_detect(void **state __unused)
 	load_fails("scan_ports = 4\nscan_detect = syn\n" SVC, CONF_AS_USER,
 	    "t.conf:2: ", want);
 	/* With scan_ports 0 it detects nothing: a warning. */
-	conf = load("# scan\nscan_detect = syn\n" SVC, ANYHOST, &m);
+	conf = msgs_load("# scan\nscan_detect = syn\n" SVC, ANYHOST, &m);
 	assert_non_null(conf);
 	assert_msg(m, "t.conf:2: warning: ", "scan_detect = syn does nothing "
 	    "while scan_ports is 0");
@@ -841,7 +758,7 @@ test_confgate_scan_detect(void **state __unused)
 	free(m);
 	if (!root_ok())
 		return;
-	conf = load("# scan\nscan_detect = syn\n" SVC, 0, &m);
+	conf = msgs_load("# scan\nscan_detect = syn\n" SVC, 0, &m);
 	assert_non_null(conf);
 	assert_msg(m, "t.conf:2: warning: ", "scan_detect = syn does nothing");
 	assert_no_msg(m, "needs root");
@@ -899,7 +816,7 @@ test_confgate_nft_table(void **state __unused)
 		    strcmp(bad[i], "a\\\"b") == 0 ? "a\"b" : bad[i]);
 		load_fails(cfg, ANYHOST, "t.conf:2: ", want);
 	}
-	conf = load("firewall = nftables\nnft_table = \"portmux_test-1\"\n"
+	conf = msgs_load("firewall = nftables\nnft_table = \"portmux_test-1\"\n"
 	    SVC, ANYHOST, &m);
 	assert_non_null(conf);
 	assert_string_equal(conf->nft_table, "portmux_test-1");
@@ -907,7 +824,7 @@ test_confgate_nft_table(void **state __unused)
 	conf_free(conf);
 	free(m);
 	/* 32 bytes, the most. */
-	conf = load("firewall = nftables\n"
+	conf = msgs_load("firewall = nftables\n"
 	    "nft_table = abcdefghijklmnopqrstuvwxyz012345\n" SVC, ANYHOST, &m);
 	assert_non_null(conf);
 	assert_string_equal(conf->nft_table,
@@ -915,7 +832,7 @@ test_confgate_nft_table(void **state __unused)
 	conf_free(conf);
 	free(m);
 	/* Without the firewall it names nothing: a warning. */
-	conf = load("# fw\nnft_table = other\n" SVC, CONF_AS_USER, &m);
+	conf = msgs_load("# fw\nnft_table = other\n" SVC, CONF_AS_USER, &m);
 	assert_non_null(conf);
 	assert_msg(m, "t.conf:2: warning: ", "nft_table does nothing without "
 	    "firewall = nftables");
