@@ -54,8 +54,9 @@ static const struct keyhint xinetd_keys[] = {
 	    "pause of the service: rate = 50/1s refuses only the group past "
 	    "it" },
 	{ "deny_time", "xinetd's deny_time has no direct equivalent: a "
-	    "source group past rate is banned for ban_time (global), see "
-	    "ban_after and ban_factor" },
+	    "source group past rate, or one that connects to a builtin = "
+	    "trap service, is banned for ban_time (global), see ban_after "
+	    "and ban_factor" },
 	{ "log_on_success", "every connection is logged here; choose where "
 	    "with log, log_facility and log_level (global)" },
 	{ "log_on_failure", "every refusal is logged here; choose where "
@@ -75,7 +76,8 @@ static const struct keyhint xinetd_keys[] = {
 	    "echo (or discard, daytime, chargen, time), TCPMUX is tcpmux = "
 	    "true, and every service needs only its port" },
 	{ "flags", "xinetd's flags have no equivalent: KEEPALIVE is "
-	    "keepalive, IPv4 and IPv6 are address and v6only" },
+	    "keepalive, IPv4 and IPv6 are address and v6only, SENSOR is "
+	    "builtin = trap" },
 	{ "groups", "xinetd's groups has no equivalent: a program always "
 	    "gets the supplementary groups of its user" },
 	{ "banner", "xinetd's banner has no equivalent" },

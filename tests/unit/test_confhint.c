@@ -56,6 +56,8 @@ test_confhint_xinetd_keys(void **state __unused)
 	assert_contains(h, "no pause");
 	assert_non_null(h = confhint_key("deny_time"));
 	assert_contains(h, "no direct equivalent");
+	assert_non_null(h = confhint_key("flags"));
+	assert_contains(h, "SENSOR is builtin = trap");
 	assert_non_null(h = confhint_key("max_load"));
 	assert_contains(h, "no equivalent");
 	assert_non_null(h = confhint_key("rlimit_files"));
