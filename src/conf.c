@@ -13,7 +13,8 @@
 /*
  * The configuration file: the libconfuse schema and its callbacks, the
  * conversion of cfg_t into struct conf and the validation of the result.
- * Only this file includes <confuse.h>.  libconfuse never sees the files
+ * Only this file, confsrc.c (the key getters of a section) and
+ * confgate.c (the gatekeeper's keys) include <confuse.h>.  libconfuse never sees the files
  * themselves: the pre-pass in conflex.c reads them, splices include()s in
  * and keeps a line map, and libconfuse parses the combined text, each of
  * its messages placed through that map.  The syntax of single values is
@@ -49,9 +50,7 @@
 #include <unistd.h>
 
 #include "conf.h"
-#include "knock.h"
 #include "log.h"
-#include "pkt.h"
 #include "portmuxd.h"
 #include "scan.h"
 
@@ -65,42 +64,12 @@
 #define ENGINE_USER	"_portmuxd"
 #define SERVICE_USER	"nobody"
 
-/* Where a key was set in a section. */
-struct keyline {
-	const char	*key;		/* the keydef's name */
-	const char	*file;		/* interned */
-	int		 line;
-	unsigned int	 nvalues;	/* list values seen so far */
-	bool		 bad;		/* reported: use the default instead */
-};
-
-/* Where a section starts and where its keys are. */
-struct secinfo {
-	const cfg_t	*sec;
-	const char	*file;
-	int		 line;
-	struct keyline	*keys;
-	size_t		 nkeys;
-};
-
 /* A bind of a service, for the overlap check. */
 struct bindref {
 	enum proto	 proto;
 	uint16_t	 port;
 	size_t		 svc;		/* index of the service */
 	size_t		 addr;		/* index in its addrs */
-};
-
-/* A section being converted, with the defaults it inherits. */
-struct src {
-	struct loadctx	*ctx;
-	cfg_t		*sec;
-	struct secinfo	*si;
-	cfg_t		*def;		/* NULL: no defaults section */
-	struct secinfo	*di;
-	struct service	*svc;		/* NULL for the global section */
-	bool		 own_exec;	/* sec sets server or builtin */
-	bool		 soft;		/* disabled: host problems only warn */
 };
 
 static const char *at(const char *, const char *, int);
@@ -110,12 +79,10 @@ static void	 vreport(struct loadctx *, enum level, const char *, int,
 
 static int	 report_cmp(const void *, const void *);
 static void	 reports_flush(struct loadctx *);
-static const struct keydef *keydef_find(const char *);
 
 static struct secinfo *sec_get(struct loadctx *, const cfg_t *);
 static struct secinfo *sec_add(struct loadctx *, const cfg_t *,
 		    const char *, int);
-static struct keyline *key_find(const struct secinfo *, const char *);
 static const char *prefix(const cfg_t *);
 static int	 opt_cb(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 sec_cb(cfg_t *, cfg_opt_t *, const char *, void *);
@@ -124,37 +91,12 @@ static void	 errfn(cfg_t *, const char *, va_list)
 		    __attribute__((__format__(printf, 2, 0)));
 static cfg_t	*parse(struct loadctx *);
 
-static bool	 sec_has(cfg_t *, const struct secinfo *, const char *);
-static bool	 exec_pair(const char *);
-static cfg_t	*src_from(struct src *, const char *);
-static bool	 src_given(struct src *, const char *);
-static const char *src_str(struct src *, const char *);
-static void	 src_line(struct src *, const char *, const char **, int *);
-static void	 src_msg(struct src *, enum level, const char *, const char *,
-		    ...) __attribute__((__format__(printf, 4, 5)));
-static bool	 src_bool(struct src *, const char *, bool);
-static long long src_num(struct src *, const char *, long long);
-static uint32_t	 src_limit(struct src *, const char *, uint32_t);
-static uint32_t	 src_dur(struct src *, const char *, uint32_t);
-static void	 src_rate(struct src *, const char *, uint32_t, uint32_t,
-		    struct rate *);
-static int	 src_enum(struct src *, const char *, int);
-static void	 src_rlim(struct src *, const char *, struct rlim *);
-static char	**src_strv(struct src *, const char *);
-static void	 src_acl(struct src *, const char *, struct acl *);
 
 static long	 read_long(const char *, long);
 static void	 host_init(struct loadctx *);
 static char	*group_name(gid_t);
 static void	 conf_global(struct loadctx *, cfg_t *, struct conf *);
 static void	 conf_engine(struct src *, struct conf *);
-static void	 conf_gatekeeper(struct src *, struct conf *);
-static void	 needs_root(struct src *, const char *, const char *);
-static void	 svc_knock(struct src *);
-static void	 check_gate(struct src *, const struct conf *);
-static bool	 own_key(struct src *, const char *);
-static bool	 gate_has(const struct service *, uint16_t);
-static void	 check_knock_ports(struct src *, size_t);
 static void	 conf_services(struct loadctx *, cfg_t *, struct conf *);
 static void	 svc_build(struct src *, const struct conf *);
 static void	 svc_port(struct src *);
@@ -296,7 +238,7 @@ static const struct keydef keydefs[] = {
 };
 
 /* Keys only an exec'd service uses: an error on a builtin. */
-static const char *const exec_keys[] = {
+const char *const exec_keys[] = {
 	"args", "user", "group", "env", "passenv", "rlimit_nofile",
 	"rlimit_nproc", "rlimit_cpu", "rlimit_as", "nice", "umask", "chroot",
 	"stderr", "accounting", NULL
@@ -527,7 +469,7 @@ reports_flush(struct loadctx *ctx)
 	ctx->nreports = ctx->nlost = 0;
 }
 
-static const struct keydef *
+const struct keydef *
 keydef_find(const char *name)
 {
 	size_t	 i;
@@ -570,17 +512,6 @@ sec_add(struct loadctx *ctx, const cfg_t *sec, const char *file, int line)
 	    sizeof(*ctx->secs));
 	ctx->secs[ctx->nsecs++] = si;
 	return si;
-}
-
-static struct keyline *
-key_find(const struct secinfo *si, const char *key)
-{
-	size_t	 i;
-
-	for (i = 0; i < si->nkeys; i++)
-		if (strcmp(si->keys[i].key, key) == 0)
-			return &si->keys[i];
-	return NULL;
 }
 
 /* "service 'x': " or "defaults: " before a message about a section. */
@@ -794,220 +725,6 @@ parse(struct loadctx *ctx)
 	return cfg;
 }
 
-/* Whether sec sets key: a list once assigned, even {}; a scalar unless bad. */
-static bool
-sec_has(cfg_t *sec, const struct secinfo *si, const char *key)
-{
-	const struct keydef	*k = keydef_find(key);
-	const struct keyline	*kl;
-	cfg_opt_t		*opt;
-
-	if (sec == NULL || si == NULL || k == NULL)
-		return false;
-	if (k->kind >= K_LIST) {
-		opt = cfg_getopt(sec, key);
-		return opt != NULL && (opt->flags & CFGF_MODIFIED) != 0;
-	}
-	return (kl = key_find(si, key)) != NULL && !kl->bad;
-}
-
-static bool
-exec_pair(const char *key)
-{
-	return strcmp(key, "server") == 0 || strcmp(key, "builtin") == 0 ||
-	    strcmp(key, "args") == 0;
-}
-
-/*
- * The section a service takes key from: its own, else the defaults.  A
- * service that names its own server or builtin takes none of server,
- * builtin and args from the defaults: together they describe one program,
- * and mixing would give a service both, or another program's argv.
- */
-static cfg_t *
-src_from(struct src *s, const char *key)
-{
-	if (sec_has(s->sec, s->si, key))
-		return s->sec;
-	if (s->def != NULL && !(s->own_exec && exec_pair(key)) &&
-	    sec_has(s->def, s->di, key))
-		return s->def;
-	return NULL;
-}
-
-/* Whether key was written at all, even with a bad value. */
-static bool
-src_given(struct src *s, const char *key)
-{
-	return key_find(s->si, key) != NULL || (s->di != NULL &&
-	    !(s->own_exec && exec_pair(key)) && key_find(s->di, key) != NULL);
-}
-
-static const char *
-src_str(struct src *s, const char *key)
-{
-	cfg_t	*from = src_from(s, key);
-
-	return from != NULL ? cfg_getstr(from, key) : NULL;
-}
-
-/* The line to blame for key: where it was set, else the section's brace. */
-static void
-src_line(struct src *s, const char *key, const char **file, int *line)
-{
-	const struct keyline	*kl = NULL;
-
-	if (key != NULL && (kl = key_find(s->si, key)) == NULL &&
-	    s->di != NULL && !(s->own_exec && exec_pair(key)))
-		kl = key_find(s->di, key);
-	if (kl != NULL) {
-		*file = kl->file;
-		*line = kl->line;
-	} else {
-		*file = s->si->file;
-		*line = s->si->line;
-	}
-}
-
-static void
-src_msg(struct src *s, enum level lvl, const char *key, const char *fmt, ...)
-{
-	const char	*file;
-	char		 msg[768];
-	va_list		 ap;
-	int		 line;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/*
-	 * A disabled service may wait for its program to be installed.  At
-	 * start and on reload, a problem of the host disables its service
-	 * alone, as xinetd does: one missing program must not keep every
-	 * other service down.
-	 */
-	if (lvl == LVL_HOST && s->soft)
-		lvl = LVL_WARN;
-	else if (lvl == LVL_HOST && s->svc != NULL &&
-	    !(s->ctx->flags & CONF_CHECK_ONLY)) {
-		lvl = LVL_SVC;
-		s->svc->host_bad = true;
-	}
-	src_line(s, key, &file, &line);
-	if (s->svc != NULL)
-		conf_report(s->ctx, lvl, file, line, "service '%s': %s",
-		    conf_vis(s->svc->name), msg);
-	else
-		conf_report(s->ctx, lvl, file, line, "%s", msg);
-}
-
-/* The getters fall back to def: a bad value has been reported already. */
-static bool
-src_bool(struct src *s, const char *key, bool def)
-{
-	const char	*v = src_str(s, key);
-	bool		 b;
-
-	return v != NULL && confval_parse_bool(v, &b) == 0 ? b : def;
-}
-
-static long long
-src_num(struct src *s, const char *key, long long def)
-{
-	const struct keydef	*k = keydef_find(key);
-	const char		*v = src_str(s, key);
-	long long		 n;
-
-	if (v == NULL)
-		return def;
-	if (k->kind == K_OCTAL)
-		return confval_parse_octal(v, k->max, &n) == 0 ? n : def;
-	return confval_parse_num(v, k->min, k->max, &n) == 0 ? n : def;
-}
-
-static uint32_t
-src_limit(struct src *s, const char *key, uint32_t def)
-{
-	const char	*v = src_str(s, key);
-	uint32_t	 n;
-
-	return v != NULL && confval_parse_limit(v, &n) == 0 ? n : def;
-}
-
-static uint32_t
-src_dur(struct src *s, const char *key, uint32_t def)
-{
-	const char	*v = src_str(s, key);
-	uint32_t	 ms;
-
-	return v != NULL && conf_parse_duration(v, &ms) == 0 ? ms : def;
-}
-
-static void
-src_rate(struct src *s, const char *key, uint32_t count, uint32_t window,
-    struct rate *r)
-{
-	const char	*v = src_str(s, key);
-
-	if (v == NULL || conf_parse_rate(v, r) == -1) {
-		r->count = count;
-		r->window_ms = window;
-	}
-}
-
-static int
-src_enum(struct src *s, const char *key, int def)
-{
-	const struct keydef	*k = keydef_find(key);
-	const char		*v = src_str(s, key);
-	int			 i;
-
-	return v != NULL && (i = confval_parse_enum(k->words, v)) != -1 ? i :
-	    def;
-}
-
-static void
-src_rlim(struct src *s, const char *key, struct rlim *rl)
-{
-	const struct keydef	*k = keydef_find(key);
-	const char		*v = src_str(s, key);
-
-	rl->set = false;
-	rl->value = 0;
-	if (v != NULL && confval_parse_rlim(k->kind, v, &rl->value) == 0)
-		rl->set = true;
-}
-
-static char **
-src_strv(struct src *s, const char *key)
-{
-	cfg_t		*from = src_from(s, key);
-	unsigned int	 i, n = from != NULL ? cfg_size(from, key) : 0;
-	char		**v;
-
-	v = conf_ecalloc((size_t)n + 1, sizeof(*v));
-	for (i = 0; i < n; i++)
-		v[i] = conf_estrdup(cfg_getnstr(from, key, i));
-	return v;
-}
-
-static void
-src_acl(struct src *s, const char *key, struct acl *acl)
-{
-	cfg_t		*from = src_from(s, key);
-	unsigned int	 i, n = from != NULL ? cfg_size(from, key) : 0;
-
-	acl->v = NULL;
-	acl->n = 0;
-	if (n == 0)
-		return;
-	acl->v = conf_ecalloc(n, sizeof(*acl->v));
-	for (i = 0; i < n; i++)
-		if (confval_parse_cidr(cfg_getnstr(from, key, i),
-		    &acl->v[acl->n]) == 0)
-			acl->n++;
-}
-
 static long
 read_long(const char *path, long def)
 {
@@ -1106,58 +823,6 @@ conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	conf->stop_grace_ms = src_dur(&s, "stop_grace", 5000);
 	conf_engine(&s, conf);
 	conf_gatekeeper(&s, conf);
-}
-
-/*
- * A packet socket and the kernel firewall need root (CAP_NET_RAW,
- * CAP_NET_ADMIN): without it a knock could never open and a ban never
- * reach the kernel, so this is an error, not a warning, unless -n
- * checks a file for another host.
- */
-static void
-needs_root(struct src *s, const char *key, const char *what)
-{
-	if (s->ctx->as_root)
-		return;
-	src_msg(s, (s->ctx->flags & CONF_CHECK_ONLY) || s->soft ? LVL_WARN :
-	    LVL_ERR, key,
-	    "%s needs root, and portmuxd runs as '%s': start it as root",
-	    what, conf_vis(s->ctx->uname));
-}
-
-/* The global keys of knocking, scan detection and the firewall. */
-static void
-conf_gatekeeper(struct src *s, struct conf *conf)
-{
-	const char	*v;
-
-	conf->knock_max = (uint32_t)src_num(s, "knock_max", 4096);
-	conf->scan_ports = (uint32_t)src_num(s, "scan_ports", 0);
-	if (conf->scan_ports == 1) {
-		src_msg(s, LVL_ERR, "scan_ports", "scan_ports 1 would ban "
-		    "every client: use 0 (off) or 2 to %d", SCAN_PORTS_MAX);
-		conf->scan_ports = 0;
-	}
-	conf->scan_window_ms = src_dur(s, "scan_window", 10 * 1000);
-	conf->scan_detect = (enum scan_detect)src_enum(s, "scan_detect",
-	    SCAN_CONNECT);
-	conf->scan_ban_time_ms = src_dur(s, "scan_ban_time", 60 * 1000);
-	src_acl(s, "never_ban", &conf->never_ban);
-	conf->firewall = (enum firewall)src_enum(s, "firewall", FIREWALL_NONE);
-	v = src_str(s, "nft_table");
-	conf->nft_table = conf_estrdup(v != NULL ? v : "portmux");
-	if (conf->scan_detect == SCAN_SYN) {
-		needs_root(s, "scan_detect", "scan_detect = syn (a packet "
-		    "socket)");
-		if (conf->scan_ports == 0)
-			src_msg(s, LVL_WARN, "scan_detect", "scan_detect = syn "
-			    "does nothing while scan_ports is 0");
-	}
-	if (conf->firewall == FIREWALL_NFTABLES)
-		needs_root(s, "firewall", "firewall = nftables");
-	else if (src_given(s, "nft_table"))
-		src_msg(s, LVL_WARN, "nft_table", "nft_table does nothing "
-		    "without firewall = nftables");
 }
 
 /*
@@ -1485,139 +1150,6 @@ svc_addrs(struct src *s)
 			((struct sockaddr_in6 *)&ba->ss)->sin6_port =
 			    htons(svc->port);
 	}
-}
-
-/* Whether the service's own section, not defaults, sets key. */
-static bool
-own_key(struct src *s, const char *key)
-{
-	return key_find(s->si, key) != NULL;
-}
-
-/* knock, knock_timeout, knock_open and gate. */
-static void
-svc_knock(struct src *s)
-{
-	struct service	*svc = s->svc;
-	cfg_t		*from;
-	unsigned int	 i, n;
-	long long	 port;
-
-	svc->knock_timeout_ms = src_dur(s, "knock_timeout", 10 * 1000);
-	svc->knock_open_ms = src_dur(s, "knock_open", 30 * 1000);
-	if ((from = src_from(s, "gate")) != NULL &&
-	    (n = cfg_size(from, "gate")) > 0) {
-		svc->gate = conf_ecalloc(n, sizeof(*svc->gate));
-		for (i = 0; i < n; i++)
-			if (confval_parse_num(cfg_getnstr(from, "gate", i), 1,
-			    65535, &port) == 0)
-				svc->gate[svc->ngate++] = (uint16_t)port;
-	}
-	/*
-	 * A knock in defaults gates every service that can be gated; a
-	 * trap and tcpmux itself are not, as their own knock would be an
-	 * error.
-	 */
-	if ((from = src_from(s, "knock")) == s->def && from != NULL &&
-	    (svc->builtin == BUILTIN_TRAP || svc->builtin == BUILTIN_TCPMUX))
-		from = NULL;
-	if (from == NULL || (n = cfg_size(from, "knock")) == 0) {
-		if (from != NULL)
-			src_msg(s, LVL_ERR, "knock", "knock list is empty");
-		else if (own_key(s, "knock_timeout") ||
-		    own_key(s, "knock_open") || own_key(s, "gate"))
-			src_msg(s, LVL_ERR, own_key(s, "gate") ? "gate" :
-			    own_key(s, "knock_open") ? "knock_open" :
-			    "knock_timeout", "%s needs a knock sequence: "
-			    "knock = {\"tcp:PORT\", ...}", own_key(s,
-			    "gate") ? "gate" : own_key(s, "knock_open") ?
-			    "knock_open" : "knock_timeout");
-		return;
-	}
-	if (n > KNOCK_STEPS_MAX) {
-		src_msg(s, LVL_ERR, "knock", "knock has %u ports; at most %d",
-		    n, KNOCK_STEPS_MAX);
-		return;
-	}
-	svc->knock = conf_ecalloc(n, sizeof(*svc->knock));
-	for (i = 0; i < n; i++)
-		if (knock_parse_step(cfg_getnstr(from, "knock", i),
-		    &svc->knock[svc->nknock]) == 0)
-			svc->nknock++;
-	needs_root(s, "knock", "knock (a packet socket)");
-	if (svc->proto == PROTO_UNIX)
-		src_msg(s, LVL_ERR, "knock", "knock does not apply to "
-		    "protocol unix");
-	else if (svc->wait)
-		src_msg(s, LVL_ERR, "knock", "knock cannot gate a wait "
-		    "service: its program accepts the connections itself");
-	else if (svc->builtin == BUILTIN_TRAP)
-		src_msg(s, LVL_ERR, "knock", "a trap takes no knock");
-	else if (svc->builtin == BUILTIN_TCPMUX)
-		src_msg(s, LVL_ERR, "knock", "knock on tcpmux would gate "
-		    "every service behind it; set knock on those services");
-}
-
-static bool
-gate_has(const struct service *svc, uint16_t port)
-{
-	size_t	 i;
-
-	for (i = 0; i < svc->ngate; i++)
-		if (svc->gate[i] == port)
-			return true;
-	return false;
-}
-
-/*
- * A gate opens ports of other daemons in the kernel firewall: it serves
- * nothing, so it takes no program, no port of its own, and no firewall
- * means nothing to open.
- */
-static void
-check_gate(struct src *s, const struct conf *conf)
-{
-	static const char *const keys[] = { "server", "builtin", "port",
-	    NULL };
-	static const char *const listen_keys[] = { "address", "tcpmux",
-	    "wait", NULL };
-	struct service	*svc = s->svc;
-	int		 i;
-
-	if (svc->ngate == 0)
-		return;
-	/*
-	 * Only the gate's own section counts: an address, wait or tcpmux
-	 * in defaults is meant for the services that listen.  A server,
-	 * builtin or port there would still make the gate serve.
-	 */
-	for (i = 0; keys[i] != NULL; i++)
-		if (src_given(s, keys[i]))
-			src_msg(s, LVL_ERR, keys[i], "%s does not apply to a "
-			    "gate, which serves nothing itself", keys[i]);
-	for (i = 0; listen_keys[i] != NULL; i++)
-		if (own_key(s, listen_keys[i]))
-			src_msg(s, LVL_ERR, listen_keys[i], "%s does not "
-			    "apply to a gate, which serves nothing itself",
-			    listen_keys[i]);
-	svc->wait = false;
-	svc->tcpmux = false;
-	for (i = 0; exec_keys[i] != NULL; i++)
-		if (sec_has(s->sec, s->si, exec_keys[i]))
-			src_msg(s, LVL_ERR, exec_keys[i], "%s does not apply "
-			    "to a gate, which runs no program", exec_keys[i]);
-	for (i = 0; (size_t)i < svc->nknock; i++)
-		if (svc->knock[i].proto == IPPROTO_TCP &&
-		    gate_has(svc, svc->knock[i].port))
-			src_msg(s, LVL_ERR, "knock", "knock port tcp:%u is a "
-			    "gate port, open to whoever knocked; a knock port "
-			    "must stay closed", svc->knock[i].port);
-	if (svc->proto != PROTO_TCP)
-		src_msg(s, LVL_ERR, "protocol", "a gate opens tcp ports; "
-		    "drop protocol");
-	if (conf->firewall != FIREWALL_NFTABLES)
-		src_msg(s, LVL_ERR, "gate", "gate needs the kernel firewall: "
-		    "set firewall = nftables");
 }
 
 static void
@@ -2146,63 +1678,6 @@ check_tcpmux(struct src *srcs, size_t n)
 			src_msg(&srcs[i], LVL_WARN, "tcpmux", "no enabled "
 			    "service has builtin = tcpmux: this service is "
 			    "not reachable by name");
-}
-
-/*
- * A knock port must stay closed, so no service may listen on it; a gate
- * port is another daemon's, which a knock on a portmuxd service would
- * open instead.  The packet filter holds at most PKT_FILTER_PORTS.
- */
-static void
-check_knock_ports(struct src *srcs, size_t n)
-{
-	const struct service	*a, *b;
-	size_t			 i, j, k, nports = 0;
-	uint8_t			 proto, seen[2][65536 / 8];
-
-	memset(seen, 0, sizeof(seen));
-	for (i = 0; i < n; i++) {
-		if ((a = srcs[i].svc)->disable)
-			continue;
-		for (k = 0; k < a->nknock; k++) {
-			proto = a->knock[k].proto == IPPROTO_TCP ? 0 : 1;
-			if (!(seen[proto][a->knock[k].port / 8] &
-			    (1U << (a->knock[k].port % 8)))) {
-				seen[proto][a->knock[k].port / 8] |=
-				    1U << (a->knock[k].port % 8);
-				nports++;
-			}
-		}
-		for (j = 0; j < n; j++) {
-			b = srcs[j].svc;
-			if (b->disable || b->port == 0 ||
-			    b->proto == PROTO_UNIX)
-				continue;
-			proto = b->proto == PROTO_TCP ? IPPROTO_TCP :
-			    IPPROTO_UDP;
-			for (k = 0; k < a->nknock; k++)
-				if (a->knock[k].proto == proto &&
-				    a->knock[k].port == b->port)
-					src_msg(&srcs[i], LVL_ERR, "knock",
-					    "knock port %s:%u is the port of "
-					    "service '%s'; a knock port must "
-					    "stay closed", conf_proto_name(
-					    b->proto), b->port,
-					    conf_vis(b->name));
-			for (k = 0; k < a->ngate; k++)
-				if (b->proto == PROTO_TCP &&
-				    a->gate[k] == b->port)
-					src_msg(&srcs[i], LVL_ERR, "gate",
-					    "gate port %u is served by service "
-					    "'%s'; set knock on that service "
-					    "instead", b->port,
-					    conf_vis(b->name));
-		}
-	}
-	if (nports > PKT_FILTER_PORTS)
-		conf_report(srcs[0].ctx, LVL_ERR, srcs[0].ctx->mainfile, 1,
-		    "%zu distinct knock ports in all; the packet filter holds "
-		    "at most %d", nports, PKT_FILTER_PORTS);
 }
 
 static void

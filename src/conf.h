@@ -107,7 +107,7 @@ struct fileid {
 
 struct bindaddr;
 struct cidr;
-struct secinfo;			/* conf.c's, one per section */
+struct secinfo;			/* below, one per section */
 
 /*
  * The load in progress.  conf.c owns it; the pre-pass in conflex.c
@@ -157,6 +157,83 @@ struct loadctx {
 };
 
 /* conf.c */
+/*
+ * The section records of the parse, and a section being converted, for
+ * conf.c and the files that convert its keys (confsrc.c, confgate.c).
+ * struct cfg_t is libconfuse's cfg_t.
+ */
+struct cfg_t;
+struct service;
+struct conf;
+struct rate;
+struct rlim;
+struct acl;
+
+/* Where a key was set in a section. */
+struct keyline {
+	const char	*key;		/* the keydef's name */
+	const char	*file;		/* interned */
+	int		 line;
+	unsigned int	 nvalues;	/* list values seen so far */
+	bool		 bad;		/* reported: use the default instead */
+};
+
+
+/* Where a section starts and where its keys are. */
+struct secinfo {
+	const struct cfg_t *sec;
+	const char	*file;
+	int		 line;
+	struct keyline	*keys;
+	size_t		 nkeys;
+};
+
+
+/* A section being converted, with the defaults it inherits. */
+struct src {
+	struct loadctx	*ctx;
+	struct cfg_t	*sec;
+	struct secinfo	*si;
+	struct cfg_t	*def;		/* NULL: no defaults section */
+	struct secinfo	*di;
+	struct service	*svc;		/* NULL for the global section */
+	bool		 own_exec;	/* sec sets server or builtin */
+	bool		 soft;		/* disabled: host problems only warn */
+};
+
+extern const char *const exec_keys[];	/* the keys of a program */
+const struct keydef *keydef_find(const char *);
+
+/* confsrc.c: a key of a service, from its section or the defaults. */
+struct keyline	*key_find(const struct secinfo *, const char *);
+bool		 sec_has(struct cfg_t *, const struct secinfo *,
+		    const char *);
+bool		 exec_pair(const char *);
+struct cfg_t	*src_from(struct src *, const char *);
+bool		 src_given(struct src *, const char *);
+bool		 own_key(struct src *, const char *);
+const char	*src_str(struct src *, const char *);
+void		 src_line(struct src *, const char *, const char **, int *);
+void		 src_msg(struct src *, enum level, const char *, const char *,
+		    ...) __attribute__((__format__(printf, 4, 5)));
+bool		 src_bool(struct src *, const char *, bool);
+long long	 src_num(struct src *, const char *, long long);
+uint32_t	 src_limit(struct src *, const char *, uint32_t);
+uint32_t	 src_dur(struct src *, const char *, uint32_t);
+void		 src_rate(struct src *, const char *, uint32_t, uint32_t,
+		    struct rate *);
+int		 src_enum(struct src *, const char *, int);
+void		 src_rlim(struct src *, const char *, struct rlim *);
+char		**src_strv(struct src *, const char *);
+void		 src_acl(struct src *, const char *, struct acl *);
+void		 needs_root(struct src *, const char *, const char *);
+
+/* confgate.c: knocking, gates, scan detection and the firewall. */
+void		 conf_gatekeeper(struct src *, struct conf *);
+void		 svc_knock(struct src *);
+void		 check_gate(struct src *, const struct conf *);
+void		 check_knock_ports(struct src *, size_t);
+
 void		*conf_ecalloc(size_t, size_t);
 void		*conf_ereallocarray(void *, size_t, size_t);
 char		*conf_estrdup(const char *);
