@@ -235,6 +235,12 @@ static const struct keydef keydefs[] = {
 	{ "knock_timeout",	K_DURATION,	1, 0, NULL },
 	{ "knock_open",		K_DURATION,	1, 0, NULL },
 	{ "gate",		K_TCPPORT,	0, 0, NULL },
+	{ "redirect",		K_HOSTPORT,	0, 0, NULL },
+	{ "redirect_source",	K_IP,		0, 0, NULL },
+	{ "redirect_timeout",	K_DURATION,	1, 0, NULL },
+	{ "redirect_buffer",	K_SIZE,		4096, 1048576, NULL },
+	{ "udp_session_timeout", K_DURATION,	1, 0, NULL },
+	{ "udp_sessions",	K_UINT,		1, 1048576, NULL },
 };
 
 /* Keys only an exec'd service uses: an error on a builtin. */
@@ -275,7 +281,9 @@ static cfg_opt_t service_opts[] = {
 	SCALAR("v6only"), SCALAR("freebind"), SCALAR("disable"),
 	SCALAR("accounting"), SCALAR("path"), SCALAR("mode"), SCALAR("owner"),
 	LIST("knock"), SCALAR("knock_timeout"), SCALAR("knock_open"),
-	LIST("gate"),
+	LIST("gate"), SCALAR("redirect"), SCALAR("redirect_source"),
+	SCALAR("redirect_timeout"), SCALAR("redirect_buffer"),
+	SCALAR("udp_session_timeout"), SCALAR("udp_sessions"),
 	CFG_END()
 };
 
@@ -913,7 +921,8 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 		srcs[i].di = di;
 		srcs[i].svc = &all[i];
 		srcs[i].own_exec = key_find(srcs[i].si, "server") != NULL ||
-		    key_find(srcs[i].si, "builtin") != NULL;
+		    key_find(srcs[i].si, "builtin") != NULL ||
+		    key_find(srcs[i].si, "redirect") != NULL;
 		svc_build(&srcs[i], conf);
 		if (!all[i].disable)
 			nen++;
@@ -969,10 +978,12 @@ svc_build(struct src *s, const struct conf *conf)
 	svc_port(s);
 	svc_addrs(s);
 	svc_knock(s);
+	svc_redirect(s);
 	src_acl(s, "allow", &svc->allow);
 	src_acl(s, "deny", &svc->deny);
 	check_exec(s);
 	check_gate(s, conf);
+	check_redirect(s);
 	check_proto(s);
 	check_wait(s);
 	check_env(s);
@@ -1162,8 +1173,9 @@ check_exec(struct src *s)
 		src_msg(s, LVL_ERR, "server", "both server and builtin given; "
 		    "a service is one or the other");
 	else if (!src_given(s, "server") && !src_given(s, "builtin") &&
-	    s->svc->ngate == 0)
-		src_msg(s, LVL_ERR, NULL, "no server or builtin given");
+	    s->svc->ngate == 0 && !src_given(s, "redirect"))
+		src_msg(s, LVL_ERR, NULL, "no server, builtin or redirect "
+		    "given");
 	if (svc->builtin == BUILTIN_NONE)
 		return;
 	for (i = 0; exec_keys[i] != NULL; i++)
@@ -1296,7 +1308,8 @@ svc_creds(struct src *s, const struct conf *conf)
 	struct passwd	*pw;
 	struct group	*gr;
 
-	if (svc->builtin != BUILTIN_NONE || svc->ngate > 0)
+	if (svc->builtin != BUILTIN_NONE || svc->ngate > 0 ||
+	    svc->redirect != NULL)
 		return;
 	if (!ctx->as_root) {
 		if (user != NULL && strcmp(user, ctx->uname) != 0)
@@ -1741,6 +1754,8 @@ svc_clear(struct service *svc)
 	free(svc->path);
 	free(svc->knock);
 	free(svc->gate);
+	free(svc->redirect);
+	free(svc->targets);
 }
 
 void

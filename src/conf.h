@@ -56,6 +56,9 @@ enum kind {
 	K_RLIM_SIZE,
 	K_OWNER,		/* user[:group] */
 	K_TABLE,		/* an nftables table name */
+	K_SIZE,			/* bytes, or with K, M, G */
+	K_HOSTPORT,		/* host:port, [v6]:port */
+	K_IP,			/* one IPv4 or IPv6 address */
 	K_CIDR,
 	K_ADDR,
 	K_ENV,			/* "K=V" */
@@ -220,6 +223,7 @@ bool		 src_bool(struct src *, const char *, bool);
 long long	 src_num(struct src *, const char *, long long);
 uint32_t	 src_limit(struct src *, const char *, uint32_t);
 uint32_t	 src_dur(struct src *, const char *, uint32_t);
+uint64_t	 src_size(struct src *, const char *, uint64_t);
 void		 src_rate(struct src *, const char *, uint32_t, uint32_t,
 		    struct rate *);
 int		 src_enum(struct src *, const char *, int);
@@ -227,6 +231,10 @@ void		 src_rlim(struct src *, const char *, struct rlim *);
 char		**src_strv(struct src *, const char *);
 void		 src_acl(struct src *, const char *, struct acl *);
 void		 needs_root(struct src *, const char *, const char *);
+
+/* confredir.c: redirect and its keys. */
+void		 svc_redirect(struct src *);
+void		 check_redirect(struct src *);
 
 /* confgate.c: knocking, gates, scan detection and the firewall. */
 void		 conf_gatekeeper(struct src *, struct conf *);
@@ -271,6 +279,8 @@ int		 confval_parse_limit(const char *, uint32_t *);
 int		 confval_parse_rlim(enum kind, const char *, rlim_t *);
 int		 confval_parse_cidr(const char *, struct cidr *);
 int		 confval_parse_addr(const char *, struct bindaddr *);
+int		 confval_split_hostport(const char *, char *, size_t, char *,
+		    size_t);
 bool		 confval_valid_svcname(const char *);
 bool		 confval_valid_table(const char *);
 int		 confval_check_value(const struct keydef *, const char *,

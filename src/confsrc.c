@@ -67,7 +67,7 @@ bool
 exec_pair(const char *key)
 {
 	return strcmp(key, "server") == 0 || strcmp(key, "builtin") == 0 ||
-	    strcmp(key, "args") == 0;
+	    strcmp(key, "args") == 0 || strcmp(key, "redirect") == 0;
 }
 
 /*
@@ -184,6 +184,17 @@ src_limit(struct src *s, const char *key, uint32_t def)
 	uint32_t	 n;
 
 	return v != NULL && confval_parse_limit(v, &n) == 0 ? n : def;
+}
+
+uint64_t
+src_size(struct src *s, const char *key, uint64_t def)
+{
+	const struct keydef	*k = keydef_find(key);
+	const char		*v = src_str(s, key);
+	uint64_t		 n;
+
+	return v != NULL && conf_parse_size(v, &n) == 0 &&
+	    n >= (uint64_t)k->min && n <= (uint64_t)k->max ? n : def;
 }
 
 uint32_t

@@ -342,6 +342,56 @@ confval_parse_addr(const char *s, struct bindaddr *ba)
 	return 0;
 }
 
+/* Whether s holds only letters, digits and the characters of extra. */
+static bool
+name_chars(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * "host:port" or "[v6]:port" into its parts, host without brackets.  A
+ * host is an address or a name of letters, digits, '-', '_' and '.';
+ * an IPv6 address needs its brackets, or its last group would read as
+ * the port.  The port is checked against /etc/services later, with the
+ * protocol.
+ */
+int
+confval_split_hostport(const char *s, char *host, size_t hlen, char *port,
+    size_t plen)
+{
+	const char	*colon, *h = s, *end;
+	size_t		 n;
+
+	if (*s == '[') {
+		h = s + 1;
+		if ((end = strchr(h, ']')) == NULL || end[1] != ':')
+			return -1;
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL ||
+		    memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;
+		end = colon;
+	}
+	n = (size_t)(end - h);
+	if (n == 0 || n >= hlen || strlen(colon + 1) == 0 ||
+	    strlen(colon + 1) >= plen)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	(void)strcpy(port, colon + 1);
+	if (*s == '[') {
+		struct in6_addr	 a6;
+
+		return inet_pton(AF_INET6, host, &a6) == 1 ? 0 : -1;
+	}
+	return name_chars(host, "-_.") && name_chars(port, "-_") ? 0 : -1;
+}
+
 /* 1-65535, or a name /etc/services knows for that protocol. */
 int
 conf_parse_port(const char *s, enum proto proto, uint16_t *port)
@@ -445,6 +495,8 @@ confval_check_value(const struct keydef *k, const char *v, char *why,
 	struct rate	 r;
 	rlim_t		 rl;
 	struct knock_step ks;
+	char		 host[256], port[32];
+	uint64_t	 u64;
 	bool		 b;
 	int		 rc;
 
@@ -560,6 +612,7 @@ confval_check_value(const struct keydef *k, const char *v, char *why,
 			    "block (hostnames are not accepted)");
 		return -1;
 	case K_ADDR:
+	case K_IP:
 		if (confval_parse_addr(v, &ba) == 0)
 			return 0;
 		(void)snprintf(why, len, "not an IPv4 or IPv6 address "
@@ -602,6 +655,23 @@ confval_check_value(const struct keydef *k, const char *v, char *why,
 			return 0;
 		(void)snprintf(why, len, "expected tcp:PORT or udp:PORT, "
 		    "PORT a number from 1 to 65535");
+		return -1;
+	case K_SIZE:
+		if (conf_parse_size(v, &u64) == -1)
+			(void)snprintf(why, len, "expected a size: bytes, or "
+			    "a number with K, M or G");
+		else if (u64 < (uint64_t)k->min || u64 > (uint64_t)k->max)
+			(void)snprintf(why, len, "must be from %lldK to "
+			    "%lldK", k->min / 1024, k->max / 1024);
+		else
+			return 0;
+		return -1;
+	case K_HOSTPORT:
+		if (confval_split_hostport(v, host, sizeof(host), port,
+		    sizeof(port)) == 0)
+			return 0;
+		(void)snprintf(why, len, "expected host:port, with an IPv6 "
+		    "address in brackets: [2001:db8::1]:80");
 		return -1;
 	case K_TCPPORT:
 		if (*v != '\0' && strspn(v, "0123456789") == strlen(v) &&
