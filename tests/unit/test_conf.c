@@ -406,7 +406,7 @@ test_conf_neither_server_nor_builtin(void **state __unused)
 	char	*m;
 
 	assert_null(msgs_load("\nservice a {\n\tport = 10000\n}\n", AS_USER, &m));
-	assert_msg(m, "t.conf:2: ", "service 'a': no server or builtin");
+	assert_msg(m, "t.conf:2: ", "service 'a': no server, builtin or redirect");
 	free(m);
 }
 
