@@ -286,6 +286,7 @@ engine_main(struct engine_init *ei)
 	msgq_init(&e.q);
 	TAILQ_INIT(&e.conns);
 	TAILQ_INIT(&e.tmuxes);
+	TAILQ_INIT(&e.relays);
 	TAILQ_INIT(&e.children);
 	if ((e.active = calloc(e.conf->nservices + 1, sizeof(*e.active))) ==
 	    NULL)
@@ -329,6 +330,7 @@ engine_main(struct engine_init *ei)
 	log_debug("action=stop engine=%ld", (long)getpid());
 	log_flush();
 	gk_free(&e);
+	relay_pool_free(&e);
 	localsrc_free(&e.loopsrc);
 	return 0;
 }
@@ -459,6 +461,10 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 	e->active[idx]++;
 	if (svc->builtin == BUILTIN_TCPMUX) {
 		tcpmux_start(e, idx, fd, id, se);
+		return;
+	}
+	if (svc->redirect != NULL) {
+		relay_start(e, idx, fd, id, se);
 		return;
 	}
 	if (svc->builtin == BUILTIN_NONE) {
@@ -613,6 +619,7 @@ grace_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	while ((c = TAILQ_FIRST(&e->conns)) != NULL)
 		conn_free(c, "stop");
 	tcpmux_stop_all(e);
+	relay_stop_all(e);
 	priv_stop(e, true);
 	event_base_loopexit(e->base, NULL);
 }

@@ -111,6 +111,13 @@ struct xchild {
 };
 
 struct tmux;	/* a tcpmux client reading its name line (tcpmux.c) */
+struct relay;	/* a connection forwarded to a redirect target (relay.c) */
+
+/* An empty pipe kept for the next relay that has bytes in flight. */
+struct rpipe {
+	int		 fd[2];
+	uint32_t	 size;		/* its capacity, F_GETPIPE_SZ */
+};
 
 struct engine {
 	struct event_base	*base;
@@ -125,7 +132,11 @@ struct engine {
 	uint32_t		*active;	/* per service index */
 	TAILQ_HEAD(, conn)	 conns;
 	TAILQ_HEAD(, tmux)	 tmuxes;
-	size_t			 nconns;	/* conns and tmuxes */
+	TAILQ_HEAD(, relay)	 relays;
+	size_t			 nconns;	/* conns, tmuxes and relays */
+	struct rpipe		*pipes;		/* the pool, relay.c */
+	size_t			 npipes;
+	uint64_t		 pipe_err_logged;
 	TAILQ_HEAD(, xchild)	 children;
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
@@ -217,6 +228,12 @@ long		 tcpmux_lookup(const struct conf *, const char *);
 void		 tcpmux_stop_all(struct engine *);
 void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *);
+
+/* relay.c */
+void		 relay_start(struct engine *, size_t, int, uint64_t,
+		    struct srcent *);
+void		 relay_stop_all(struct engine *);
+void		 relay_pool_free(struct engine *);
 
 /* udp.c */
 void		 udp_builtin_cb(evutil_socket_t, short, void *);
