@@ -81,21 +81,14 @@ builtin_chargen_line(uint64_t k, char out[CHARGEN_LINE])
 }
 
 /*
- * May a UDP builtin answer this source?  Not a privileged port nor a
- * port of a service that answers datagrams (an echo or chargen there
- * would ping-pong with us forever, or amplify an attack on a spoofed
- * source), and not an address that cannot be a real sender.  Loopback
- * is allowed.  An IPv4-mapped source is judged as IPv4.
+ * Could a datagram really come from sa?  Not from an address that
+ * cannot send (0/8, broadcast, multicast, unspecified).  Its port, in
+ * host order, goes to *port.  An IPv4-mapped source is judged as IPv4.
  */
 int
-builtin_udp_source_ok(const struct sockaddr *sa)
+udp_source_real(const struct sockaddr *sa, uint16_t *port)
 {
-	static const uint16_t	 bad_ports[] = {
-		7, 13, 19, 37, 53, 123, 161, 1900, 11211
-	};
 	struct sockaddr_storage	 ss;
-	uint16_t		 port;
-	size_t			 i;
 
 	if (sa_copy_norm(sa, &ss) == -1)
 		return 0;
@@ -103,19 +96,38 @@ builtin_udp_source_ok(const struct sockaddr *sa)
 		const struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 		uint32_t a = ntohl(s4->sin_addr.s_addr);
 
-		port = ntohs(s4->sin_port);
+		*port = ntohs(s4->sin_port);
 		if ((a >> 24) == 0 || a == 0xffffffffU ||
 		    (a >> 28) == 0xe)	/* 0/8, broadcast, 224/4 */
 			return 0;
 	} else {
 		const struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
-		port = ntohs(s6->sin6_port);
+		*port = ntohs(s6->sin6_port);
 		if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr) ||
 		    IN6_IS_ADDR_MULTICAST(&s6->sin6_addr))
 			return 0;
 	}
-	if (port < 1024)
+	return *port != 0;
+}
+
+/*
+ * May a UDP builtin answer this source?  Not a privileged port nor a
+ * port of a service that answers datagrams (an echo or chargen there
+ * would ping-pong with us forever, or amplify an attack on a spoofed
+ * source), and not an address that cannot be a real sender.  Loopback
+ * is allowed.
+ */
+int
+builtin_udp_source_ok(const struct sockaddr *sa)
+{
+	static const uint16_t	 bad_ports[] = {
+		7, 13, 19, 37, 53, 123, 161, 1900, 11211
+	};
+	uint16_t		 port;
+	size_t			 i;
+
+	if (!udp_source_real(sa, &port) || port < 1024)
 		return 0;
 	for (i = 0; i < sizeof(bad_ports) / sizeof(bad_ports[0]); i++)
 		if (port == bad_ports[i])

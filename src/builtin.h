@@ -31,6 +31,7 @@ void	 builtin_time_fmt(time_t, uint8_t[4]);
 size_t	 builtin_daytime_fmt(time_t, char *, size_t);
 void	 builtin_chargen_line(uint64_t, char[CHARGEN_LINE]);
 int	 builtin_udp_source_ok(const struct sockaddr *);
+int	 udp_source_real(const struct sockaddr *, uint16_t *);
 long	 builtin_udp_reply(int, const void *, size_t, void *, size_t, time_t,
 	    uint32_t);
 

@@ -158,7 +158,13 @@ listeners_start(struct engine *e, struct listener *ls, size_t nls)
 		if (svc->wait)
 			cb = svc->proto == PROTO_UDP ? udp_wait_cb :
 			    stream_wait_cb;
-		else if (svc->proto == PROTO_UDP)
+		else if (svc->proto == PROTO_UDP && svc->redirect != NULL) {
+			cb = udp_redirect_cb;
+			if (udprelay_listener(el) == -1)
+				log_warn("service=%s action=warn msg=\"pktinfo: "
+				    "answers leave from the kernel's choice of "
+				    "address\"", svc->name);
+		} else if (svc->proto == PROTO_UDP)
 			cb = udp_builtin_cb;
 		if (cb != NULL) {
 			el->ev = event_new(e->base, ls[i].fd, EV_READ |
@@ -318,6 +324,8 @@ engine_main(struct engine_init *ei)
 		fatalx("engine: refusal summaries");
 	if (gk_init(&e, ei) == -1)
 		fatal("engine: knock and scan tables");
+	if (udprelay_init(&e) == -1)
+		fatal("engine: UDP session tables");
 	/* A burst of events, one write: flushed once the burst is done. */
 	if ((e.flush_ev = event_new(e.base, -1, 0, flush_cb, NULL)) == NULL ||
 	    log_batch(flush_schedule, &e) == -1)
@@ -331,6 +339,7 @@ engine_main(struct engine_init *ei)
 	log_flush();
 	gk_free(&e);
 	relay_pool_free(&e);
+	udprelay_free(&e);
 	localsrc_free(&e.loopsrc);
 	return 0;
 }
@@ -601,6 +610,7 @@ engine_stop(struct engine *e, int reason, uint32_t grace_ms)
 	e->stopping = true;
 	e->stop_reason = reason;
 	guard_flush_all(e);
+	udprelay_stop_all(e);
 	listeners_stop(e);
 	gk_stop(e);
 	priv_stop(e, reason == STOP_RELOAD);

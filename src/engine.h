@@ -112,6 +112,7 @@ struct xchild {
 
 struct tmux;	/* a tcpmux client reading its name line (tcpmux.c) */
 struct relay;	/* a connection forwarded to a redirect target (relay.c) */
+struct udpfwd;	/* the sessions of a UDP redirect service (udprelay.c) */
 
 /* An empty pipe kept for the next relay that has bytes in flight. */
 struct rpipe {
@@ -137,6 +138,7 @@ struct engine {
 	struct rpipe		*pipes;		/* the pool, relay.c */
 	size_t			 npipes;
 	uint64_t		 pipe_err_logged;
+	struct udpfwd		*fwd;		/* per service, udprelay.c */
 	TAILQ_HEAD(, xchild)	 children;
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
@@ -234,6 +236,13 @@ void		 relay_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *);
 void		 relay_stop_all(struct engine *);
 void		 relay_pool_free(struct engine *);
+
+/* udprelay.c */
+void		 udp_redirect_cb(evutil_socket_t, short, void *);
+int		 udprelay_listener(struct elistener *);
+int		 udprelay_init(struct engine *);
+void		 udprelay_stop_all(struct engine *);
+void		 udprelay_free(struct engine *);
 
 /* udp.c */
 void		 udp_builtin_cb(evutil_socket_t, short, void *);

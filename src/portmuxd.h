@@ -241,19 +241,6 @@ struct listener {
 	bool		 v6only;
 	bool		 reused;	/* kept from the previous generation */
 	int		 backlog;
-	/*
-	 * Forwarding (relay.c, udprelay.c): the addresses redirect names,
-	 * resolved at load, tried in turn.
-	 */
-	char		*redirect;	/* as written, NULL: not a redirect */
-	struct bindaddr	*targets;
-	size_t		 ntargets;
-	struct bindaddr	 redirect_source; /* len 0: the kernel chooses */
-	uint32_t	 redirect_timeout_ms;
-	uint32_t	 redirect_buffer;	/* bytes held per direction */
-	uint32_t	 udp_session_timeout_ms;
-	uint32_t	 udp_sessions;
-
 	/* protocol = unix */
 	char		*path;		/* owned; unlinked when closed */
 	char		*tmp;		/* bound here until committed */
