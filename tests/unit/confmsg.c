@@ -106,3 +106,21 @@ msgs_has(const char *msgs, const char *prefix, const char *text)
 	}
 	return false;
 }
+
+/* The load of text fails, and says why at prefix ("t.conf:LINE: "). */
+void
+msgs_load_fails(const char *text, int flags, const char *prefix, const char *why)
+{
+	struct conf	*conf;
+	char		*m;
+
+	conf = msgs_load(text, flags, &m);
+	if (conf != NULL) {
+		print_error("loaded:\n%s\nwith:\n%s", text, m);
+		conf_free(conf);
+		free(m);
+		fail();
+	}
+	assert_msg(m, prefix, why);
+	free(m);
+}

@@ -56,27 +56,8 @@
 /* One service that loads anywhere, for the tests of the globals. */
 #define SVC		"service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 
-static void	 load_fails(const char *, int, const char *, const char *);
 static void	 knock_services(char *, size_t, const int *, int);
 static bool	 root_ok(void);
-
-/* The load of text fails, and says why at prefix ("t.conf:LINE: "). */
-static void
-load_fails(const char *text, int flags, const char *prefix, const char *why)
-{
-	struct conf	*conf;
-	char		*m;
-
-	conf = msgs_load(text, flags, &m);
-	if (conf != NULL) {
-		print_error("loaded:\n%s\nwith:\n%s", text, m);
-		conf_free(conf);
-		free(m);
-		fail();
-	}
-	assert_msg(m, prefix, why);
-	free(m);
-}
 
 /*
  * The root rules need root, and an engine account other than nobody,
@@ -103,10 +84,10 @@ test_confgate_knock_bad_steps(void **state __unused)
 		    "\tknock = {\"tcp:7000\", \"%s\"}\n}\n", bad[i]);
 		(void)snprintf(want, sizeof(want), "service 'a': knock '%s': "
 		    "expected tcp:PORT or udp:PORT", bad[i]);
-		load_fails(cfg, ANYHOST, "t.conf:4: ", want);
+		msgs_load_fails(cfg, ANYHOST, "t.conf:4: ", want);
 	}
 	/* In a list over two lines, the line of the value itself. */
-	load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock = {\"tcp:7000\",\n\t    \"tcp:0\"}\n}\n", ANYHOST,
 	    "t.conf:5: ", "knock 'tcp:0'");
 }
@@ -119,7 +100,7 @@ test_confgate_knock_bad_steps(void **state __unused)
 static void
 test_confgate_knock_empty(void **state __unused)
 {
-	load_fails("\nservice a {\n\tport = 10000\n\tbuiltin = echo\n"
+	msgs_load_fails("\nservice a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock = {}\n}\n", ANYHOST, "t.conf:2: ",
 	    "service 'a': knock list is empty");
 }
@@ -145,7 +126,7 @@ test_confgate_knock_steps_max(void **state __unused)
 	free(m);
 	/* One more. */
 	(void)snprintf(cfg + len, sizeof(cfg) - len, ", \"tcp:7100\"}\n}\n");
-	load_fails(cfg, ANYHOST, "t.conf:4: ",
+	msgs_load_fails(cfg, ANYHOST, "t.conf:4: ",
 	    "service 'a': knock has 17 ports; at most 16");
 }
 
@@ -153,18 +134,18 @@ test_confgate_knock_steps_max(void **state __unused)
 static void
 test_confgate_knock_wrong_service(void **state __unused)
 {
-	load_fails("service u {\n\tprotocol = unix\n"
+	msgs_load_fails("service u {\n\tprotocol = unix\n"
 	    "\tpath = /tmp/portmux-confgate.sock\n\tbuiltin = echo\n"
 	    "\tknock = {\"tcp:7000\"}\n}\n", ANYHOST, "t.conf:5: ",
 	    "service 'u': knock does not apply to protocol unix");
 	/* A wait service takes a server: a builtin cannot wait. */
-	load_fails("service w {\n\tport = 10000\n\tserver = /bin/cat\n"
+	msgs_load_fails("service w {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\twait = true\n\tknock = {\"tcp:7000\"}\n}\n", ANYHOST,
 	    "t.conf:5: ", "service 'w': knock cannot gate a wait service");
-	load_fails("service t {\n\tport = 10000\n\tbuiltin = trap\n"
+	msgs_load_fails("service t {\n\tport = 10000\n\tbuiltin = trap\n"
 	    "\tknock = {\"tcp:7000\"}\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 't': a trap takes no knock");
-	load_fails("service m {\n\tport = 10000\n\tbuiltin = tcpmux\n"
+	msgs_load_fails("service m {\n\tport = 10000\n\tbuiltin = tcpmux\n"
 	    "\tknock = {\"tcp:7000\"}\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'm': knock on tcpmux would gate every service");
 }
@@ -252,7 +233,7 @@ test_confgate_knock_ports_total(void **state __unused)
 	free(m);
 	/* A file-wide problem: the first line of the file. */
 	knock_services(cfg, sizeof(cfg), over, 5);
-	load_fails(cfg, ANYHOST, "t.conf:1: ",
+	msgs_load_fails(cfg, ANYHOST, "t.conf:1: ",
 	    "65 distinct knock ports in all; the packet filter holds at "
 	    "most 64");
 }
@@ -335,13 +316,13 @@ test_confgate_knock_disabled(void **state __unused)
 static void
 test_confgate_gate_rules(void **state __unused)
 {
-	load_fails("firewall = nftables\nservice g {\n"
+	msgs_load_fails("firewall = nftables\nservice g {\n"
 	    "\tknock = {\"tcp:7000\"}\n\tgate = {22}\n\tuser = root\n}\n",
 	    ANYHOST, "t.conf:5: ", "user does not apply to a gate");
-	load_fails("firewall = nftables\nservice g {\n"
+	msgs_load_fails("firewall = nftables\nservice g {\n"
 	    "\tknock = {\"tcp:22\", \"udp:7000\"}\n\tgate = {22}\n}\n",
 	    ANYHOST, "t.conf:3: ", "knock port tcp:22 is a gate port");
-	load_fails("firewall = nftables\nservice g {\n"
+	msgs_load_fails("firewall = nftables\nservice g {\n"
 	    "\tknock = {\"tcp:7000\"}\n\tgate = {22}\n"
 	    "\taddress = {127.0.0.1}\n}\n", ANYHOST, "t.conf:5: ",
 	    "address does not apply to a gate");
@@ -371,27 +352,27 @@ test_confgate_gate_defaults(void **state __unused)
 static void
 test_confgate_knock_keys_alone(void **state __unused)
 {
-	load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock_timeout = 5s\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': knock_timeout needs a knock sequence: "
 	    "knock = {\"tcp:PORT\", ...}");
-	load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock_open = 5s\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': knock_open needs a knock sequence");
-	load_fails("firewall = nftables\nservice g {\n\tgate = {22}\n}\n",
+	msgs_load_fails("firewall = nftables\nservice g {\n\tgate = {22}\n}\n",
 	    ANYHOST, "t.conf:3: ", "service 'g': gate needs a knock sequence");
 }
 
 static void
 test_confgate_knock_zero_durations(void **state __unused)
 {
-	load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock = {\"tcp:7000\"}\n\tknock_timeout = 0\n}\n", ANYHOST,
 	    "t.conf:5: ", "service 'a': knock_timeout '0': must not be 0");
-	load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock = {\"tcp:7000\"}\n\tknock_open = 0\n}\n", ANYHOST,
 	    "t.conf:5: ", "service 'a': knock_open '0': must not be 0");
-	load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
 	    "\tknock = {\"tcp:7000\"}\n\tknock_timeout = soon\n}\n", ANYHOST,
 	    "t.conf:5: ", "service 'a': knock_timeout 'soon': expected a "
 	    "duration");
@@ -411,7 +392,7 @@ test_confgate_knock_as_user(void **state __unused)
 	(void)snprintf(want, sizeof(want), "service 'a': knock (a packet "
 	    "socket) needs root, and portmuxd runs as '%s': start it as root",
 	    pw->pw_name);
-	load_fails(cfg, CONF_AS_USER, "t.conf:4: ", want);
+	msgs_load_fails(cfg, CONF_AS_USER, "t.conf:4: ", want);
 	conf = msgs_load(cfg, CONF_AS_USER | CONF_CHECK_ONLY, &m);
 	assert_non_null(conf);
 	assert_msg(m, "t.conf:4: warning: ", want);
@@ -476,9 +457,9 @@ test_confgate_gate_needs_firewall(void **state __unused)
 	static const char cfg[] = "service g {\n\tknock = {\"tcp:7000\"}\n"
 	    "\tgate = {22}\n}\n";
 
-	load_fails(cfg, ANYHOST, "t.conf:3: ", "service 'g': gate needs the "
+	msgs_load_fails(cfg, ANYHOST, "t.conf:3: ", "service 'g': gate needs the "
 	    "kernel firewall: set firewall = nftables");
-	load_fails("firewall = none\nservice g {\n\tknock = {\"tcp:7000\"}\n"
+	msgs_load_fails("firewall = none\nservice g {\n\tknock = {\"tcp:7000\"}\n"
 	    "\tgate = {22}\n}\n", ANYHOST, "t.conf:4: ",
 	    "gate needs the kernel firewall");
 }
@@ -537,7 +518,7 @@ test_confgate_gate_bad_port(void **state __unused)
 		    "\tgate = {22, \"%s\"}\n}\n", bad[i]);
 		(void)snprintf(want, sizeof(want), "service 'g': gate '%s': "
 		    "expected a port number from 1 to 65535", bad[i]);
-		load_fails(cfg, ANYHOST, "t.conf:4: ", want);
+		msgs_load_fails(cfg, ANYHOST, "t.conf:4: ", want);
 	}
 }
 
@@ -548,7 +529,7 @@ test_confgate_gate_port_served(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	load_fails("firewall = nftables\n"
+	msgs_load_fails("firewall = nftables\n"
 	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n"
 	    "service g {\n\tknock = {\"tcp:7000\"}\n"
 	    "\tgate = {22, 10000}\n}\n", ANYHOST, "t.conf:8: ",
@@ -606,20 +587,20 @@ test_confgate_gate_root_loads(void **state __unused)
 static void
 test_confgate_trap_rules(void **state __unused)
 {
-	load_fails("service t {\n\tprotocol = udp\n\tport = 10000\n"
+	msgs_load_fails("service t {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tbuiltin = trap\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 't': builtin trap needs protocol tcp: a udp source "
 	    "address can be forged");
-	load_fails("service t {\n\tprotocol = unix\n"
+	msgs_load_fails("service t {\n\tprotocol = unix\n"
 	    "\tpath = /tmp/portmux-confgate.sock\n\tbuiltin = trap\n}\n",
 	    ANYHOST, "t.conf:4: ", "service 't': builtin trap needs "
 	    "protocol tcp");
-	load_fails("service m {\n\tport = 10001\n\tbuiltin = tcpmux\n}\n"
+	msgs_load_fails("service m {\n\tport = 10001\n\tbuiltin = tcpmux\n}\n"
 	    "service t {\n\tport = 10000\n\tbuiltin = trap\n"
 	    "\ttcpmux = true\n}\n", ANYHOST, "t.conf:8: ",
 	    "service 't': a trap cannot be reached through tcpmux");
 	/* Like any builtin, a trap runs no program. */
-	load_fails("service t {\n\tport = 10000\n\tbuiltin = trap\n"
+	msgs_load_fails("service t {\n\tport = 10000\n\tbuiltin = trap\n"
 	    "\targs = {x}\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 't': args does not apply to a builtin service");
 }
@@ -710,26 +691,26 @@ test_confgate_global_values(void **state __unused)
 static void
 test_confgate_scan_ports(void **state __unused)
 {
-	load_fails("# scan\nscan_ports = 1\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_ports = 1\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_ports 1 would ban every client: use 0 (off) or 2 to 64");
-	load_fails("# scan\nscan_ports = 65\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_ports = 65\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_ports '65': expected a number from 0 to 64");
-	load_fails("# scan\nscan_ports = x\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_ports = x\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_ports 'x': expected a number from 0 to 64");
-	load_fails("# scan\nscan_ports = -2\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_ports = -2\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_ports '-2': expected a number");
 }
 
 static void
 test_confgate_scan_durations(void **state __unused)
 {
-	load_fails("# scan\nscan_window = 0\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_window = 0\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_window '0': must not be 0");
-	load_fails("# scan\nscan_window = 10x\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_window = 10x\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_window '10x': expected a duration");
-	load_fails("# scan\nscan_ban_time = soon\n" SVC, ANYHOST,
+	msgs_load_fails("# scan\nscan_ban_time = soon\n" SVC, ANYHOST,
 	    "t.conf:2: ", "scan_ban_time 'soon': expected a duration");
-	load_fails("# scan\nscan_ban_time = 0\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_ban_time = 0\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_ban_time '0': must not be 0");
 }
 
@@ -740,13 +721,13 @@ test_confgate_scan_detect(void **state __unused)
 	struct conf	*conf;
 	char		 want[256], *m;
 
-	load_fails("# scan\nscan_detect = half\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# scan\nscan_detect = half\n" SVC, ANYHOST, "t.conf:2: ",
 	    "scan_detect 'half': expected connect or syn");
 	/* A SYN scan is seen on a packet socket: root. */
 	assert_non_null(pw);
 	(void)snprintf(want, sizeof(want), "scan_detect = syn (a packet "
 	    "socket) needs root, and portmuxd runs as '%s'", pw->pw_name);
-	load_fails("scan_ports = 4\nscan_detect = syn\n" SVC, CONF_AS_USER,
+	msgs_load_fails("scan_ports = 4\nscan_detect = syn\n" SVC, CONF_AS_USER,
 	    "t.conf:2: ", want);
 	/* With scan_ports 0 it detects nothing: a warning. */
 	conf = msgs_load("# scan\nscan_detect = syn\n" SVC, ANYHOST, &m);
@@ -769,15 +750,15 @@ test_confgate_scan_detect(void **state __unused)
 static void
 test_confgate_never_ban(void **state __unused)
 {
-	load_fails("# bans\nnever_ban = {192.0.2.0/24,\n\texample.com}\n"
+	msgs_load_fails("# bans\nnever_ban = {192.0.2.0/24,\n\texample.com}\n"
 	    SVC, ANYHOST, "t.conf:3: ", "never_ban 'example.com': not an "
 	    "address or CIDR block");
-	load_fails("# bans\nnever_ban = {10.1.2.3/8}\n" SVC, ANYHOST,
+	msgs_load_fails("# bans\nnever_ban = {10.1.2.3/8}\n" SVC, ANYHOST,
 	    "t.conf:2: ", "never_ban '10.1.2.3/8': host bits set beyond the "
 	    "/8 prefix");
-	load_fails("# bans\nnever_ban = {2001:db8::1/32}\n" SVC, ANYHOST,
+	msgs_load_fails("# bans\nnever_ban = {2001:db8::1/32}\n" SVC, ANYHOST,
 	    "t.conf:2: ", "never_ban '2001:db8::1/32': host bits");
-	load_fails("# bans\nnever_ban = {10.0.0.0/33}\n" SVC, ANYHOST,
+	msgs_load_fails("# bans\nnever_ban = {10.0.0.0/33}\n" SVC, ANYHOST,
 	    "t.conf:2: ", "never_ban '10.0.0.0/33'");
 }
 
@@ -787,14 +768,14 @@ test_confgate_firewall(void **state __unused)
 	struct passwd	*pw = getpwuid(geteuid());
 	char		 want[256];
 
-	load_fails("# fw\nfirewall = iptables\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# fw\nfirewall = iptables\n" SVC, ANYHOST, "t.conf:2: ",
 	    "firewall 'iptables': expected none or nftables");
-	load_fails("# fw\nfirewall = nft\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# fw\nfirewall = nft\n" SVC, ANYHOST, "t.conf:2: ",
 	    "firewall 'nft': expected none or nftables");
 	assert_non_null(pw);
 	(void)snprintf(want, sizeof(want), "firewall = nftables needs root, "
 	    "and portmuxd runs as '%s'", pw->pw_name);
-	load_fails("# fw\nfirewall = nftables\n" SVC, CONF_AS_USER,
+	msgs_load_fails("# fw\nfirewall = nftables\n" SVC, CONF_AS_USER,
 	    "t.conf:2: ", want);
 }
 
@@ -814,7 +795,7 @@ test_confgate_nft_table(void **state __unused)
 		(void)snprintf(want, sizeof(want), "nft_table '%s': expected "
 		    "a letter, then at most 31 letters, digits, '_' or '-'",
 		    strcmp(bad[i], "a\\\"b") == 0 ? "a\"b" : bad[i]);
-		load_fails(cfg, ANYHOST, "t.conf:2: ", want);
+		msgs_load_fails(cfg, ANYHOST, "t.conf:2: ", want);
 	}
 	conf = msgs_load("firewall = nftables\nnft_table = \"portmux_test-1\"\n"
 	    SVC, ANYHOST, &m);
@@ -844,12 +825,12 @@ test_confgate_nft_table(void **state __unused)
 static void
 test_confgate_knock_max(void **state __unused)
 {
-	load_fails("# knock\nknock_max = 0\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# knock\nknock_max = 0\n" SVC, ANYHOST, "t.conf:2: ",
 	    "knock_max '0': expected a number from 1 to 1048576");
-	load_fails("# knock\nknock_max = 1048577\n" SVC, ANYHOST,
+	msgs_load_fails("# knock\nknock_max = 1048577\n" SVC, ANYHOST,
 	    "t.conf:2: ", "knock_max '1048577': expected a number from 1 to "
 	    "1048576");
-	load_fails("# knock\nknock_max = many\n" SVC, ANYHOST, "t.conf:2: ",
+	msgs_load_fails("# knock\nknock_max = many\n" SVC, ANYHOST, "t.conf:2: ",
 	    "knock_max 'many': expected a number");
 }
 

@@ -58,27 +58,8 @@
 #define HOSTPORT_WHY	"expected host:port, with an IPv6 address in " \
 			"brackets: [2001:db8::1]:80"
 
-static void	 load_fails(const char *, int, const char *, const char *);
 static struct conf *load_ok(const char *, int, char **);
 static void	 assert_in4(const struct bindaddr *, const char *, uint16_t);
-
-/* The load of text fails, and says why at prefix ("t.conf:LINE: "). */
-static void
-load_fails(const char *text, int flags, const char *prefix, const char *why)
-{
-	struct conf	*conf;
-	char		*m;
-
-	conf = msgs_load(text, flags, &m);
-	if (conf != NULL) {
-		print_error("loaded:\n%s\nwith:\n%s", text, m);
-		conf_free(conf);
-		free(m);
-		fail();
-	}
-	assert_msg(m, prefix, why);
-	free(m);
-}
 
 /* The load of text succeeds, with one service; *m gets what it said. */
 static struct conf *
@@ -276,7 +257,7 @@ test_confredir_bad_hostport(void **state __unused)
 		    "\tredirect = \"%s\"\n}\n", bad[i]);
 		(void)snprintf(want, sizeof(want), "service 'a': redirect "
 		    "'%s': " HOSTPORT_WHY, bad[i]);
-		load_fails(cfg, ANYHOST, "t.conf:3: ", want);
+		msgs_load_fails(cfg, ANYHOST, "t.conf:3: ", want);
 	}
 }
 
@@ -295,10 +276,10 @@ test_confredir_bad_port(void **state __unused)
 		(void)snprintf(want, sizeof(want), "service 'a': redirect "
 		    "'127.0.0.1:%s': port '%s' is neither 1 to 65535 nor a "
 		    "tcp service of /etc/services", bad[i], bad[i]);
-		load_fails(cfg, ANYHOST, "t.conf:3: ", want);
+		msgs_load_fails(cfg, ANYHOST, "t.conf:3: ", want);
 	}
 	/* http is tcp only in /etc/services: a udp redirect cannot use it. */
-	load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
+	msgs_load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tredirect = \"127.0.0.1:http\"\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'u': redirect '127.0.0.1:http': port 'http' is neither "
 	    "1 to 65535 nor a udp service of /etc/services");
@@ -308,10 +289,10 @@ test_confredir_bad_port(void **state __unused)
 static void
 test_confredir_wildcard(void **state __unused)
 {
-	load_fails(HEAD "\tredirect = \"0.0.0.0:80\"\n}\n", ANYHOST,
+	msgs_load_fails(HEAD "\tredirect = \"0.0.0.0:80\"\n}\n", ANYHOST,
 	    "t.conf:3: ", "service 'a': redirect '0.0.0.0:80': 0.0.0.0 is "
 	    "no address to connect to");
-	load_fails(HEAD "\tredirect = \"[::]:80\"\n}\n", ANYHOST,
+	msgs_load_fails(HEAD "\tredirect = \"[::]:80\"\n}\n", ANYHOST,
 	    "t.conf:3: ", "service 'a': redirect '[::]:80': :: is no "
 	    "address to connect to");
 }
@@ -323,15 +304,15 @@ test_confredir_self(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	load_fails(HEAD "\taddress = {127.0.0.1}\n"
+	msgs_load_fails(HEAD "\taddress = {127.0.0.1}\n"
 	    "\tredirect = \"127.0.0.1:10000\"\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect '127.0.0.1:10000' reaches this service's "
 	    "own address: it would forward to itself");
 	/* The default address is the wildcard, which takes loopback. */
-	load_fails(HEAD "\tredirect = \"127.0.0.1:10000\"\n}\n", ANYHOST,
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:10000\"\n}\n", ANYHOST,
 	    "t.conf:3: ", "service 'a': redirect '127.0.0.1:10000' reaches "
 	    "this service's own address");
-	load_fails(HEAD "\tredirect = \"[::1]:10000\"\n}\n", ANYHOST,
+	msgs_load_fails(HEAD "\tredirect = \"[::1]:10000\"\n}\n", ANYHOST,
 	    "t.conf:3: ", "service 'a': redirect '[::1]:10000' reaches "
 	    "this service's own address");
 	/* Another port of the same address is another service. */
@@ -352,11 +333,11 @@ test_confredir_self(void **state __unused)
 static void
 test_confredir_with_program(void **state __unused)
 {
-	load_fails(HEAD "\tserver = /bin/cat\n"
+	msgs_load_fails(HEAD "\tserver = /bin/cat\n"
 	    "\tredirect = \"127.0.0.1:8080\"\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': both redirect and server given; a service "
 	    "forwards, or runs a program, or is a builtin");
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tbuiltin = echo\n}\n", ANYHOST, "t.conf:3: ",
 	    "service 'a': both redirect and builtin given");
 }
@@ -377,17 +358,17 @@ test_confredir_exec_keys(void **state __unused)
 		    "\tredirect = \"127.0.0.1:8080\"\n\t%s\n}\n", keys[i]);
 		(void)snprintf(want, sizeof(want), "service 'a': %s does not "
 		    "apply to a redirect, which runs no program", key);
-		load_fails(cfg, ANYHOST, "t.conf:4: ", want);
+		msgs_load_fails(cfg, ANYHOST, "t.conf:4: ", want);
 	}
 }
 
 static void
 test_confredir_wait(void **state __unused)
 {
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n\twait = true\n}\n",
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n\twait = true\n}\n",
 	    ANYHOST, "t.conf:4: ", "service 'a': a redirect cannot use "
 	    "wait = true: the engine itself serves every client");
-	load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
+	msgs_load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tredirect = \"127.0.0.1:5353\"\n\twait = true\n}\n", ANYHOST,
 	    "t.conf:5: ", "service 'u': a redirect cannot use wait = true");
 }
@@ -398,13 +379,13 @@ test_confredir_buffer(void **state __unused)
 	struct conf	*conf;
 	char		*m;
 
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tredirect_buffer = 1K\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect_buffer '1K': must be from 4K to 1024K");
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tredirect_buffer = 2M\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect_buffer '2M': must be from 4K to 1024K");
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tredirect_buffer = lots\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect_buffer 'lots': expected a size: bytes, or "
 	    "a number with K, M or G");
@@ -424,11 +405,11 @@ test_confredir_buffer(void **state __unused)
 static void
 test_confredir_source(void **state __unused)
 {
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tredirect_source = \"host.example\"\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect_source 'host.example': not an IPv4 or IPv6 "
 	    "address (hostnames are not accepted)");
-	load_fails(HEAD "\tbuiltin = echo\n\tredirect_source = 127.0.0.1\n}\n",
+	msgs_load_fails(HEAD "\tbuiltin = echo\n\tredirect_source = 127.0.0.1\n}\n",
 	    ANYHOST, "t.conf:4: ", "service 'a': redirect_source needs "
 	    "redirect = \"host:port\"");
 }
@@ -437,22 +418,22 @@ test_confredir_source(void **state __unused)
 static void
 test_confredir_keys_alone(void **state __unused)
 {
-	load_fails(HEAD "\tbuiltin = echo\n\tredirect_timeout = 2s\n}\n",
+	msgs_load_fails(HEAD "\tbuiltin = echo\n\tredirect_timeout = 2s\n}\n",
 	    ANYHOST, "t.conf:4: ", "service 'a': redirect_timeout needs "
 	    "redirect = \"host:port\"");
-	load_fails(HEAD "\tbuiltin = echo\n\tredirect_buffer = 8K\n}\n",
+	msgs_load_fails(HEAD "\tbuiltin = echo\n\tredirect_buffer = 8K\n}\n",
 	    ANYHOST, "t.conf:4: ", "service 'a': redirect_buffer needs "
 	    "redirect = \"host:port\"");
 	/* A tcp redirect has no sessions: they are udp's. */
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tudp_sessions = 100\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': udp_sessions applies only to a redirect with "
 	    "protocol udp");
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tudp_session_timeout = 5s\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': udp_session_timeout applies only to a redirect with "
 	    "protocol udp");
-	load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
+	msgs_load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tbuiltin = echo\n\tudp_sessions = 100\n}\n", ANYHOST,
 	    "t.conf:5: ", "service 'u': udp_sessions applies only to a "
 	    "redirect with protocol udp");
@@ -461,15 +442,15 @@ test_confredir_keys_alone(void **state __unused)
 static void
 test_confredir_bad_numbers(void **state __unused)
 {
-	load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
+	msgs_load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tredirect = \"127.0.0.1:5353\"\n\tudp_sessions = 0\n}\n",
 	    ANYHOST, "t.conf:5: ", "service 'u': udp_sessions '0': expected "
 	    "a number from 1 to 1048576");
-	load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
+	msgs_load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
 	    "\tredirect = \"127.0.0.1:5353\"\n\tudp_session_timeout = 0\n}\n",
 	    ANYHOST, "t.conf:5: ", "service 'u': udp_session_timeout '0': "
 	    "must not be 0");
-	load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
 	    "\tredirect_timeout = 0\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect_timeout '0': must not be 0");
 }
@@ -481,11 +462,11 @@ test_confredir_bad_numbers(void **state __unused)
 static void
 test_confredir_source_family(void **state __unused)
 {
-	load_fails(HEAD "\tredirect = \"127.0.0.1:80\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:80\"\n"
 	    "\tredirect_source = ::1\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect '127.0.0.1:80': 127.0.0.1 has no IPv6 "
 	    "address, the family of redirect_source");
-	load_fails(HEAD "\tredirect = \"[::1]:80\"\n"
+	msgs_load_fails(HEAD "\tredirect = \"[::1]:80\"\n"
 	    "\tredirect_source = 127.0.0.1\n}\n", ANYHOST, "t.conf:4: ",
 	    "service 'a': redirect '[::1]:80': ::1 has no IPv4 address, the "
 	    "family of redirect_source");
@@ -540,7 +521,7 @@ test_confredir_no_program(void **state __unused)
 {
 	char	*m;
 
-	load_fails(HEAD "}\n", ANYHOST, "t.conf:1: ",
+	msgs_load_fails(HEAD "}\n", ANYHOST, "t.conf:1: ",
 	    "service 'a': no server, builtin or redirect given");
 	/* The bad value is the one problem: no second, misleading one. */
 	assert_null(msgs_load(HEAD "\tredirect = \"127.0.0.1\"\n}\n",
