@@ -521,6 +521,8 @@ relay_end(struct relay *r, const char *reason, int err)
 	struct engine		*e = r->e;
 	const struct service	*svc = rsvc(r);
 	char			 target[128] = "none", errmsg[160] = "";
+	struct linger		 lg = { .l_onoff = 1, .l_linger = 0 };
+	bool			 reset;
 	int			 i;
 
 	if (r->target < svc->ntargets)
@@ -541,7 +543,15 @@ relay_end(struct relay *r, const char *reason, int err)
 	    (unsigned long long)(mono_ms() - r->start_ms),
 	    reason != NULL ? " reason=" : "", reason != NULL ? reason : "",
 	    target, errmsg);
+	reset = reason != NULL && strcmp(reason, "reset") == 0;
 	for (i = 0; i < 2; i++) {
+		/*
+		 * A reset is passed on, so that the other side does not take
+		 * a stream cut short for a whole one.
+		 */
+		if (reset && r->fd[i] != -1)
+			(void)setsockopt(r->fd[i], SOL_SOCKET, SO_LINGER, &lg,
+			    sizeof(lg));
 		if (r->h[i].rev != NULL)
 			event_free(r->h[i].rev);
 		if (r->h[i].wev != NULL)
