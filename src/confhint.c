@@ -94,7 +94,6 @@ static const struct keyhint xinetd_keys[] = {
 	    "disable = true in the services to switch off" },
 	{ "includedir", "write include(\"/etc/portmux.d/*.conf\") to "
 	    "include a directory" },
-	{ "redirect", "redirect is not supported yet" },
 };
 
 /*
@@ -112,6 +111,11 @@ confhint_key(const char *key)
 		if (strcmp(key, units[i]) == 0)
 			return "a unit follows its number without a space: "
 			    "timeout = 5m, rlimit_as = 512M";
+	/* The rest of an unquoted value with a space, xinetd's port most. */
+	if (key[0] != '\0' && strspn(key, "0123456789") == strlen(key))
+		return "a number alone is no key: quote a value with spaces, "
+		    "and write xinetd's redirect = 10.0.1.1 23 as redirect = "
+		    "\"10.0.1.1:23\"";
 	for (i = 0; i < sizeof(xinetd_keys) / sizeof(xinetd_keys[0]); i++)
 		if (strcmp(key, xinetd_keys[i].key) == 0)
 			return xinetd_keys[i].hint;

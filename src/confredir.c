@@ -149,6 +149,16 @@ svc_redirect(struct src *s)
 	if ((v = src_str(s, "redirect")) == NULL)
 		return;
 	svc->redirect = conf_estrdup(v);
+	/*
+	 * A UDP client may start a session per request (a resolver's
+	 * random source ports): the stream defaults of instances (64) and
+	 * per_source (16) would starve it, so udp_sessions is the bound
+	 * unless they are given.
+	 */
+	if (svc->proto == PROTO_UDP && !src_given(s, "instances"))
+		svc->instances = LIMIT_UNLIMITED;
+	if (svc->proto == PROTO_UDP && !src_given(s, "per_source"))
+		svc->per_source = LIMIT_UNLIMITED;
 	if (confval_split_hostport(v, host, sizeof(host), port,
 	    sizeof(port)) == -1)
 		return;		/* reported by the parse */

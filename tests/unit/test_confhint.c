@@ -62,7 +62,12 @@ test_confhint_xinetd_keys(void **state __unused)
 	assert_contains(h, "no equivalent");
 	assert_non_null(h = confhint_key("rlimit_files"));
 	assert_contains(h, "rlimit_nofile");
+	/* xinetd's redirect = 10.0.1.1 23: the port becomes a key. */
+	assert_non_null(h = confhint_key("23"));
+	assert_contains(h, "redirect = \"10.0.1.1:23\"");
+	assert_null(confhint_key("23a"));
 	/* Keys of our own, and words nobody uses, get no hint. */
+	assert_null(confhint_key("redirect"));
 	assert_null(confhint_key("allow"));
 	assert_null(confhint_key("frobnicate"));
 	assert_null(confhint_key(""));

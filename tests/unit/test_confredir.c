@@ -220,6 +220,26 @@ test_confredir_udp(void **state __unused)
 	assert_int_equal(s->udp_session_timeout_ms, 5000);
 	assert_int_equal(s->ntargets, 1);
 	assert_in4(&s->targets[0], "127.0.0.1", 5353);
+	/* udp_sessions bounds the sessions, not the stream defaults. */
+	assert_int_equal(s->instances, LIMIT_UNLIMITED);
+	assert_int_equal(s->per_source, LIMIT_UNLIMITED);
+	conf_free(conf);
+	free(m);
+	/* Given, in the service or its defaults, they count sessions. */
+	conf = load_ok("defaults {\n\tper_source = 4\n}\nservice u {\n"
+	    "\tprotocol = udp\n\tport = 10000\n"
+	    "\tredirect = \"127.0.0.1:5353\"\n\tinstances = 10\n}\n",
+	    CONF_AS_USER, &m);
+	assert_string_equal(m, "");
+	assert_int_equal(conf->services[0].instances, 10);
+	assert_int_equal(conf->services[0].per_source, 4);
+	conf_free(conf);
+	free(m);
+	/* A TCP redirect keeps the stream defaults. */
+	conf = load_ok(HEAD "\tredirect = \"127.0.0.1:5353\"\n}\n",
+	    CONF_AS_USER, &m);
+	assert_int_equal(conf->services[0].instances, 64);
+	assert_int_equal(conf->services[0].per_source, 16);
 	conf_free(conf);
 	free(m);
 }
