@@ -30,13 +30,23 @@
  *	UDP echo on -U.  Listeners are drained until EAGAIN; an idle
  *	connection costs only its socket and epoll entry, no buffer.
  *
- * Both run in the foreground until SIGTERM or SIGINT, and only on the
+ *   ceilings sink -a ADDR -p PORT [-k statsport]
+ *	one thread, one epoll set: accepts on -p and discards whatever
+ *	arrives, as fast as the kernel hands it over (recv with MSG_TRUNC:
+ *	TCP drops the bytes without copying them out), closing on EOF.  It
+ *	counts the bytes, the connections, and the CLOCK_MONOTONIC time of
+ *	the first and the last byte.  A connection to -k gets one line,
+ *	"sink_bytes=N sink_conns=N sink_first_us=T sink_last_us=T", and is
+ *	closed; the counters start again from zero (loadgen -m bulk -S).
+ *
+ * All three run in the foreground until SIGTERM or SIGINT, and only on the
  * numeric address they are given.
  */
 
 #define _GNU_SOURCE	/* accept4 */
 
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -45,6 +55,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -63,6 +74,9 @@
 #define KIND_DAYTIME_L	2ULL
 #define KIND_UDP	3ULL
 #define KIND_CONN	4ULL
+#define KIND_SINK_L	5ULL
+#define KIND_STATS_L	6ULL
+#define KIND_SINK	7ULL
 #define TAG(kind, fd)	(((uint64_t)(kind) << 32) | (uint32_t)(fd))
 
 static volatile sig_atomic_t stop;
@@ -80,6 +94,11 @@ static void	accept_all(int, int, bool);
 static void	echo_conn(int);
 static void	echo_udp(int);
 static int	run_epoll(const char *, int, int, int);
+static uint64_t	mono_us(void);
+static void	sink_read(int);
+static void	sink_stats(int);
+static int	run_sink(const char *, int, int);
+static void	raise_nofile(void);
 
 static void
 usage(void)
@@ -88,7 +107,8 @@ usage(void)
 	    "usage: ceilings fork -a addr -p port [-u user] -- program "
 	    "[arg ...]\n"
 	    "       ceilings epoll -a addr [-e echoport] [-t daytimeport] "
-	    "[-U udpechoport]\n");
+	    "[-U udpechoport]\n"
+	    "       ceilings sink -a addr -p port [-k statsport]\n");
 	exit(64);
 }
 
@@ -278,18 +298,33 @@ accept_all(int ep, int lfd, bool echo)
 	}
 }
 
-/* Echo what is there; close on EOF or error.  No per-connection state. */
+/*
+ * Echo what is there; close on EOF or error.  No per-connection state:
+ * the clients send one message (16 bytes to 1 KiB) and wait for it, so
+ * the socket always has room for the answer.  Should it not, the rest
+ * is written within a second with poll(), or the connection is closed.
+ */
 static void
 echo_conn(int fd)
 {
+	struct pollfd pfd;
 	char buf[16384];
-	ssize_t n;
+	ssize_t n, w, off;
 
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n > 0) {
-			/* Short lines on loopback: write never blocks. */
-			if (write(fd, buf, n) != n) {
+			for (off = 0; off < n; off += w) {
+				w = write(fd, buf + off, n - off);
+				if (w > 0)
+					continue;
+				pfd.fd = fd;
+				pfd.events = POLLOUT;
+				if (w == -1 && (errno == EAGAIN ||
+				    errno == EINTR) && poll(&pfd, 1, 1000) == 1) {
+					w = 0;
+					continue;
+				}
 				close(fd);
 				return;
 			}
@@ -370,24 +405,144 @@ run_epoll(const char *addr, int eport, int tport, int uport)
 	return 0;
 }
 
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/*
+ * Many idle connections: one fd each, and the default soft limit may be
+ * 1024.  As much as the hard limit allows.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static uint64_t	sink_bytes, sink_conns, sink_first, sink_last;
+
+/* Discard what is there: MSG_TRUNC on TCP drops it without a copy. */
+static void
+sink_read(int fd)
+{
+	/* Big enough for what one recv() asks, should a kernel copy. */
+	static char buf[1 << 20];
+	ssize_t n;
+	int i;
+
+	/* Bounded, so that one busy connection does not starve the rest. */
+	for (i = 0; i < 64; i++) {
+		n = recv(fd, buf, sizeof(buf), MSG_TRUNC | MSG_DONTWAIT);
+		if (n > 0) {
+			if (sink_bytes == 0)
+				sink_first = mono_us();
+			sink_bytes += (uint64_t)n;
+			sink_last = mono_us();
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		close(fd);
+		return;
+	}
+}
+
+static void
+sink_stats(int lfd)
+{
+	char line[160];
+	int fd, len;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) != -1) {
+		len = snprintf(line, sizeof(line), "sink_bytes=%llu "
+		    "sink_conns=%llu sink_first_us=%llu sink_last_us=%llu\n",
+		    (unsigned long long)sink_bytes,
+		    (unsigned long long)sink_conns,
+		    (unsigned long long)sink_first,
+		    (unsigned long long)sink_last);
+		(void)write(fd, line, len);
+		close(fd);
+		sink_bytes = sink_conns = sink_first = sink_last = 0;
+	}
+}
+
+static int
+run_sink(const char *addr, int port, int kport)
+{
+	struct epoll_event evs[256];
+	struct sigaction sa;
+	int ep, n, i, fd, lfd;
+	uint64_t kind;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		die("epoll_create1: %s", strerror(errno));
+	lfd = listen_on(addr, port, SOCK_STREAM, SOCK_NONBLOCK);
+	add(ep, lfd, KIND_SINK_L);
+	if (kport > 0)
+		add(ep, listen_on(addr, kport, SOCK_STREAM, SOCK_NONBLOCK),
+		    KIND_STATS_L);
+	while (!stop) {
+		n = epoll_wait(ep, evs, 256, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_wait: %s", strerror(errno));
+		}
+		for (i = 0; i < n; i++) {
+			kind = evs[i].data.u64 >> 32;
+			fd = (int)(uint32_t)evs[i].data.u64;
+			if (kind == KIND_SINK_L) {
+				while ((fd = accept4(lfd, NULL, NULL,
+				    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+					sink_conns++;
+					add(ep, fd, KIND_SINK);
+				}
+			} else if (kind == KIND_STATS_L)
+				sink_stats(fd);
+			else
+				sink_read(fd);
+		}
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *addr = NULL, *user = NULL, *cmd;
-	int ch, port = 0, eport = 0, tport = 0, uport = 0;
+	int ch, port = 0, eport = 0, tport = 0, uport = 0, kport = 0;
 
 	if (argc < 2)
 		usage();
 	cmd = argv[1];
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "a:e:p:t:U:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:e:k:p:t:U:u:")) != -1) {
 		switch (ch) {
 		case 'a':
 			addr = optarg;
 			break;
 		case 'e':
 			eport = port_arg(optarg);
+			break;
+		case 'k':
+			kport = port_arg(optarg);
 			break;
 		case 'p':
 			port = port_arg(optarg);
@@ -417,7 +572,14 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "epoll") == 0) {
 		if (argc != 0 || (eport == 0 && tport == 0 && uport == 0))
 			usage();
+		raise_nofile();
 		return run_epoll(addr, eport, tport, uport);
+	}
+	if (strcmp(cmd, "sink") == 0) {
+		if (argc != 0 || port == 0)
+			usage();
+		raise_nofile();
+		return run_sink(addr, port, kport);
 	}
 	usage();
 }

@@ -26,7 +26,18 @@
  *         is not empty, so that the daemon has really taken each one),
  *         then keep them idle for D seconds;
  *   udp   send the payload (tagged with a sequence number) on a
- *         connected datagram socket and wait for the same bytes back.
+ *         connected datagram socket and wait for the same bytes back;
+ *   bulk  not a loop of operations: N clients connect once and write a
+ *         buffer of -s bytes (default 128 KiB) over and over for D
+ *         seconds, as fast as the sockets take it; then each shuts its
+ *         write side and waits (up to -t) for the server to close, which
+ *         through a relay that passes the half-close on means that every
+ *         byte reached the far end.  With -S ADDR:PORT (a ceilings sink's
+ *         stats port) the sink's own count is asked before and after, and
+ *         the rate reported is what the sink received, over the time from
+ *         its first byte to its last; without -S, what was written, over
+ *         the time from the start to the last close.  ops and ops_per_s
+ *         are then bytes and bytes/s (bulk_gbytes_per_s: 10^9 bytes/s).
  *
  * Every operation has a deadline (-t), so nothing hangs, and the whole
  * run is bounded in time and count.  Latencies are kept in an array of
@@ -62,6 +73,9 @@
 #define MAX_COUNT	20000000	/* operations per run */
 #define MAX_DURATION	3600		/* seconds */
 #define MAX_PAYLOAD	65536
+#define MAX_BULK_CHUNK	(4 << 20)	/* bulk: bytes per write */
+#define BULK_CHUNK	(128 << 10)	/* bulk: default */
+#define BULK_WRITES	16		/* bulk: writes per wakeup */
 #define HOLD_INFLIGHT	64		/* hold: default connects in flight */
 #define HOLD_SETUP_MAX	120		/* hold: seconds to establish */
 #define ERROR_PAUSE_US	10000		/* a client rests after an error */
@@ -71,7 +85,8 @@ enum mode {
 	MODE_ECHO,
 	MODE_EOF,
 	MODE_HOLD,
-	MODE_UDP
+	MODE_UDP,
+	MODE_BULK
 };
 
 enum state {
@@ -79,7 +94,9 @@ enum state {
 	ST_CONNECT,	/* connect in progress */
 	ST_READ,	/* payload sent, reading the answer */
 	ST_HELD,	/* hold: established, idle */
-	ST_DONE		/* hold: finished (failed or not started) */
+	ST_DONE,	/* hold, bulk: finished (failed or not started) */
+	ST_WRITE,	/* bulk: writing */
+	ST_DRAIN	/* bulk: write side shut, waiting for the close */
 };
 
 enum err {
@@ -102,6 +119,7 @@ struct client {
 	uint64_t	 deadline;	/* µs: timeout, or when to restart */
 	size_t		 got;		/* bytes of the answer so far */
 	uint32_t	 seq;		/* udp: sequence number expected */
+	size_t		 off;		/* bulk: where the next write starts */
 };
 
 struct opts {
@@ -116,7 +134,9 @@ struct opts {
 	int		 inflight;
 	const char	*label;
 	const char	*ready;
+	const char	*stats;		/* bulk: the sink's ADDR:PORT */
 	bool		 csv;
+	bool		 size_set;
 };
 
 static struct opts	 o;
@@ -133,6 +153,8 @@ static size_t		 nlat, latcap;
 static long		 done, started;
 static long		 errs[E_MAX];
 static long		 established, dropped;
+static uint64_t		 bulk_written, bulk_closed_us;
+static long		 bulk_closed;
 static volatile sig_atomic_t stop;
 
 static uint64_t	now_us(void);
@@ -165,6 +187,10 @@ static int	cmp_u32(const void *, const void *);
 static uint32_t	pct(double);
 static void	report(double);
 static void	on_signal(int);
+static void	bulk_write(struct client *, uint64_t);
+static void	bulk_drain(struct client *, uint64_t);
+static bool	sink_query(uint64_t *, uint64_t *, uint64_t *, uint64_t *);
+static int	run_bulk(void);
 
 static uint64_t
 now_us(void)
@@ -179,12 +205,13 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: loadgen -m echo|eof|hold|udp -a addr -p port "
+	    "usage: loadgen -m echo|eof|hold|udp|bulk -a addr -p port "
 	    "[-c clients]\n"
 	    "               [-d seconds] [-n count] [-s bytes] "
 	    "[-t timeout_ms]\n"
 	    "               [-l label] [-r readyfile] [-w inflight] "
-	    "[-o kv|csv]\n"
+	    "[-S addr:port]\n"
+	    "               [-o kv|csv]\n"
 	    "       loadgen -H    (print the CSV header)\n");
 	exit(64);
 }
@@ -238,7 +265,8 @@ parse_args(int argc, char **argv)
 	o.label = "-";
 	o.port = -1;
 	o.mode = -1;
-	while ((ch = getopt(argc, argv, "a:c:d:Hl:m:n:o:p:r:s:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:Hl:m:n:o:p:r:S:s:t:w:")) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			o.addr = optarg;
@@ -269,6 +297,8 @@ parse_args(int argc, char **argv)
 				o.mode = MODE_HOLD;
 			else if (strcmp(optarg, "udp") == 0)
 				o.mode = MODE_UDP;
+			else if (strcmp(optarg, "bulk") == 0)
+				o.mode = MODE_BULK;
 			else
 				die("-m: unknown mode %s", optarg);
 			break;
@@ -287,8 +317,12 @@ parse_args(int argc, char **argv)
 		case 'r':
 			o.ready = optarg;
 			break;
+		case 'S':
+			o.stats = optarg;
+			break;
 		case 's':
-			o.size = num(optarg, 0, MAX_PAYLOAD, "-s");
+			o.size = num(optarg, 0, MAX_BULK_CHUNK, "-s");
+			o.size_set = true;
 			break;
 		case 't':
 			o.timeout_ms = num(optarg, 1, 600000, "-t");
@@ -307,6 +341,16 @@ parse_args(int argc, char **argv)
 		die("-s: udp needs at least 12 bytes for the sequence tag");
 	if (o.mode == MODE_ECHO && o.size == 0)
 		die("-s: echo needs a payload");
+	if (o.mode == MODE_BULK && !o.size_set)
+		o.size = BULK_CHUNK;
+	if (o.mode == MODE_BULK && o.size == 0)
+		die("-s: bulk needs a buffer");
+	if (o.mode != MODE_BULK && o.size > MAX_PAYLOAD)
+		die("-s: at most %d bytes but in bulk mode", MAX_PAYLOAD);
+	if (o.stats != NULL && o.mode != MODE_BULK)
+		die("-S: bulk mode only");
+	if (o.csv && o.mode == MODE_BULK)
+		die("-o csv: not in bulk mode");
 }
 
 /* A numeric address only: a benchmark must never wait on DNS. */
@@ -504,7 +548,7 @@ client_fail(struct client *c, enum err e, uint64_t now)
 {
 	errs[e]++;
 	client_close(c);
-	if (o.mode == MODE_HOLD) {
+	if (o.mode == MODE_HOLD || o.mode == MODE_BULK) {
 		c->st = ST_DONE;
 		return;
 	}
@@ -558,6 +602,17 @@ on_connect(struct client *c, uint64_t now)
 	int e = 0;
 	socklen_t len = sizeof(e);
 
+	if (o.mode == MODE_BULK) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+			e = errno;
+		if (e != 0) {
+			client_fail(c, classify(e), now);
+			return;
+		}
+		c->st = ST_WRITE;
+		bulk_write(c, now);
+		return;
+	}
 	if (o.size == 0) {
 		/* hold without a round trip: check the connect's result. */
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
@@ -667,6 +722,12 @@ client_event(struct client *c, uint32_t events, uint64_t now)
 		else
 			on_read_stream(c, now);
 		break;
+	case ST_WRITE:
+		bulk_write(c, now);
+		break;
+	case ST_DRAIN:
+		bulk_drain(c, now);
+		break;
 	case ST_HELD:
 		/* Anything on a held connection means the server let go. */
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
@@ -698,6 +759,7 @@ scan(uint64_t now, bool starting)
 			break;
 		case ST_CONNECT:
 		case ST_READ:
+		case ST_DRAIN:
 			client_fail(c, E_TIMEOUT, now);
 			break;
 		default:
@@ -832,7 +894,7 @@ pct(double p)
 static void
 report(double secs)
 {
-	const char *modes[] = { "echo", "eof", "hold", "udp" };
+	const char *modes[] = { "echo", "eof", "hold", "udp", "bulk" };
 	long total = 0;
 	int i;
 
@@ -868,6 +930,221 @@ on_signal(int sig)
 	stop = 1;
 }
 
+/* bulk: as much as the socket takes, a bounded number of writes. */
+static void
+bulk_write(struct client *c, uint64_t now)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < BULK_WRITES; i++) {
+		n = send(c->fd, payload + c->off, o.size - c->off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			bulk_written += (uint64_t)n;
+			c->off = (c->off + (size_t)n) % o.size;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		client_fail(c, n == -1 ? classify(errno) : E_OTHER, now);
+		return;
+	}
+}
+
+/* bulk: the write side is shut; read (and drop) until the close. */
+static void
+bulk_drain(struct client *c, uint64_t now)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = read(c->fd, rbuf, rbufsz);
+		if (n > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n == -1) {
+			client_fail(c, classify(errno), now);
+			return;
+		}
+		bulk_closed++;
+		bulk_closed_us = now;
+		record((uint32_t)((now - c->start) > UINT32_MAX ? UINT32_MAX :
+		    now - c->start));
+		client_close(c);
+		c->st = ST_DONE;
+		return;
+	}
+}
+
+/*
+ * The sink's counters since the last query (which resets them): a
+ * blocking connect to the stats port, one line back.
+ */
+static bool
+sink_query(uint64_t *bytes, uint64_t *conns, uint64_t *first,
+    uint64_t *last)
+{
+	struct sockaddr_in sin;
+	struct timeval tv = { 2, 0 };
+	char addr[64], line[256], *colon;
+	unsigned long long b, n, f, l;
+	size_t got = 0;
+	ssize_t r;
+	int fd;
+
+	if (strlen(o.stats) >= sizeof(addr))
+		die("-S: %s is too long", o.stats);
+	strcpy(addr, o.stats);
+	if ((colon = strrchr(addr, ':')) == NULL)
+		die("-S: ADDR:PORT, not %s", o.stats);
+	*colon = '\0';
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(num(colon + 1, 1, 65535, "-S port"));
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		die("-S: %s is not a numeric IPv4 address", addr);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(fd);
+		return false;
+	}
+	while (got < sizeof(line) - 1 &&
+	    (r = read(fd, line + got, sizeof(line) - 1 - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+	line[got] = '\0';
+	if (sscanf(line, "sink_bytes=%llu sink_conns=%llu sink_first_us=%llu "
+	    "sink_last_us=%llu", &b, &n, &f, &l) != 4)
+		return false;
+	*bytes = b;
+	*conns = n;
+	*first = f;
+	*last = l;
+	return true;
+}
+
+static int
+run_bulk(void)
+{
+	struct epoll_event evs[256];
+	uint64_t t0, end, now, stop_at, sb = 0, sc = 0, sf = 0, sl = 0;
+	uint64_t b, n, f, l, delivered;
+	double secs, wsecs;
+	bool sink = false;
+	int i, k, nev, left;
+	long total = 0;
+
+	if (o.stats != NULL) {
+		/* Zero the sink's counters. */
+		if (!sink_query(&b, &n, &f, &l))
+			die("-S %s: no answer from the sink", o.stats);
+		sink = true;
+	}
+	t0 = now_us();
+	end = t0 + (uint64_t)(o.duration * 1e6);
+	for (i = 0; i < o.conc; i++)
+		client_start(&clients[i], t0);
+	run_loop(end, false);
+	now = now_us();
+	wsecs = (now - t0) / 1e6;
+
+	/* Shut every write side; wait (-t at most) for the closes. */
+	for (i = 0; i < o.conc; i++) {
+		struct client *c = &clients[i];
+
+		if (c->st == ST_CONNECT) {
+			client_fail(c, E_TIMEOUT, now);
+			continue;
+		}
+		if (c->st != ST_WRITE)
+			continue;
+		if (shutdown(c->fd, SHUT_WR) == -1) {
+			client_fail(c, classify(errno), now);
+			continue;
+		}
+		c->st = ST_DRAIN;
+		c->start = now;
+		c->deadline = now + (uint64_t)o.timeout_ms * 1000;
+		set_events(c, EPOLLIN | EPOLLRDHUP);
+	}
+	stop_at = now + (uint64_t)o.timeout_ms * 1000 + 100000;
+	for (;;) {
+		left = 0;
+		for (i = 0; i < o.conc; i++)
+			if (clients[i].st == ST_DRAIN)
+				left++;
+		now = now_us();
+		if (left == 0 || now >= stop_at || stop)
+			break;
+		scan(now, false);
+		nev = epoll_wait(ep, evs, 256, TICK_MS);
+		if (nev == -1) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_wait: %s", strerror(errno));
+		}
+		now = now_us();
+		for (k = 0; k < nev; k++)
+			client_event(evs[k].data.ptr, evs[k].events, now);
+	}
+	for (i = 0; i < o.conc; i++)
+		client_close(&clients[i]);
+
+	/*
+	 * The sink's count: asked until it stops growing (a relay may still
+	 * be delivering what a client that timed out had written).
+	 */
+	if (sink) {
+		for (k = 0; k < 20; k++) {
+			if (!sink_query(&b, &n, &f, &l))
+				die("-S %s: no answer from the sink", o.stats);
+			if (b > 0) {
+				if (sb == 0)
+					sf = f;
+				sb += b;
+				sl = l;
+			}
+			sc += n;
+			if (b == 0 && k > 0)
+				break;
+			usleep(100000);
+		}
+	}
+	if (sink) {
+		delivered = sb;
+		secs = sl > sf ? (sl - sf) / 1e6 : 0;
+	} else {
+		delivered = bulk_written;
+		secs = bulk_closed_us > t0 ? (bulk_closed_us - t0) / 1e6 : 0;
+	}
+	for (i = 0; i < E_MAX; i++)
+		total += errs[i];
+	qsort(lat, nlat, sizeof(*lat), cmp_u32);
+	printf("label=%s mode=bulk clients=%d seconds=%.3f ops=%llu "
+	    "ops_per_s=%.1f bulk_gbytes_per_s=%.3f bytes_written=%llu "
+	    "bytes_delivered=%llu bytes_lost=%lld counted_by=%s "
+	    "write_seconds=%.3f closed=%ld close_p50_us=%" PRIu32
+	    " close_max_us=%" PRIu32 " p50_us=0 p99_us=0 max_us=0 errors=%ld",
+	    o.label, o.conc, secs, (unsigned long long)delivered,
+	    secs > 0 ? delivered / secs : 0.0,
+	    secs > 0 ? delivered / secs / 1e9 : 0.0,
+	    (unsigned long long)bulk_written, (unsigned long long)delivered,
+	    (long long)bulk_written - (long long)delivered,
+	    sink ? "sink" : "writer", wsecs, bulk_closed, pct(50),
+	    nlat ? lat[nlat - 1] : 0, total);
+	if (sink)
+		printf(" sink_conns=%llu", (unsigned long long)sc);
+	for (i = 0; i < E_MAX; i++)
+		printf(" %s=%ld", err_names[i], errs[i]);
+	printf("\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -883,6 +1160,8 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	if (o.mode == MODE_BULK)
+		return run_bulk();
 	if (o.mode == MODE_HOLD) {
 		hold_setup();
 		hold_ready();

@@ -6,16 +6,23 @@
 # It serves the same services under portmuxd, the peers (xinetd, OpenBSD
 # inetd, GNU inetutils inetd, tcpserver) and two ceilings built here
 # (ceilings.c: a bare accept-fork-exec loop and a bare epoll server),
-# drives each with loadgen.c, and writes DIR/latest.md, latest.csv and
-# exec.png (default DIR: tests/bench/results in the source tree).
+# then forwards TCP through portmuxd's redirect and through rinetd,
+# socat, haproxy and systemd-socket-proxyd to a sink and an echo
+# (ceilings.c again), drives each with loadgen.c, and writes
+# DIR/latest.md, latest.csv, exec.png and redirect.png (default DIR:
+# tests/bench/results in the source tree).
 #
 #   --install  as root, first fetch what is missing: the three inetds
 #              conflict as Debian packages, so they are downloaded with
 #              apt-get download and unpacked, each into its own directory
 #              under $BENCH_CACHE (default /var/tmp/portmuxd-bench);
-#              ucspi-tcp, gnuplot-nox and the inetds' libraries are
-#              installed normally, with a policy-rc.d that starts nothing.
-#   --quick    a smoke run of under 2 minutes (also BENCH_QUICK=1).
+#              ucspi-tcp, rinetd, socat, haproxy, gnuplot-nox and the
+#              inetds' libraries are installed normally, with a
+#              policy-rc.d that starts nothing.
+#   --quick    a smoke run of under 3 minutes (also BENCH_QUICK=1).
+#
+# BENCH_ONLY=redirect runs the ceilings and the redirect scenario alone
+# (for work on it; its results are then those of that scenario only).
 #
 # Everything runs as root inside a private network namespace holding
 # only `lo' (the script re-executes itself under unshare --net, with a
@@ -54,6 +61,11 @@ usage()
 
 install=0
 quick=${BENCH_QUICK:-0}
+BENCH_ONLY=${BENCH_ONLY:-}
+case "$BENCH_ONLY" in
+"" | redirect) ;;
+*) echo "$0: BENCH_ONLY is empty or redirect" >&2; exit 64 ;;
+esac
 out=
 args=("$@")
 while [ $# -gt 0 ]; do
@@ -127,9 +139,12 @@ install_peers()
 	say "apt-get update"
 	apt-get update >/dev/null || die "apt-get update failed"
 
-	# Normal installs: tcpserver, gnuplot and the inetds' libraries.
-	missing=$(missing_packages ucspi-tcp gnuplot-nox libwrap0 libtirpc3 \
-	    libbsd0 libevent-2.1-7 libselinux1 libsystemd0 | tr '\n' ' ')
+	# Normal installs: tcpserver, the relays of the redirect scenario
+	# (rinetd, socat, haproxy: their daemons are kept from starting),
+	# gnuplot and the inetds' libraries.
+	missing=$(missing_packages ucspi-tcp rinetd socat haproxy gnuplot-nox \
+	    libwrap0 libtirpc3 libbsd0 libevent-2.1-7 libselinux1 \
+	    libsystemd0 | tr '\n' ' ')
 	if [ -n "${missing// /}" ]; then
 		if [ -e "$POLICY" ] || [ -L "$POLICY" ]; then
 			POLICY_BACKUP=$(mktemp "$POLICY.bench.XXXXXX")
@@ -203,6 +218,7 @@ NOTES=$WORK/notes.txt
 T0=$(date +%s)
 
 declare -A SPID		# server -> PID of its main process
+declare -A SPID2	# server -> a second process of its own, if any
 declare -A SBASE	# server -> processes of its own when idle
 declare -A SADDR	# server -> loopback address
 declare -A SLOG		# server -> log file
@@ -299,6 +315,8 @@ if [ "$quick" = 1 ]; then
 	BUILTIN_CONC="16 256"
 	HOLD_N=1000
 	WARMUP=0
+	RDR_BULK_CONC="1 16"
+	RDR_SHORT_CONC="16 64"
 else
 	DUR=${BENCH_SECONDS:-3}
 	# Throughput is measured in REP interleaved rounds over the servers
@@ -309,7 +327,10 @@ else
 	BUILTIN_CONC="1 16 64 256"
 	HOLD_N=10000
 	WARMUP=1
+	RDR_BULK_CONC="1 16"
+	RDR_SHORT_CONC="16 64"
 fi
+RDR_SIZE=1024		# redirect-short: bytes each way
 HOLD_FORK_N=200		# peers that fork per connection
 HOLD_DUR=3		# seconds held, time enough to sample
 UDP_CONC=16
@@ -410,6 +431,8 @@ settle()
 
 	for _ in $(seq 1 100); do
 		n=$(tree_stat "${SPID[$s]}" | awk '{ print $1 }')
+		[ -n "${SPID2[$s]:-}" ] &&
+		    n=$((n + $(tree_stat "${SPID2[$s]}" | awk '{ print $1 }')))
 		[ "$n" -le "${SBASE[$s]}" ] && return 0
 		sleep 0.1
 	done
@@ -675,6 +698,244 @@ start_tcpserver()
 	started "$s" $! "$addr" 5001 1
 }
 
+# --- the relays of the redirect scenario ------------------------------
+#
+# Each relay forwards port 5080 to the echo of ceilings epoll
+# (127.0.0.2:5007) and port 5090 to ceilings sink (127.0.0.2:5009, its
+# counters on 5010), on an address of its own:
+#
+#   127.0.0.1   portmuxd (a fresh instance: only the two redirects)
+#   127.0.0.7   rinetd          127.0.0.8   socat (one per port)
+#   127.0.0.9   haproxy         127.0.0.10  systemd-socket-proxyd
+#
+# "direct" is no relay at all: loadgen talks to the backends.
+
+# RDR_NOFILE: the descriptor limit the relays run with.  Ten thousand
+# relayed connections need two sockets each (socket-proxyd: two pipes
+# more), so the hard limit is raised when we may (CAP_SYS_RESOURCE);
+# where we may not, the held counts are cut to what fits (rdr_hold_n).
+rdr_nofile()
+{
+	local want=$((6 * HOLD_N + 4096)) got
+
+	got=$( (ulimit -Hn "$want" 2>/dev/null; ulimit -Hn) )
+	case "$got" in
+	unlimited) got=$want ;;
+	"" | *[!0-9]*) got=1024 ;;
+	esac
+	[ "$got" -gt "$want" ] && got=$want
+	echo "$got"
+}
+
+# rdr_hold_n FDS_PER_CONN: HOLD_N, or the most (in thousands, at least
+# 100) that fits in RDR_NOFILE with 1024 descriptors to spare.
+rdr_hold_n()
+{
+	local n=$(((RDR_NOFILE - 1024) / $1))
+
+	if [ "$n" -ge "$HOLD_N" ]; then
+		echo "$HOLD_N"
+		return
+	fi
+	[ "$n" -ge 1000 ] && n=$((n / 1000 * 1000))
+	[ "$n" -lt 100 ] && n=100
+	echo "$n"
+}
+
+# rdr_run CMD...: run CMD (exec'd, so the PID is $!) with the relays'
+# descriptor limit, soft and hard, and the minimal environment.
+rdr_run()
+{
+	ulimit -Hn "$RDR_NOFILE" 2>/dev/null
+	ulimit -Sn "$RDR_NOFILE" 2>/dev/null || ulimit -Sn "$(ulimit -Hn)"
+	exec env -i PATH=$PATH_MIN "$@"
+}
+
+# started2 NAME PID ADDR PORT: a second process of server NAME (the
+# listener of its other port), counted with it when settling.
+started2()
+{
+	local s=$1 pid=$2 addr=$3 port=$4
+
+	ALL_PIDS+=("$pid")
+	if ! wait_tcp "$addr" "$port" || ! proc_alive "$pid"; then
+		note "$s did not start on $addr:$port; skipped (log: $(tail \
+		    -n 3 "${SLOG[$s]}" 2>/dev/null | tr '\n' ' '))"
+		stop_tree "$pid"
+		[ -n "${SPID[$s]:-}" ] && stop_tree "${SPID[$s]}"
+		unset "SPID[$s]"
+		return 1
+	fi
+	SPID2[$s]=$pid
+	SBASE[$s]=$((SBASE[$s] + $(tree_stat "$pid" | awk '{ print $1 }')))
+	return 0
+}
+
+start_backends()
+{
+	local c=$WORK/ceilings
+
+	SLOG[direct]=$WORK/sink.log
+	# The sink is "direct"'s process; the echo is ceiling-epoll's.
+	(rdr_run "$c" sink -a 127.0.0.2 -p 5009 -k 5010) \
+	    >"${SLOG[direct]}" 2>&1 &
+	SVER[direct]="no relay: ceilings.c sink and epoll echo"
+	started direct $! 127.0.0.2 5009 1 || return 1
+	wait_tcp 127.0.0.2 5010
+}
+
+start_portmuxd_redirect()
+{
+	local s=portmuxd addr=127.0.0.1 conf=$WORK/portmuxd-redirect.conf
+
+	{
+		echo "log = stderr"
+		echo "log_level = info"
+		echo "stop_grace = 1s"
+		echo "max_children = unlimited"
+		echo "defaults {"
+		echo "	protocol   = tcp"
+		echo "	address    = {$addr}"
+		echo "	instances  = unlimited"
+		echo "	per_source = unlimited"
+		echo "}"
+		echo "service fwd-echo {"
+		echo "	port     = 5080"
+		echo "	redirect = \"127.0.0.2:5007\""
+		echo "}"
+		echo "service fwd-sink {"
+		echo "	port     = 5090"
+		echo "	redirect = \"127.0.0.2:5009\""
+		echo "}"
+	} >"$conf"
+	SLOG[$s]=$WORK/portmuxd-redirect.log
+	(rdr_run "$PORTMUXD" -F -f "$conf") >"${SLOG[$s]}" 2>&1 &
+	SVER[$s]=$("$PORTMUXD" -V 2>&1 | head -n 1)
+	started "$s" $! "$addr" 5080 2 && wait_tcp "$addr" 5090
+}
+
+start_rinetd()
+{
+	local s=rinetd addr=127.0.0.7 bin conf=$WORK/rinetd.conf
+
+	bin=$(command -v rinetd 2>/dev/null)
+	if [ -z "$bin" ]; then
+		note "rinetd is not installed (run with --install): skipped"
+		return 1
+	fi
+	{
+		# Two lines per connection (opened, done), like portmuxd.
+		echo "logfile $WORK/rinetd.svc.log"
+		echo "$addr 5080 127.0.0.2 5007"
+		echo "$addr 5090 127.0.0.2 5009"
+	} >"$conf"
+	SLOG[$s]=$WORK/rinetd.log
+	SVER[$s]="rinetd $(peer_version rinetd)"
+	(rdr_run "$bin" -f -c "$conf") >"${SLOG[$s]}" 2>&1 &
+	started "$s" $! "$addr" 5080 1 && wait_tcp "$addr" 5090
+}
+
+start_socat()
+{
+	local s=socat addr=127.0.0.8 bin
+
+	bin=$(command -v socat 2>/dev/null)
+	if [ -z "$bin" ]; then
+		note "socat is not installed (run with --install): skipped"
+		return 1
+	fi
+	SLOG[$s]=$WORK/socat.log
+	SVER[$s]="socat $(peer_version socat)"
+	# One listener per port, forking a process per connection; no log.
+	(rdr_run "$bin" "TCP-LISTEN:5080,bind=$addr,reuseaddr,fork,backlog=1024" \
+	    TCP:127.0.0.2:5007) >"${SLOG[$s]}" 2>&1 &
+	started "$s" $! "$addr" 5080 1 || return 1
+	(rdr_run "$bin" "TCP-LISTEN:5090,bind=$addr,reuseaddr,fork,backlog=1024" \
+	    TCP:127.0.0.2:5009) >>"${SLOG[$s]}" 2>&1 &
+	started2 "$s" $! "$addr" 5090
+}
+
+start_haproxy()
+{
+	local s=haproxy addr=127.0.0.9 bin conf=$WORK/haproxy.cfg maxconn
+
+	bin=$(command -v haproxy 2>/dev/null)
+	if [ -z "$bin" ]; then
+		note "haproxy is not installed (run with --install): skipped"
+		return 1
+	fi
+	# Room for every held connection; haproxy wants 2 descriptors per
+	# connection and 2 per pipe, and refuses to start if they do not fit.
+	maxconn=$(($(rdr_hold_n 2) + 256))
+	{
+		echo "global"
+		echo "	maxconn $maxconn"
+		echo "	maxpipes 256"
+		# One thread, like portmuxd's engine: see the README.
+		echo "	nbthread 1"
+		# One line per connection, on stderr, to a file.
+		echo "	log stderr format raw local0 info"
+		echo "defaults"
+		echo "	mode tcp"
+		echo "	log global"
+		echo "	option tcplog"
+		echo "	option splice-auto"
+		echo "	maxconn $maxconn"
+		echo "	timeout connect 5s"
+		echo "	timeout client 5m"
+		echo "	timeout server 5m"
+		echo "frontend fwd-echo"
+		echo "	bind $addr:5080"
+		echo "	default_backend echo"
+		echo "frontend fwd-sink"
+		echo "	bind $addr:5090"
+		echo "	default_backend sink"
+		echo "backend echo"
+		echo "	server echo 127.0.0.2:5007"
+		echo "backend sink"
+		echo "	server sink 127.0.0.2:5009"
+	} >"$conf"
+	SLOG[$s]=$WORK/haproxy.log
+	SVER[$s]="haproxy $(peer_version haproxy)"
+	(rdr_run "$bin" -db -f "$conf") >"${SLOG[$s]}" 2>&1 &
+	started "$s" $! "$addr" 5080 1 && wait_tcp "$addr" 5090
+}
+
+start_socket_proxyd()
+{
+	local s=socket-proxyd addr=127.0.0.10 bin=/lib/systemd/systemd-socket-proxyd
+	local act
+
+	act=$(command -v systemd-socket-activate 2>/dev/null)
+	if [ ! -x "$bin" ] || [ -z "$act" ]; then
+		note "systemd-socket-proxyd or systemd-socket-activate is" \
+		    "missing (package systemd): skipped"
+		return 1
+	fi
+	SLOG[$s]=$WORK/socket-proxyd.log
+	SVER[$s]="systemd-socket-proxyd $(peer_version systemd)"
+	# socket-activate binds, then execs the proxy (same PID) with the
+	# socket as fd 3; one proxy per target.  It logs nothing per
+	# connection.  Its default of 256 connections is lifted.
+	(rdr_run "$act" -l "$addr:5080" "$bin" --connections-max=65536 \
+	    127.0.0.2:5007) >"${SLOG[$s]}" 2>&1 &
+	started "$s" $! "$addr" 5080 1 || return 1
+	(rdr_run "$act" -l "$addr:5090" "$bin" --connections-max=65536 \
+	    127.0.0.2:5009) >>"${SLOG[$s]}" 2>&1 &
+	started2 "$s" $! "$addr" 5090
+}
+
+# rport SERVER echo|sink: the port to load for a server.
+rport()
+{
+	case "$1:$2" in
+	direct:echo) echo 5007 ;;
+	direct:sink) echo 5009 ;;
+	*:echo) echo 5080 ;;
+	*:sink) echo 5090 ;;
+	esac
+}
+
 # --- measuring --------------------------------------------------------
 
 # measure SCENARIO SERVER CLIENTS MODE PORT [LOADGEN ARGS...]: one run
@@ -700,7 +961,7 @@ measure()
 	echo "scenario=$scen server=$s conc=$conc $res" >>"$RAW"
 	say "$(printf '%-8s %-17s c=%-4s' "$scen" "$s" "$conc")" \
 	    "$(echo "$res" | awk '{ for (i = 1; i <= NF; i++)
-		if ($i ~ /^(ops_per_s|p50_us|p99_us|errors)=/)
+		if ($i ~ /^(ops_per_s|p50_us|p99_us|errors|bulk_gbytes_per_s|bytes_lost)=/)
 		    printf "%s ", $i }')"
 }
 
@@ -756,10 +1017,11 @@ hold()
 	fi
 	wait $pid
 	res=$(cat "$WORK/hold.$s")
-	echo "scenario=hold server=$s conc=$n rss_start_kib=${RSS_START[$s]}" \
+	echo "scenario=${HSCEN:-hold} server=$s conc=$n" \
+	    "rss_start_kib=${RSS_START[$s]}" \
 	    "rss_idle_kib=$rss0 rss_held_kib=$rss1 pss_idle_kib=$pss0" \
 	    "pss_held_kib=$pss1$eng $res" >>"$RAW"
-	say "$(printf '%-8s %-17s n=%-5s' hold "$s" "$n")" \
+	say "$(printf '%-8s %-17s n=%-5s' "${HSCEN:-hold}" "$s" "$n")" \
 	    "established=${est:-0} rss ${rss0} -> ${rss1} KiB," \
 	    "pss ${pss0} -> ${pss1} KiB$eng"
 }
@@ -770,96 +1032,155 @@ say "results to $RESULTS; throughput: $REP x ${REP_DUR}s, hold and" \
     "defaults ${DUR}s$([ "$quick" = 1 ] && echo ', quick')"
 mkdir -p "$RESULTS" || die "cannot create $RESULTS"
 
-start_portmuxd portmuxd 127.0.0.1 lifted ||
-    die "portmuxd did not start: $(tail -n 5 "$WORK/portmuxd.log")"
+# BENCH_ONLY=redirect (for work on that scenario): the ceilings and
+# the redirect scenario alone.
+if [ "$BENCH_ONLY" != redirect ]; then
+	start_portmuxd portmuxd 127.0.0.1 lifted ||
+	    die "portmuxd did not start: $(tail -n 5 "$WORK/portmuxd.log")"
+fi
 start_ceilings
-start_inetd obsd openbsd-inetd 127.0.0.3 lifted
-start_inetd gnu inetutils-inetd 127.0.0.4 lifted
-start_xinetd xinetd 127.0.0.5 lifted
-start_tcpserver tcpserver 127.0.0.6 lifted
+if [ "$BENCH_ONLY" != redirect ]; then
+	start_inetd obsd openbsd-inetd 127.0.0.3 lifted
+	start_inetd gnu inetutils-inetd 127.0.0.4 lifted
+	start_xinetd xinetd 127.0.0.5 lifted
+	start_tcpserver tcpserver 127.0.0.6 lifted
 
-EXEC_SERVERS="portmuxd ceiling-fork xinetd openbsd-inetd inetutils-inetd
-tcpserver"
-BUILTIN_SERVERS="portmuxd ceiling-epoll xinetd openbsd-inetd
-inetutils-inetd"
+	EXEC_SERVERS="portmuxd ceiling-fork xinetd openbsd-inetd inetutils-inetd
+	tcpserver"
+	BUILTIN_SERVERS="portmuxd ceiling-epoll xinetd openbsd-inetd
+	inetutils-inetd"
 
-# exec'd /bin/cat: one line echoed by a fresh process per connection.
-for s in $EXEC_SERVERS; do
-	warmup "$s" echo 5001
-done
-for c in $EXEC_CONC; do
-	for _ in $(seq 1 "$REP"); do
-		for s in $EXEC_SERVERS; do
-			MDUR=$REP_DUR measure exec "$s" "$c" echo 5001
+	# exec'd /bin/cat: one line echoed by a fresh process per connection.
+	for s in $EXEC_SERVERS; do
+		warmup "$s" echo 5001
+	done
+	for c in $EXEC_CONC; do
+		for _ in $(seq 1 "$REP"); do
+			for s in $EXEC_SERVERS; do
+				MDUR=$REP_DUR measure exec "$s" "$c" echo 5001
+			done
 		done
 	done
-done
 
-# Builtin echo and daytime: no process per connection where the
-# server has builtins that do not fork.
-for s in $BUILTIN_SERVERS; do
-	warmup "$s" echo "$(bport "$s" 7 5007)"
-done
-for c in $BUILTIN_CONC; do
-	for _ in $(seq 1 "$REP"); do
-		for s in $BUILTIN_SERVERS; do
-			MDUR=$REP_DUR measure echo "$s" "$c" echo \
-			    "$(bport "$s" 7 5007)"
-		done
-	done
-done
-for c in $BUILTIN_CONC; do
-	for _ in $(seq 1 "$REP"); do
-		for s in $BUILTIN_SERVERS; do
-			MDUR=$REP_DUR measure daytime "$s" "$c" eof \
-			    "$(bport "$s" 13 5013)"
-		done
-	done
-done
-
-# UDP echo: one datagram and its answer, 1s timeout per request.
-for _ in $(seq 1 "$REP"); do
+	# Builtin echo and daytime: no process per connection where the
+	# server has builtins that do not fork.
 	for s in $BUILTIN_SERVERS; do
-		MDUR=$REP_DUR measure udp "$s" $UDP_CONC udp \
-		    "$(bport "$s" 7 5007)" -t 1000
+		warmup "$s" echo "$(bport "$s" 7 5007)"
+	done
+	for c in $BUILTIN_CONC; do
+		for _ in $(seq 1 "$REP"); do
+			for s in $BUILTIN_SERVERS; do
+				MDUR=$REP_DUR measure echo "$s" "$c" echo \
+				    "$(bport "$s" 7 5007)"
+			done
+		done
+	done
+	for c in $BUILTIN_CONC; do
+		for _ in $(seq 1 "$REP"); do
+			for s in $BUILTIN_SERVERS; do
+				MDUR=$REP_DUR measure daytime "$s" "$c" eof \
+				    "$(bport "$s" 13 5013)"
+			done
+		done
+	done
+
+	# UDP echo: one datagram and its answer, 1s timeout per request.
+	for _ in $(seq 1 "$REP"); do
+		for s in $BUILTIN_SERVERS; do
+			MDUR=$REP_DUR measure udp "$s" $UDP_CONC udp \
+			    "$(bport "$s" 7 5007)" -t 1000
+		done
+	done
+
+	# Idle held connections: builtin echo (tcpserver: /bin/cat), each
+	# connection checked with one echo round trip, then left idle.
+	hold portmuxd "$HOLD_N" 5007
+	hold ceiling-epoll "$HOLD_N" 5007
+	for s in xinetd openbsd-inetd inetutils-inetd; do
+		hold "$s" $HOLD_FORK_N "$(bport "$s" 7 5007)"
+	done
+	hold tcpserver $HOLD_FORK_N 5001
+
+	# Their default limits: one run each, on a fresh instance, since a
+	# tripped limit disables the service for up to 10 minutes.
+	for s in $EXEC_SERVERS; do
+		[ -n "${SPID[$s]:-}" ] && [ "$s" != ceiling-fork ] &&
+		    stop_tree "${SPID[$s]}"
+	done
+	run_defaults()
+	{
+		local s=$1
+
+		shift
+		# No warm-up: it would trip the limits before the measurement.
+		"$@" || return 0
+		measure exec-defaults "$s" 16 echo 5001
+		stop_tree "${SPID[$s]}"
+	}
+	run_defaults portmuxd-defaults start_portmuxd portmuxd-defaults \
+	    127.0.1.1 default
+	run_defaults openbsd-inetd-defaults start_inetd obsd \
+	    openbsd-inetd-defaults 127.0.1.3 default
+	run_defaults inetutils-inetd-defaults start_inetd gnu \
+	    inetutils-inetd-defaults 127.0.1.4 default
+	run_defaults xinetd-defaults start_xinetd xinetd-defaults 127.0.1.5 \
+	    default
+	run_defaults tcpserver-defaults start_tcpserver tcpserver-defaults \
+	    127.0.1.6 default
+fi
+
+# --- redirect: TCP forwarding ------------------------------------------
+#
+# Bulk throughput into the sink, short connections to the echo, and
+# idle relayed connections, through each relay and with none (direct).
+RDR_NOFILE=$(rdr_nofile)
+if [ "$(rdr_hold_n 2)" -lt "$HOLD_N" ]; then
+	note "the descriptor limit is $RDR_NOFILE and cannot be raised (no" \
+	    "CAP_SYS_RESOURCE): relays that need 2 per connection hold" \
+	    "$(rdr_hold_n 2) connections instead of $HOLD_N," \
+	    "systemd-socket-proxyd (6 per connection) $(rdr_hold_n 6)"
+fi
+start_backends || note "the sink did not start: no bulk runs"
+start_portmuxd_redirect ||
+    note "portmuxd did not start with the redirect services: $(tail \
+	-n 3 "$WORK/portmuxd-redirect.log" | tr '\n' ' ')"
+start_rinetd
+start_socat
+start_haproxy
+start_socket_proxyd
+
+RDR_SERVERS="direct portmuxd rinetd socat haproxy socket-proxyd"
+for s in $RDR_SERVERS; do
+	warmup "$s" echo "$(rport "$s" echo)" -s $RDR_SIZE
+done
+for c in $RDR_BULK_CONC; do
+	for _ in $(seq 1 "$REP"); do
+		for s in $RDR_SERVERS; do
+			MDUR=$REP_DUR measure redirect-bulk "$s" "$c" bulk \
+			    "$(rport "$s" sink)" -S 127.0.0.2:5010
+		done
 	done
 done
-
-# Idle held connections: builtin echo (tcpserver: /bin/cat), each
-# connection checked with one echo round trip, then left idle.
-hold portmuxd "$HOLD_N" 5007
-hold ceiling-epoll "$HOLD_N" 5007
-for s in xinetd openbsd-inetd inetutils-inetd; do
-	hold "$s" $HOLD_FORK_N "$(bport "$s" 7 5007)"
+for c in $RDR_SHORT_CONC; do
+	for _ in $(seq 1 "$REP"); do
+		for s in $RDR_SERVERS; do
+			MDUR=$REP_DUR measure redirect-short "$s" "$c" echo \
+			    "$(rport "$s" echo)" -s $RDR_SIZE
+		done
+	done
 done
-hold tcpserver $HOLD_FORK_N 5001
-
-# Their default limits: one run each, on a fresh instance, since a
-# tripped limit disables the service for up to 10 minutes.
-for s in $EXEC_SERVERS; do
-	[ -n "${SPID[$s]:-}" ] && [ "$s" != ceiling-fork ] &&
-	    stop_tree "${SPID[$s]}"
+# Idle relayed connections to the echo, each checked with a round trip.
+HSCEN=redirect-hold
+hold portmuxd "$(rdr_hold_n 2)" 5080
+hold rinetd "$(rdr_hold_n 2)" 5080
+hold haproxy "$(rdr_hold_n 2)" 5080
+hold socket-proxyd "$(rdr_hold_n 6)" 5080
+hold socat $HOLD_FORK_N 5080
+HSCEN=hold
+for s in $RDR_SERVERS; do
+	[ -n "${SPID[$s]:-}" ] && stop_tree "${SPID[$s]}"
+	[ -n "${SPID2[$s]:-}" ] && stop_tree "${SPID2[$s]}"
 done
-run_defaults()
-{
-	local s=$1
-
-	shift
-	# No warm-up: it would trip the limits before the measurement.
-	"$@" || return 0
-	measure exec-defaults "$s" 16 echo 5001
-	stop_tree "${SPID[$s]}"
-}
-run_defaults portmuxd-defaults start_portmuxd portmuxd-defaults \
-    127.0.1.1 default
-run_defaults openbsd-inetd-defaults start_inetd obsd \
-    openbsd-inetd-defaults 127.0.1.3 default
-run_defaults inetutils-inetd-defaults start_inetd gnu \
-    inetutils-inetd-defaults 127.0.1.4 default
-run_defaults xinetd-defaults start_xinetd xinetd-defaults 127.0.1.5 \
-    default
-run_defaults tcpserver-defaults start_tcpserver tcpserver-defaults \
-    127.0.1.6 default
 
 ELAPSED=$(($(date +%s) - T0))
 
@@ -891,7 +1212,7 @@ KERNEL=$(uname -r)
 SPAWN_C=${EXEC_CONC##* }
 # shellcheck disable=SC2090
 export CPU GITREV DISTRO DATE CMD ELAPSED DUR quick NPROC KERNEL SPAWN_C \
-    REP REP_DUR
+    REP REP_DUR RDR_SIZE
 cat >"$WORK/report.awk" <<'EOF'
 BEGIN {
 	FS = "\t"
@@ -939,6 +1260,21 @@ function ispeer(s) {
 	return s == "xinetd" || s == "openbsd-inetd" ||
 	    s == "inetutils-inetd" || s == "tcpserver"
 }
+# The relays the redirect scenario compares portmuxd with.
+function isrpeer(s) {
+	return s == "rinetd" || s == "socat" || s == "haproxy" ||
+	    s == "socket-proxyd"
+}
+function isrdr(sc) {
+	return sc ~ /^redirect-/
+}
+function gb(x) {
+	return x == "" ? "-" : sprintf("%.2f", x / 1e9)
+}
+# KiB per connection over the idle figure.
+function kper(held, idle, est) {
+	return est > 0 ? sprintf("%.2f", (held - idle) / est) : "-"
+}
 function ratio(a, b) {
 	if (b == "" || b + 0 <= 0 || a == "")
 		return "-"
@@ -961,6 +1297,195 @@ function errs(k,   s, t) {
 	if (num(v[k, "err_other"])) s = s " other " v[k, "err_other"]
 	return t " (" substr(s, 2) ")"
 }
+# The redirect scenario: bulk, short connections, idle held ones.
+function redirect_report(   i, j, k, a, b, n, cps, per, pper, est, rng,
+    ph, phn, ph2, ok, top, tname, bpc, pbpc) {
+	n = 0
+	for (i = 1; i <= nrows; i++) {
+		split(rows[i], a, SUBSEP)
+		if (isrdr(a[1]))
+			n++
+	}
+	if (n == 0)
+		return
+	print ""
+	print "## Redirect (TCP forwarding)"
+	print ""
+	print "Each relay forwards one port to a discarding sink and one to " \
+	    "the epoll echo (ceilings.c), on its own loopback address; " \
+	    "\"direct\" is loadgen talking to the same backends with no " \
+	    "relay, the ceiling (\"vs direct\"). \"vs best peer\" is over " \
+	    "rinetd, socat, haproxy and systemd-socket-proxyd."
+	print ""
+	print "### Bulk throughput"
+	print ""
+	print "Each connection writes 128 KiB buffers for " ENVIRON["REP_DUR"] \
+	    " s, then shuts its write side and waits for the close. GB/s is " \
+	    "10^9 bytes counted by the sink, over the time from the first " \
+	    "byte it received to the last; \"lost\" is what the client " \
+	    "wrote that the sink never received."
+	print ""
+	print "| server | conns | GB/s | vs direct | vs best peer | " \
+	    "written GB | lost bytes | errors |"
+	print "|---|---:|---:|---:|---:|---:|---:|---|"
+	for (i = 1; i <= nrows; i++) {
+		k = rows[i]
+		split(k, a, SUBSEP)
+		if (a[1] != "redirect-bulk")
+			continue
+		cps = v[k, "ops_per_s"]
+		rng = nrep[k] > 1 ? sprintf(" (%s-%s)", gb(vmin[k]),
+		    gb(vmax[k])) : ""
+		printf "| %s | %s | %s%s | %s | %s | %.2f | %s | %s |\n",
+		    a[2], a[3], gb(cps), rng, ratio(cps, ceil[a[1], a[3]]),
+		    ratio(cps, best[a[1], a[3]]), v[k, "bytes_written"] / 1e9,
+		    num(v[k, "bytes_lost"]), errs(k)
+		printf "%s,%s,%s,,,,,%s,%s,%s,%s,%s,%s,%s,%s,,,,,,,,,%d,,," \
+		    "%.3f,%.3f,%.3f,%s\n", a[1], a[2], a[3],
+		    num(v[k, "errors"]), num(v[k, "err_refused"]),
+		    num(v[k, "err_reset"]), num(v[k, "err_timeout"]),
+		    num(v[k, "err_closed"]), num(v[k, "err_other"]),
+		    nratio(cps, ceil[a[1], a[3]]),
+		    nratio(cps, best[a[1], a[3]]), nrep[k], cps / 1e9,
+		    vmin[k] / 1e9, vmax[k] / 1e9, num(v[k, "bytes_lost"]) > csv
+		printf "bulk %s %s %.3f\n", a[2], a[3], cps / 1e9 > rdat
+	}
+	print ""
+	print "### Short connections"
+	print ""
+	print "Connect, send " ENVIRON["RDR_SIZE"] " bytes, read them back " \
+	    "from the echo behind the relay, close; a closed loop of N " \
+	    "clients, latencies connect to close."
+	print ""
+	print "| server | clients | conns/s | p50 µs | p99 µs | max µs | " \
+	    "errors | vs direct | vs best peer |"
+	print "|---|---:|---:|---:|---:|---:|---|---:|---:|"
+	for (i = 1; i <= nrows; i++) {
+		k = rows[i]
+		split(k, a, SUBSEP)
+		if (a[1] != "redirect-short")
+			continue
+		cps = v[k, "ops_per_s"]
+		rng = nrep[k] > 1 ? sprintf(" (%.0f-%.0f)", vmin[k],
+		    vmax[k]) : ""
+		printf "| %s | %s | %.0f%s | %s | %s | %s | %s | %s | %s |\n",
+		    a[2], a[3], cps, rng, v[k, "p50_us"], v[k, "p99_us"],
+		    v[k, "max_us"], errs(k), ratio(cps, ceil[a[1], a[3]]),
+		    ratio(cps, best[a[1], a[3]])
+		printf "%s,%s,%s,%.1f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s," \
+		    ",,,,,,,,%d,%.1f,%.1f,,,,\n", a[1], a[2], a[3], cps,
+		    v[k, "p50_us"], v[k, "p99_us"], v[k, "max_us"],
+		    num(v[k, "errors"]), num(v[k, "err_refused"]),
+		    num(v[k, "err_reset"]), num(v[k, "err_timeout"]),
+		    num(v[k, "err_closed"]), num(v[k, "err_other"]),
+		    nratio(cps, ceil[a[1], a[3]]),
+		    nratio(cps, best[a[1], a[3]]), nrep[k], vmin[k],
+		    vmax[k] > csv
+		printf "short %s %s %.1f\n", a[2], a[3], cps > rdat
+	}
+	print ""
+	print "### Idle relayed connections"
+	print ""
+	print "Connections to the echo through the relay, opened 64 at a " \
+	    "time, each checked with one round trip, then held idle for " \
+	    ENVIRON["DUR"] " s while the relay's memory is sampled: the " \
+	    "sum of VmRSS (and of PSS) over its processes (portmuxd: " \
+	    "monitor + engine; socat: the listener and every process it " \
+	    "forked), against the figure just before connecting. The " \
+	    "sockets' kernel buffers are not in either."
+	print ""
+	print "| server | held | established | RSS before KiB | " \
+	    "RSS held KiB | KiB/conn (RSS) | PSS before KiB | PSS held KiB " \
+	    "| KiB/conn (PSS) |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= nrows; i++) {
+		k = rows[i]
+		split(k, a, SUBSEP)
+		if (a[1] != "redirect-hold")
+			continue
+		est = num(v[k, "established"])
+		per = kper(v[k, "rss_held_kib"], v[k, "rss_idle_kib"], est)
+		pper = kper(v[k, "pss_held_kib"], v[k, "pss_idle_kib"], est)
+		if (a[2] == "portmuxd") {
+			ph = per
+			phn = est
+		}
+		printf "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n",
+		    a[2], a[3], est, v[k, "rss_idle_kib"],
+		    v[k, "rss_held_kib"], per, v[k, "pss_idle_kib"],
+		    v[k, "pss_held_kib"], pper
+		bpc = pbpc = ""
+		if (est > 0) {
+			bpc = v[k, "rss_held_kib"] - v[k, "rss_idle_kib"]
+			bpc = sprintf("%.0f", bpc * 1024 / est)
+			pbpc = v[k, "pss_held_kib"] - v[k, "pss_idle_kib"]
+			pbpc = sprintf("%.0f", pbpc * 1024 / est)
+		}
+		printf "%s,%s,%s,,,,,%s,%s,%s,%s,%s,%s,,,%d,%s,%s,%s,%s," \
+		    "%s,%s,%s,%d,,,,,,\n", a[1], a[2], a[3],
+		    num(v[k, "errors"]), num(v[k, "err_refused"]),
+		    num(v[k, "err_reset"]), num(v[k, "err_timeout"]),
+		    num(v[k, "err_closed"]), num(v[k, "err_other"]), est,
+		    v[k, "rss_start_kib"], v[k, "rss_idle_kib"],
+		    v[k, "rss_held_kib"], bpc, v[k, "pss_idle_kib"],
+		    v[k, "pss_held_kib"], pbpc, 1 > csv
+	}
+
+	# portmuxd against the goals set for it.
+	print ""
+	print "### portmuxd against its goals"
+	print ""
+	print "| goal | figure | met |"
+	print "|---|---|---|"
+	for (i = 1; i <= nrows; i++) {
+		k = rows[i]
+		split(k, a, SUBSEP)
+		if (a[2] != "portmuxd" || (a[1] != "redirect-bulk" &&
+		    a[1] != "redirect-short"))
+			continue
+		# Numbers, not strings: awk compares the fields as text.
+		cps = v[k, "ops_per_s"] + 0
+		if (a[1] == "redirect-bulk") {
+			ph2 = ""
+			for (j = 1; j <= nrows; j++) {
+				split(rows[j], b, SUBSEP)
+				if (b[1] == a[1] && b[2] == "haproxy" &&
+				    b[3] == a[3])
+					ph2 = v[rows[j], "ops_per_s"]
+			}
+			ok = ceil[a[1], a[3]] + 0 > 0 &&
+			    cps >= 0.9 * ceil[a[1], a[3]]
+			printf "| bulk, %s conns: >= 0.9x direct | %s GB/s, " \
+			    "%s | %s |\n", a[3], gb(cps),
+			    ratio(cps, ceil[a[1], a[3]]), ok ? "yes" : "**no**"
+			if (ph2 != "")
+				printf "| bulk, %s conns: ahead of haproxy | " \
+				    "%s vs %s GB/s | %s |\n", a[3], gb(cps),
+				    gb(ph2), (cps > ph2 + 0) ? "yes" : "**no**"
+		} else {
+			tname = ""
+			top = ""
+			for (j = 1; j <= nrows; j++) {
+				split(rows[j], b, SUBSEP)
+				if (b[1] == a[1] && isrpeer(b[2]) &&
+				    b[3] == a[3] && (top == "" ||
+				    v[rows[j], "ops_per_s"] + 0 > top + 0)) {
+					top = v[rows[j], "ops_per_s"]
+					tname = b[2]
+				}
+			}
+			if (tname != "")
+				printf "| short, %s clients: ahead of every " \
+				    "peer | %.0f/s vs %.0f/s (best peer: %s) | " \
+				    "%s |\n", a[3], cps, top, tname,
+				    (cps > top + 0) ? "yes" : "**no**"
+		}
+	}
+	if (ph != "")
+		printf "| idle relayed connections: < 4 KiB each | %s KiB " \
+		    "(RSS, %d held) | %s |\n", ph, phn,
+		    (ph + 0 < 4) ? "yes" : "**no**"
+}
 END {
 	for (i = 1; i <= nrows; i++)
 		pick(rows[i])
@@ -970,9 +1495,10 @@ END {
 		split(k, a, SUBSEP)
 		sc = a[1]; s = a[2]; c = a[3]
 		cps = v[k, "ops_per_s"]
-		if (s == "ceiling-fork" || s == "ceiling-epoll")
+		if (s == "ceiling-fork" || s == "ceiling-epoll" ||
+		    s == "direct")
 			ceil[sc, c] = cps
-		if (ispeer(s) && (!((sc, c) in best) ||
+		if ((ispeer(s) || isrpeer(s)) && (!((sc, c) in best) ||
 		    cps + 0 > best[sc, c] + 0)) {
 			best[sc, c] = cps
 			bestp99[sc, c] = v[k, "p99_us"]
@@ -993,15 +1519,18 @@ END {
 	    ver["portmuxd"], ENVIRON["GITREV"]
 	printf "- peers:"
 	sep = " "
-	split("xinetd openbsd-inetd inetutils-inetd tcpserver", pl, " ")
-	for (i = 1; i <= 4; i++)
+	npl = split("xinetd openbsd-inetd inetutils-inetd tcpserver rinetd " \
+	    "socat haproxy socket-proxyd", pl, " ")
+	for (i = 1; i <= npl; i++)
 		if (pl[i] in ver) {
 			printf "%s%s", sep, ver[pl[i]]
 			sep = ", "
 		}
 	print ""
 	print "- ceilings: tests/bench/ceilings.c (bare accept-fork-exec " \
-	    "loop, bare single-threaded epoll server)"
+	    "loop, bare single-threaded epoll server, and for redirect a " \
+	    "discarding sink: \"direct\" is loadgen to the backends with " \
+	    "no relay)"
 	print ""
 	print "conns/s is completed operations per second in a closed loop; " \
 	    "latencies are per operation (connect to close), in " \
@@ -1020,12 +1549,13 @@ END {
 	    "vs_ceiling,vs_best_peer,established,rss_start_kib," \
 	    "rss_idle_kib,rss_held_kib,bytes_per_conn,pss_idle_kib," \
 	    "pss_held_kib,pss_bytes_per_conn,runs,conns_per_s_min," \
-	    "conns_per_s_max" > csv
+	    "conns_per_s_max,gbytes_per_s,gbytes_per_s_min," \
+	    "gbytes_per_s_max,bytes_lost" > csv
 	for (i = 1; i <= nrows; i++) {
 		k = rows[i]
 		split(k, a, SUBSEP)
 		sc = a[1]; s = a[2]; c = a[3]
-		if (sc == "hold")
+		if (sc == "hold" || isrdr(sc))
 			continue
 		cps = v[k, "ops_per_s"]
 		rc = ratio(cps, ceil[sc, c])
@@ -1047,7 +1577,7 @@ END {
 			    v[k, "p50_us"], v[k, "p99_us"], v[k, "max_us"],
 			    errs(k), rc, rb
 		printf "%s,%s,%s,%.1f,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s," \
-		    ",,,,,,,,%d,%.1f,%.1f\n",
+		    ",,,,,,,,%d,%.1f,%.1f,,,,\n",
 		    sc, s, c, cps, v[k, "p50_us"], v[k, "p99_us"],
 		    v[k, "max_us"], num(v[k, "errors"]),
 		    num(v[k, "err_refused"]), num(v[k, "err_reset"]),
@@ -1143,7 +1673,7 @@ END {
 		    v[k, "rss_idle_kib"], v[k, "rss_held_kib"], extra, per,
 		    v[k, "pss_idle_kib"], v[k, "pss_held_kib"], pper
 		printf "hold,%s,%s,,,,,%s,%s,%s,%s,%s,%s,,,%d,%s,%s,%s,%s," \
-		    "%s,%s,%s,%d,%s,%s\n", a[2], a[3], num(v[k, "errors"]),
+		    "%s,%s,%s,%d,%s,%s,,,,\n", a[2], a[3], num(v[k, "errors"]),
 		    num(v[k, "err_refused"]), num(v[k, "err_reset"]),
 		    num(v[k, "err_timeout"]), num(v[k, "err_closed"]),
 		    num(v[k, "err_other"]), est, v[k, "rss_start_kib"],
@@ -1151,6 +1681,7 @@ END {
 		    v[k, "pss_idle_kib"], v[k, "pss_held_kib"], pper, 1, "",
 		    "" > csv
 	}
+	redirect_report()
 	print ""
 	print "## How the peers behave here"
 	print ""
@@ -1172,6 +1703,23 @@ END {
 		    "interrupted by SIGCHLD (strace: clock_nanosleep of 1 s " \
 		    "after EINTR), which caps its exec'd rate and makes its " \
 		    "1 s maxima; its listen backlog is 10."
+	if ("rinetd" in ver || "socat" in ver || "haproxy" in ver ||
+	    "socket-proxyd" in ver) {
+		print "- Relays (redirect): portmuxd and systemd-socket-proxyd " \
+		    "splice(2) through pipes, haproxy splices when it sees a " \
+		    "stream (option splice-auto), rinetd and socat copy " \
+		    "through user-space buffers; socat forks a process per " \
+		    "connection (hence 200 held), the others are one process " \
+		    "with one thread (haproxy: nbthread 1). rinetd closes " \
+		    "both sides when one ends instead of passing the " \
+		    "half-close on; the sink's count shows whether bytes " \
+		    "were lost. systemd-socket-proxyd takes two pipes per " \
+		    "connection when it is established (6 descriptors each)."
+		print "- Relay logging: portmuxd logs accept and close at info " \
+		    "to a file, rinetd logs opened and done to a file, haproxy " \
+		    "logs one tcplog line per connection to a file; socat " \
+		    "and systemd-socket-proxyd log nothing per connection."
+	}
 	print "- Logging: portmuxd logs accept/spawn/exit at info to a file, " \
 	    "xinetd logs PID HOST EXIT DURATION to a file, tcpserver runs " \
 	    "with -v to a file; both inetds have no per-connection log " \
@@ -1185,7 +1733,8 @@ END {
 	}
 }
 EOF
-awk -v csv="$WORK/body.csv" -v dat="$WORK/exec.dat" -f "$WORK/report.awk" \
+awk -v csv="$WORK/body.csv" -v dat="$WORK/exec.dat" \
+    -v rdat="$WORK/redirect.dat" -f "$WORK/report.awk" \
     "$RAW" "$WORK/versions" "$NOTES" >"$RESULTS/latest.md" ||
     die "the report failed"
 
@@ -1234,7 +1783,61 @@ set grid
 plot $plot
 EOF
 else
-	say "no gnuplot (run with --install): no chart"
+	command -v gnuplot >/dev/null 2>&1 ||
+	    say "no gnuplot (run with --install): no chart"
+fi
+
+# The redirect chart: bulk GB/s and short connections/s per relay, as
+# clustered bars, one cluster per server.
+if command -v gnuplot >/dev/null 2>&1 && [ -s "$WORK/redirect.dat" ]; then
+	for kind in bulk short; do
+		awk -v k="$kind" '$1 == k {
+			if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+			if (!($3 in cseen)) { cseen[$3] = 1; cols[++m] = $3 }
+			val[$2, $3] = $4
+		}
+		END {
+			printf "server"
+			for (j = 1; j <= m; j++)
+				printf " %s", cols[j]
+			printf "\n"
+			for (i = 1; i <= n; i++) {
+				printf "%s", order[i]
+				for (j = 1; j <= m; j++) {
+					x = 0
+					if ((order[i], cols[j]) in val)
+						x = val[order[i], cols[j]]
+					printf " %s", x
+				}
+				printf "\n"
+			}
+		}' "$WORK/redirect.dat" >"$WORK/redirect.$kind.dat"
+	done
+	nb=$(head -n 1 "$WORK/redirect.bulk.dat" | awk '{ print NF }')
+	ns=$(head -n 1 "$WORK/redirect.short.dat" | awk '{ print NF }')
+	term="pngcairo size 1000,450"
+	gnuplot -e "set terminal $term" -e "quit" >/dev/null 2>&1 ||
+	    term="png size 1000,450"
+	gnuplot <<EOF || note "gnuplot failed: no redirect chart"
+set terminal $term
+set output '$RESULTS/redirect.png'
+set multiplot layout 1,2 title "TCP redirect, each relay on loopback ($(nproc) cores, $(uname -r)); direct: no relay"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set key top right
+set grid ytics
+set yrange [0:*]
+set xtics rotate by -30
+set title 'bulk into a sink: GB/s (10^9 bytes/s)'
+set ylabel 'GB/s'
+plot for [i=2:$nb] '$WORK/redirect.bulk.dat' using i:xtic(1) title columnheader(i).' conns'
+set title 'connect, 1 KiB echo, close: connections/s'
+set ylabel 'connections/s'
+plot for [i=2:$ns] '$WORK/redirect.short.dat' using i:xtic(1) title columnheader(i).' clients'
+unset multiplot
+EOF
 fi
 
 say "done in ${ELAPSED}s: $RESULTS/latest.md"
