@@ -172,6 +172,16 @@ half_release(struct engine *e, struct half *h)
 	h->off = 0;
 }
 
+/* How much one read of direction i asks for. */
+static uint32_t
+half_room(const struct relay *r, int i)
+{
+	const struct half	*h = &r->h[i];
+	uint32_t		 size = rsvc(r)->redirect_buffer;
+
+	return h->p.fd[0] != -1 && h->p.size < size ? h->p.size : size;
+}
+
 /*
  * Read from the source into the pipe or the buffer: bytes read, 0 at
  * EOF, -1 with errno (EAGAIN: nothing now).
@@ -274,10 +284,11 @@ static void
 half_pump(struct relay *r, int i)
 {
 	struct half	*h = &r->h[i];
-	ssize_t		 n;
+	ssize_t		 n = 0;
+	bool		 drained = false;
 	int		 round;
 
-	for (round = 0; round < PUMP_ROUNDS; round++) {
+	for (round = 0; round < PUMP_ROUNDS && !drained; round++) {
 		if (h->held == 0 && !h->eof) {
 			n = half_fill(r, i);
 			if (n == -1) {
@@ -292,6 +303,11 @@ half_pump(struct relay *r, int i)
 			else {
 				h->held = (uint32_t)n;
 				r->last_ms = mono_ms();
+				/*
+				 * Less than asked for: the socket is empty, and
+				 * one more read would only say EAGAIN.
+				 */
+				drained = (uint32_t)n < half_room(r, i);
 			}
 		}
 		if (half_drain(r, i) == -1) {
@@ -496,7 +512,7 @@ relay_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	r->start_ms = r->last_ms = mono_ms();
 	TAILQ_INSERT_TAIL(&e->relays, r, entry);
 	e->nconns++;
-	(void)fd_nonblock(fd, true);
+	/* Accepted by the engine's listeners with SOCK_NONBLOCK already. */
 	if (svc->proto == PROTO_TCP)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
