@@ -182,8 +182,7 @@ set_timeouts(struct conn *c, bool rd)
 {
 	struct timeval	 tv;
 
-	tv.tv_sec = c->service->timeout_ms / 1000;
-	tv.tv_usec = (c->service->timeout_ms % 1000) * 1000;
+	ms_timeval(&tv, c->service->timeout_ms);
 	bufferevent_set_timeouts(c->bev, rd ? &tv : NULL, &tv);
 }
 

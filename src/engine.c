@@ -256,8 +256,7 @@ engine_rearm(struct elistener *el, uint64_t ran_ms)
 		rearm_now(el);
 		return;
 	}
-	tv.tv_sec = el->delay_ms / 1000;
-	tv.tv_usec = (el->delay_ms % 1000) * 1000;
+	ms_timeval(&tv, el->delay_ms);
 	(void)evtimer_add(el->backoff, &tv);
 	log_debug("service=%s action=pause reason=overload retry_ms=%u",
 	    el->e->conf->services[el->l->service].name, el->delay_ms);
@@ -568,8 +567,7 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 	evconnlistener_disable(evl);
 	log_warnx("service=%s action=pause reason=overload msg=\"accept: %s\" "
 	    "retry_ms=%u", svc->name, strerror(err), el->delay_ms);
-	tv.tv_sec = el->delay_ms / 1000;
-	tv.tv_usec = (el->delay_ms % 1000) * 1000;
+	ms_timeval(&tv, el->delay_ms);
 	(void)evtimer_add(el->backoff, &tv);
 	el->delay_ms = el->delay_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
 	    el->delay_ms * 2;
@@ -614,8 +612,7 @@ engine_stop(struct engine *e, int reason, uint32_t grace_ms)
 	listeners_stop(e);
 	gk_stop(e);
 	priv_stop(e, reason == STOP_RELOAD);
-	tv.tv_sec = grace_ms / 1000;
-	tv.tv_usec = (grace_ms % 1000) * 1000;
+	ms_timeval(&tv, grace_ms);
 	(void)evtimer_add(e->grace_ev, &tv);
 	engine_check_done(e);
 }

@@ -236,6 +236,9 @@ void		 relay_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *);
 void		 relay_stop_all(struct engine *);
 void		 relay_pool_free(struct engine *);
+int		 relay_bind(const struct service *, int, int);
+void		 relay_target_fmt(const struct service *, size_t, char *,
+		    size_t);
 
 /* udprelay.c */
 void		 udp_redirect_cb(evutil_socket_t, short, void *);

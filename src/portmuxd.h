@@ -105,6 +105,8 @@ struct rlim {
 };
 
 /* One address a service binds. */
+struct timeval;
+
 struct bindaddr {
 	struct sockaddr_storage ss;	/* port filled in */
 	socklen_t	 len;
@@ -502,6 +504,7 @@ uint32_t	*hash_heads(size_t, size_t *);
 int		 sa_ntop(const struct sockaddr *, char *, size_t, uint16_t *);
 size_t		 sa_fmt(const struct sockaddr *, char *, size_t);
 uint64_t	 mono_ms(void);
+void		 ms_timeval(struct timeval *, uint64_t);
 uint64_t	 wall_ms(void);
 int		 fd_nonblock(int, bool);
 

@@ -94,13 +94,6 @@ rsvc(const struct relay *r)
 	return &r->e->conf->services[r->svc];
 }
 
-static void
-tv_ms(struct timeval *tv, uint64_t ms)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
-
 /*
  * A pipe of the pool, sized to want if the kernel allows: past
  * fs.pipe-max-size, or a user's pipe quota, the pipe keeps the size it
@@ -207,8 +200,7 @@ half_fill(struct relay *r, int i)
 		h->nosplice = true;
 	}
 	if (!h->nosplice) {
-		n = splice(r->fd[i], NULL, h->p.fd[1], NULL,
-		    h->p.size < size ? h->p.size : size,
+		n = splice(r->fd[i], NULL, h->p.fd[1], NULL, half_room(r, i),
 		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n >= 0 || errno != EINVAL)
 			return n;
@@ -378,7 +370,7 @@ tmo_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 		return;
 	}
 	/* Rearmed only when it fires, not at every byte. */
-	tv_ms(&tv, svc->timeout_ms - idle);
+	ms_timeval(&tv, svc->timeout_ms - idle);
 	(void)evtimer_add(r->tmo, &tv);
 }
 
@@ -410,8 +402,32 @@ relay_go(struct relay *r)
 		relay_end(r, "error", errno);
 		return;
 	}
-	tv_ms(&tv, rsvc(r)->timeout_ms);
+	ms_timeval(&tv, rsvc(r)->timeout_ms);
 	(void)evtimer_add(r->tmo, &tv);
+}
+
+/*
+ * Bind fd, a socket of type, to the service's redirect_source if it has
+ * one: -1 with errno if that fails.
+ */
+int
+relay_bind(const struct service *svc, int fd, int type)
+{
+	const struct bindaddr	*src = &svc->redirect_source;
+	struct sockaddr_storage	 ss;
+	int			 one = 1;
+
+	if (src->len == 0)
+		return 0;
+	/*
+	 * The port is chosen at connect(), for this target: bound first, a
+	 * busy relay would run out of ephemeral ports.
+	 */
+	if (type == SOCK_STREAM)
+		(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
+	memcpy(&ss, &src->ss, src->len);
+	return bind(fd, (struct sockaddr *)&ss, src->len);
 }
 
 /*
@@ -422,8 +438,7 @@ static int
 connect_next(struct relay *r)
 {
 	const struct service	*svc = rsvc(r);
-	const struct bindaddr	*t, *src = &svc->redirect_source;
-	struct sockaddr_storage	 ss;
+	const struct bindaddr	*t;
 	int			 fd, one = 1;
 
 	for (; r->target < svc->ntargets; r->target++) {
@@ -436,19 +451,10 @@ connect_next(struct relay *r)
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
-		/*
-		 * The port is chosen at connect(), for this target: bound
-		 * first, a busy relay would run out of ephemeral ports.
-		 */
-		if (src->len > 0) {
-			memcpy(&ss, &src->ss, src->len);
-			(void)setsockopt(fd, IPPROTO_IP,
-			    IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-			if (bind(fd, (struct sockaddr *)&ss, src->len) == -1) {
-				r->err = errno;
-				(void)close(fd);
-				continue;
-			}
+		if (relay_bind(svc, fd, SOCK_STREAM) == -1) {
+			r->err = errno;
+			(void)close(fd);
+			continue;
 		}
 		if (connect(fd, (const struct sockaddr *)&t->ss, t->len) ==
 		    0 || errno == EINPROGRESS) {
@@ -520,10 +526,22 @@ relay_start(struct engine *e, size_t idx, int fd, uint64_t id,
 		relay_end(r, "error", errno);
 		return;
 	}
-	tv_ms(&tv, svc->redirect_timeout_ms);
+	ms_timeval(&tv, svc->redirect_timeout_ms);
 	(void)evtimer_add(r->tmo, &tv);
 	if (connect_next(r) == -1)
 		relay_end(r, "connect", r->err);
+}
+
+/* Target i of svc for the log; past the last, the last one tried. */
+void
+relay_target_fmt(const struct service *svc, size_t i, char *buf,
+    size_t size)
+{
+	if (svc->ntargets == 0)
+		(void)snprintf(buf, size, "none");
+	else
+		(void)sa_fmt((const struct sockaddr *)&svc->targets[i <
+		    svc->ntargets ? i : svc->ntargets - 1].ss, buf, size);
 }
 
 /*
@@ -536,18 +554,12 @@ relay_end(struct relay *r, const char *reason, int err)
 {
 	struct engine		*e = r->e;
 	const struct service	*svc = rsvc(r);
-	char			 target[128] = "none", errmsg[160] = "";
+	char			 target[128], errmsg[160] = "";
 	struct linger		 lg = { .l_onoff = 1, .l_linger = 0 };
 	bool			 reset;
 	int			 i;
 
-	if (r->target < svc->ntargets)
-		(void)sa_fmt((const struct sockaddr *)
-		    &svc->targets[r->target].ss, target, sizeof(target));
-	else if (svc->ntargets > 0)
-		(void)sa_fmt((const struct sockaddr *)
-		    &svc->targets[svc->ntargets - 1].ss, target,
-		    sizeof(target));
+	relay_target_fmt(svc, r->target, target, sizeof(target));
 	if (err != 0)
 		(void)snprintf(errmsg, sizeof(errmsg), " error=\"%s\"",
 		    strerror(err));

@@ -298,8 +298,7 @@ tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	}
 	(void)sa_fmt((struct sockaddr *)&t->peer, t->peerstr,
 	    sizeof(t->peerstr));
-	tv.tv_sec = svc->tcpmux_timeout_ms / 1000;
-	tv.tv_usec = (svc->tcpmux_timeout_ms % 1000) * 1000;
+	ms_timeval(&tv, svc->tcpmux_timeout_ms);
 	if ((t->ev = event_new(e->base, fd, EV_READ | EV_PERSIST,
 	    tmux_read_cb, t)) == NULL || event_add(t->ev, NULL) == -1 ||
 	    (t->deadline = evtimer_new(e->base, tmux_timeout_cb, t)) == NULL ||

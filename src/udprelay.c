@@ -125,13 +125,6 @@ sess_find(struct udpfwd *f, struct elistener *el, uint32_t h,
 	return NULL;
 }
 
-static void
-tv_ms(struct timeval *tv, uint64_t ms)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
-
 /* The timer is set for the oldest session: one timer for them all. */
 static void
 expire_arm(struct udpfwd *f, uint64_t now)
@@ -145,7 +138,7 @@ expire_arm(struct udpfwd *f, uint64_t now)
 		return;
 	}
 	due = s->last_ms + tmo;
-	tv_ms(&tv, due > now ? due - now : 0);
+	ms_timeval(&tv, due > now ? due - now : 0);
 	(void)evtimer_add(f->expire, &tv);
 }
 
@@ -171,16 +164,6 @@ sess_touch(struct usess *s, uint64_t now)
 	}
 }
 
-static void
-fmt_target(const struct service *svc, size_t i, char *buf, size_t size)
-{
-	if (svc->ntargets == 0)
-		(void)snprintf(buf, size, "none");
-	else
-		(void)sa_fmt((const struct sockaddr *)&svc->targets[i <
-		    svc->ntargets ? i : svc->ntargets - 1].ss, buf, size);
-}
-
 /*
  * The close line.  reason NULL: the session went quiet.  A target that
  * refused every datagram (ICMP port unreachable) and never answered is
@@ -203,7 +186,7 @@ sess_end(struct usess *s, const char *reason)
 	if (s->err != 0)
 		(void)snprintf(errmsg, sizeof(errmsg), " error=\"%s\"",
 		    strerror(s->err));
-	fmt_target(svc, s->target, target, sizeof(target));
+	relay_target_fmt(svc, s->target, target, sizeof(target));
 	log_conn(pri, s->id, svc->name, "action=close proto=udp bytes_in=%llu "
 	    "bytes_out=%llu datagrams_in=%llu datagrams_out=%llu "
 	    "duration_ms=%llu%s%s target=%s%s",
@@ -319,8 +302,7 @@ static int
 upstream_open(struct usess *s)
 {
 	const struct service	*svc = fsvc(s->f);
-	const struct bindaddr	*t, *src = &svc->redirect_source;
-	struct sockaddr_storage	 ss;
+	const struct bindaddr	*t;
 	int			 fd;
 
 	for (; s->target < svc->ntargets; s->target++) {
@@ -331,13 +313,10 @@ upstream_open(struct usess *s)
 			s->err = errno;
 			return -1;
 		}
-		if (src->len > 0) {
-			memcpy(&ss, &src->ss, src->len);
-			if (bind(fd, (struct sockaddr *)&ss, src->len) == -1) {
-				s->err = errno;
-				(void)close(fd);
-				continue;
-			}
+		if (relay_bind(svc, fd, SOCK_DGRAM) == -1) {
+			s->err = errno;
+			(void)close(fd);
+			continue;
 		}
 		if (connect(fd, (const struct sockaddr *)&t->ss, t->len) ==
 		    0) {

@@ -194,6 +194,14 @@ def put(path, text):
         f.write(text)
     os.replace(path + ".tmp", path)
 
+def readall(c):
+    got = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            return got
+        got += b
+
 def listener(port, backlog=16):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -265,22 +273,12 @@ elif mode == "banner":
     c, _ = l.accept()
     c.sendall(b"banner\n")
     c.shutdown(socket.SHUT_WR)
-    got = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        got += b
+    got = readall(c)
     put(out, got.decode())
     c.close()
 elif mode == "after":
     c = socket.create_connection(("127.0.0.1", port), timeout=10)
-    got = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        got += b
+    got = readall(c)
     sys.stdout.write(got.decode())
     sys.stdout.flush()
     c.sendall(b"after\n")

@@ -247,6 +247,50 @@ wait_eof(struct enginefix *f, int fd, unsigned int ms)
 }
 
 /*
+ * Read fd into buf until its EOF while the loop runs, within WAIT_MS:
+ * how many bytes came.
+ */
+static size_t
+read_to_eof(struct enginefix *f, int fd, char *buf, size_t size)
+{
+	uint64_t	 end = ef_now() + WAIT_MS;
+	size_t		 got = 0;
+	ssize_t		 r;
+
+	for (;;) {
+		r = recv(fd, buf + got, size - got, MSG_DONTWAIT);
+		if (r == 0)
+			return got;
+		if (r > 0)
+			got += (size_t)r;
+		else
+			assert_true(errno == EAGAIN);
+		assert_true(ef_now() < end);
+		ef_step(f);
+	}
+}
+
+/* Read exactly n bytes of fd into buf, no EOF before, within WAIT_MS. */
+static void
+read_exactly(struct enginefix *f, int fd, char *buf, size_t n)
+{
+	uint64_t	 end = ef_now() + WAIT_MS;
+	size_t		 got = 0;
+	ssize_t		 r;
+
+	while (got < n) {
+		r = recv(fd, buf + got, n - got, MSG_DONTWAIT);
+		assert_true(r != 0);
+		if (r > 0)
+			got += (size_t)r;
+		else
+			assert_true(errno == EAGAIN);
+		assert_true(ef_now() < end);
+		ef_step(f);
+	}
+}
+
+/*
  * The orderly end: the client is done writing, the target reads that
  * EOF and closes, the client reads EOF.
  */
@@ -348,9 +392,7 @@ test_relay_half_close(void **state)
 	struct sockaddr_in	 lsin, tsin;
 	struct tconn		 t;
 	char			 buf[128], *l;
-	size_t			 got = 0;
-	uint64_t		 end;
-	ssize_t			 r;
+	size_t			 got;
 	int			 lfd, tl, i;
 
 	tl = ef_tcp_listen("127.0.0.1", 16, &tsin);
@@ -361,36 +403,14 @@ test_relay_half_close(void **state)
 	assert_int_equal(send(t.cli, "hello", 5, MSG_NOSIGNAL), 5);
 	assert_int_equal(shutdown(t.cli, SHUT_WR), 0);
 	/* The target reads "hello", then EOF. */
-	end = ef_now() + WAIT_MS;
-	for (;;) {
-		r = recv(t.srv, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
-		if (r == 0)
-			break;
-		if (r > 0)
-			got += (size_t)r;
-		else
-			assert_true(errno == EAGAIN);
-		assert_true(ef_now() < end);
-		ef_step(f);
-	}
+	got = read_to_eof(f, t.srv, buf, sizeof(buf));
 	assert_int_equal(got, 5);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(f->e.nconns, 1);
 	/* Its answer reaches the client, with no EOF after it yet. */
 	assert_int_equal(send(t.srv, reply, sizeof(reply) - 1, MSG_NOSIGNAL),
 	    sizeof(reply) - 1);
-	got = 0;
-	end = ef_now() + WAIT_MS;
-	while (got < sizeof(reply) - 1) {
-		r = recv(t.cli, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
-		assert_true(r != 0);
-		if (r > 0)
-			got += (size_t)r;
-		else
-			assert_true(errno == EAGAIN);
-		assert_true(ef_now() < end);
-		ef_step(f);
-	}
+	read_exactly(f, t.cli, buf, sizeof(reply) - 1);
 	assert_memory_equal(buf, reply, sizeof(reply) - 1);
 	for (i = 0; i < 20; i++) {
 		ef_step(f);
@@ -428,9 +448,7 @@ test_relay_half_close_target(void **state)
 	struct sockaddr_in	 lsin, tsin;
 	struct tconn		 t;
 	char			 buf[128], *l;
-	size_t			 got = 0;
-	uint64_t		 end;
-	ssize_t			 r;
+	size_t			 got;
 	int			 lfd, tl;
 
 	tl = ef_tcp_listen("127.0.0.1", 16, &tsin);
@@ -441,35 +459,13 @@ test_relay_half_close_target(void **state)
 	assert_int_equal(send(t.srv, banner, sizeof(banner) - 1,
 	    MSG_NOSIGNAL), sizeof(banner) - 1);
 	assert_int_equal(shutdown(t.srv, SHUT_WR), 0);
-	end = ef_now() + WAIT_MS;
-	for (;;) {
-		r = recv(t.cli, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
-		if (r == 0)
-			break;
-		if (r > 0)
-			got += (size_t)r;
-		else
-			assert_true(errno == EAGAIN);
-		assert_true(ef_now() < end);
-		ef_step(f);
-	}
+	got = read_to_eof(f, t.cli, buf, sizeof(buf));
 	assert_int_equal(got, sizeof(banner) - 1);
 	assert_memory_equal(buf, banner, got);
 	assert_int_equal(f->e.nconns, 1);
 	/* After its EOF, the client still talks to the target. */
 	assert_int_equal(send(t.cli, "late", 4, MSG_NOSIGNAL), 4);
-	got = 0;
-	end = ef_now() + WAIT_MS;
-	while (got < 4) {
-		r = recv(t.srv, buf + got, sizeof(buf) - got, MSG_DONTWAIT);
-		assert_true(r != 0);
-		if (r > 0)
-			got += (size_t)r;
-		else
-			assert_true(errno == EAGAIN);
-		assert_true(ef_now() < end);
-		ef_step(f);
-	}
+	read_exactly(f, t.srv, buf, 4);
 	assert_memory_equal(buf, "late", 4);
 	assert_int_equal(close(t.cli), 0);
 	assert_true(wait_eof(f, t.srv, WAIT_MS));
