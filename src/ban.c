@@ -129,6 +129,31 @@ ban_add(struct bantab *t, const struct srckey *k, uint64_t until, int reason,
 	return 0;
 }
 
+/*
+ * Whether k is a group key as limit_group() makes them: a known family,
+ * a prefix the family can have, and no bit set past the prefix.  The
+ * monitor takes bans from an engine it does not trust: a key with host
+ * bits set would be stored under one group and match another.
+ */
+bool
+ban_key_canonical(const struct srckey *k)
+{
+	unsigned int	 bits, i;
+
+	if (k->family == AF_INET)
+		bits = 32;
+	else if (k->family == AF_INET6)
+		bits = 128;
+	else
+		return false;
+	if (k->prefix > bits)
+		return false;
+	for (i = k->prefix; i < sizeof(k->addr) * 8; i++)
+		if (k->addr[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
 /* Remove the entry at slot s, shifting later ones of the run back. */
 static void
 ban_remove_slot(struct bantab *t, size_t s)

@@ -48,8 +48,6 @@
 
 #define GK_BATCH	64		/* packets read per wakeup */
 #define SCAN_MAX	4096		/* sources tracked by scan detection */
-#define SCAN_PREFIX4	32		/* a scanner's group */
-#define SCAN_PREFIX6	64
 
 static void	 sniff_cb(evutil_socket_t, short, void *);
 static void	 gk_packet(struct engine *, const struct pkt *);

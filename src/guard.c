@@ -134,7 +134,7 @@ iso_time(uint64_t ms, char *buf, size_t size)
  * Whether a never_ban block and the group overlap: banning a group that
  * holds an admin's address would lock the admin out too.
  */
-static bool
+bool
 never_ban(const struct conf *conf, const struct srckey *k)
 {
 	const struct cidr	*c;

@@ -45,6 +45,7 @@ msgq_init(struct msgq *q)
 {
 	TAILQ_INIT(&q->head);
 	q->queued = 0;
+	q->fds = 0;
 }
 
 int
@@ -74,6 +75,8 @@ msgq_add(struct msgq *q, uint32_t type, uint64_t id, const void *payload,
 	m->fd = fd;			/* ownership moves to the queue */
 	TAILQ_INSERT_TAIL(&q->head, m, entry);
 	q->queued++;
+	if (fd != -1)
+		q->fds++;
 	return 0;
 }
 
@@ -136,8 +139,10 @@ msgq_flush(struct msgq *q, int sock)
 		}
 		TAILQ_REMOVE(&q->head, m, entry);
 		q->queued--;
-		if (m->fd != -1)
+		if (m->fd != -1) {
 			close(m->fd);
+			q->fds--;
+		}
 		free(m);
 	}
 	return 0;
@@ -155,6 +160,7 @@ msgq_clear(struct msgq *q)
 		free(m);
 	}
 	q->queued = 0;
+	q->fds = 0;
 }
 
 /*

@@ -30,12 +30,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/keyctl.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +53,7 @@
 #include "nft.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "scan.h"
 
 #define RESTART_MAX	5		/* engine restarts ... */
 #define RESTART_WINDOW	60000		/* ... per minute, then exit 71 */
@@ -58,6 +61,15 @@
 #define SRCTAB_SIZE	16384		/* source groups the engines track */
 #define MON_BATCH	4		/* messages per engine and wakeup */
 #define STOP_POLL_MS	100		/* rechecks of stopped wait programs */
+/*
+ * What the monitor holds for an engine that does not read its channel:
+ * past QUEUE_FDS descriptors its spawn requests are refused (each reply
+ * would hold a stderr pipe), past QUEUE_MAX messages it is killed.  A
+ * working engine reads them within a loop turn: even thousands of
+ * children exiting at once stay well below.
+ */
+#define QUEUE_FDS	256
+#define QUEUE_MAX	16384
 
 extern char **environ;
 
@@ -72,6 +84,7 @@ struct eproc {
 	uint64_t	 generation;
 	bool		 draining;
 	uint64_t	 kill_at;	/* monotonic ms, 0: none */
+	uint64_t	 stall_logged;	/* monotonic ms of the last warning */
 };
 
 struct monitor {
@@ -106,6 +119,7 @@ struct monitor {
 };
 
 static void	 mon_loop(struct monitor *);
+static int	 poll_grow(struct pollfd **, struct eproc ***, size_t *, size_t);
 static int	 engine_start(struct monitor *, const char *, bool);
 static void	 mon_ban(struct monitor *, struct eproc *, struct msg_hdr *,
 		    const void *, int);
@@ -119,6 +133,7 @@ static void	 mon_spawn(struct monitor *, struct eproc *, struct msg_hdr *,
 		    const void *, int);
 static void	 mon_reap(struct monitor *);
 static void	 mon_reload(struct monitor *);
+static void	 wait_listeners_check(struct monitor *);
 static void	 mon_stop(struct monitor *);
 static void	 mon_dump(struct monitor *);
 static void	 eproc_send(struct eproc *, uint32_t, uint64_t, const void *,
@@ -269,6 +284,13 @@ mon_timers(struct monitor *mon, uint64_t now)
 			eproc_kill(mon, e, "grace period over");
 		}
 	}
+	/*
+	 * A reload may have started the engine in the meantime: a second
+	 * one for the same generation would be orphaned, never drained, and
+	 * keep a configuration that its sibling frees.
+	 */
+	if (mon->restart_at != 0 && mon->current != NULL)
+		mon->restart_at = 0;
 	if (mon->restart_at != 0 && now >= mon->restart_at &&
 	    !mon->stopping) {
 		mon->restart_at = 0;
@@ -283,22 +305,31 @@ mon_timers(struct monitor *mon, uint64_t now)
 static void
 mon_loop(struct monitor *mon)
 {
-	struct pollfd	 pfd[64];
-	struct eproc	*ep[64], *e, *next;
-	size_t		 n, i;
+	struct pollfd	*pfd = NULL;
+	struct eproc	**ep = NULL, *e, *next;
+	size_t		 n, i, cap = 0, want;
 	uint64_t	 now, dl;
 	int		 timeout, r;
 
 	for (;;) {
 		if (mon->stopping && TAILQ_EMPTY(&mon->engines) &&
 		    stop_groups_left(mon) == 0)
-			return;
+			break;
+		/*
+		 * Every engine, however many reloads left draining: one the
+		 * array had no room for would never be read.
+		 */
+		want = 1;
+		TAILQ_FOREACH(e, &mon->engines, entry)
+			want++;
+		if (want > cap && poll_grow(&pfd, &ep, &cap, want) == -1)
+			fatal("poll array of %zu engines", want - 1);
 		n = 0;
 		pfd[n].fd = mon->sigfd;
 		pfd[n].events = POLLIN;
 		ep[n++] = NULL;
 		TAILQ_FOREACH(e, &mon->engines, entry) {
-			if (e->fd == -1 || n == sizeof(pfd) / sizeof(pfd[0]))
+			if (e->fd == -1)
 				continue;
 			pfd[n].fd = e->fd;
 			pfd[n].events = POLLIN | (e->q.queued ? POLLOUT : 0);
@@ -337,6 +368,27 @@ mon_loop(struct monitor *mon)
 		}
 		mon_timers(mon, mono_ms());
 	}
+	free(pfd);
+	free(ep);
+}
+
+static int
+poll_grow(struct pollfd **pfd, struct eproc ***ep, size_t *cap, size_t want)
+{
+	struct pollfd	*np;
+	struct eproc	**ne;
+	size_t		 n = *cap == 0 ? 8 : *cap;
+
+	while (n < want)
+		n *= 2;
+	if ((np = reallocarray(*pfd, n, sizeof(*np))) == NULL)
+		return -1;
+	*pfd = np;
+	if ((ne = reallocarray(*ep, n, sizeof(*ne))) == NULL)
+		return -1;
+	*ep = ne;
+	*cap = n;
+	return 0;
 }
 
 static void
@@ -466,6 +518,12 @@ eproc_send(struct eproc *e, uint32_t type, uint64_t id, const void *p,
 	if (e->fd == -1) {
 		if (fd != -1)
 			close(fd);
+		return;
+	}
+	if (e->q.queued >= QUEUE_MAX) {
+		if (fd != -1)
+			close(fd);
+		eproc_kill(NULL, e, "it does not read its channel");
 		return;
 	}
 	if (msgq_add(&e->q, type, id, p, len, fd) == -1) {
@@ -645,6 +703,35 @@ mon_read(struct monitor *mon, struct eproc *e)
 }
 
 /*
+ * A ban key the engine's generation could have made: a group of a
+ * prefix its services (or the scan detector) use, no host bits, outside
+ * never_ban.  An engine that sends another one, say 0.0.0.0/0, would
+ * lock everyone out through the monitor: it is killed instead.
+ */
+static bool
+ban_key_allowed(const struct conf *conf, const struct msg_ban *mb)
+{
+	const struct srckey	*k = &mb->key;
+	bool			 v4 = k->family == AF_INET;
+	unsigned int		 p;
+	size_t			 i;
+
+	if (!ban_key_canonical(k) || never_ban(conf, k))
+		return false;
+	if (mb->reason == BAN_SCAN || mb->reason == BAN_SYNSCAN)
+		return k->prefix == (v4 ? SCAN_PREFIX4 : SCAN_PREFIX6);
+	for (i = 0; i < conf->nservices; i++) {
+		p = v4 ? conf->services[i].source_prefix4 :
+		    conf->services[i].source_prefix6;
+		if (p > (v4 ? 32U : 128U))
+			p = v4 ? 32 : 128;
+		if (k->prefix == p)
+			return true;
+	}
+	return false;
+}
+
+/*
  * An engine banned a source group: keep it, so that bans outlive the
  * engine, and tell the current engine if another one made it.
  */
@@ -666,7 +753,8 @@ mon_ban(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	    mb.key.prefix > (mb.key.family == AF_INET ? 32 : 128) ||
 	    mb.reason < BAN_RATE || mb.reason > BAN_SYNSCAN ||
 	    mb.until > now + (uint64_t)(mb.reason == BAN_SYNSCAN ?
-	    e->conf->scan_ban_time_ms : e->conf->ban_time_ms) + 60000) {
+	    e->conf->scan_ban_time_ms : e->conf->ban_time_ms) + 60000 ||
+	    !ban_key_allowed(e->conf, &mb)) {
 		eproc_kill(mon, e, "bad ban message");
 		return;
 	}
@@ -758,24 +846,61 @@ tcpmux_port(const struct conf *conf, uint16_t port)
 }
 
 /*
+ * A unix connection: SO_PEERCRED is only the client's on the accepted
+ * end.  On the client end of a connection it is the listener's owner,
+ * the monitor itself: an engine that connected to the listener and
+ * passed its own end would have the service run for "uid 0".  So the
+ * socket must be an accepted one of the service's own listener (named
+ * by its path, not listening itself), and its client not the engine.
+ */
+static int
+check_unix(const struct eproc *e, const struct service *svc, int fd,
+    struct sockinfo *si)
+{
+	struct sockaddr_un	 un;
+	socklen_t		 len = sizeof(un);
+	int			 v;
+	socklen_t		 vl = sizeof(v);
+	size_t			 plen = strlen(svc->path);
+
+	errno = EPERM;
+	if (!sock_is(fd, AF_UNIX, SOCK_STREAM))
+		return -1;
+	memset(&un, 0, sizeof(un));
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) == -1 ||
+	    v != 0 || getsockname(fd, (struct sockaddr *)&un, &len) == -1 ||
+	    plen >= sizeof(un.sun_path) ||
+	    len < offsetof(struct sockaddr_un, sun_path) + plen ||
+	    memcmp(un.sun_path, svc->path, plen) != 0 ||
+	    un.sun_path[plen] != '\0') {
+		errno = EPERM;
+		return -1;
+	}
+	len = sizeof(si->cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &si->cred, &len) == -1)
+		return -1;
+	if (si->cred.pid == e->pid) {
+		errno = EPERM;
+		return -1;
+	}
+	si->has_cred = true;
+	return 0;
+}
+
+/*
  * Check an accepted connection the engine passed: a connected stream
  * socket of the service's kind, whose local port is the service's (or
  * tcpmux's).  The addresses come from the kernel, not from the engine.
  */
 static int
-check_conn(const struct conf *conf, const struct service *svc, int fd,
+check_conn(const struct eproc *e, const struct service *svc, int fd,
     uint32_t flags, struct sockinfo *si)
 {
-	socklen_t	 len;
+	const struct conf	*conf = e->conf;
+	socklen_t		 len;
 
-	if (svc->proto == PROTO_UNIX) {
-		len = sizeof(si->cred);
-		if (!sock_is(fd, AF_UNIX, SOCK_STREAM) || getsockopt(fd,
-		    SOL_SOCKET, SO_PEERCRED, &si->cred, &len) == -1)
-			return -1;
-		si->has_cred = true;
-		return 0;
-	}
+	if (svc->proto == PROTO_UNIX)
+		return check_unix(e, svc, fd, si);
 	if (svc->proto != PROTO_TCP || !sock_is(fd, AF_INET, SOCK_STREAM))
 		return -1;
 	len = sizeof(si->peer);
@@ -880,6 +1005,8 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	struct sockinfo		 si;
 	const struct service	*svc;
 	struct child		*c;
+	struct stat		 st;
+	uint64_t		 now;
 	int			 sock;
 
 	if (hdr->len != sizeof(ms) || fd == -1) {
@@ -906,8 +1033,21 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 		spawn_refuse(e, hdr->id, SPAWN_FAIL_ERROR, ESHUTDOWN);
 		return;
 	}
+	if (e->q.fds >= QUEUE_FDS) {
+		/* Its replies pile up unread: no more pipes held for it. */
+		close(fd);
+		now = mono_ms();
+		if (now - e->stall_logged >= 1000) {
+			e->stall_logged = now;
+			log_warnx("service=%s action=warn msg=\"engine %ld "
+			    "leaves %zu replies unread, spawns refused\"",
+			    svc->name, (long)e->pid, e->q.queued);
+		}
+		spawn_refuse(e, hdr->id, SPAWN_FAIL_OVERLOAD, ENOBUFS);
+		return;
+	}
 	sock = svc->wait ? check_wait(mon, &ms, fd, &si) :
-	    check_conn(e->conf, svc, fd, ms.flags, &si) == 0 ? fd : -1;
+	    check_conn(e, svc, fd, ms.flags, &si) == 0 ? fd : -1;
 	if (sock == -1) {
 		close(fd);
 		spawn_refuse(e, hdr->id, SPAWN_FAIL_BADSRC, errno);
@@ -947,6 +1087,8 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	}
 	env_free(req.envp);
 	close(fd);		/* the child has it (or the listener) now */
+	if (c->wait && fstat(sock, &st) == 0)
+		c->listen_ino = st.st_ino;
 	/* Its group, so that a new engine can count it after a crash. */
 	if (si.has_cred) {
 		c->key.family = AF_UNIX;
@@ -982,6 +1124,33 @@ bans_resize(struct monitor *mon, size_t max)
 }
 
 /*
+ * After a reload: a wait program whose service is gone holds a listener
+ * the monitor closed, and its descriptor number may now be a new
+ * listener's.  The engines find a wait program's listener by that
+ * number, so it must name the socket the program holds or nothing: a
+ * new service would otherwise be taken for busy and never answer.
+ */
+static void
+wait_listeners_check(struct monitor *mon)
+{
+	struct child	*c;
+	struct stat	 st;
+	size_t		 i;
+
+	TAILQ_FOREACH(c, &mon->children, entry) {
+		if (c->listen_fd == -1)
+			continue;
+		for (i = 0; i < mon->nls; i++)
+			if (mon->ls[i].fd == c->listen_fd &&
+			    fstat(mon->ls[i].fd, &st) == 0 &&
+			    st.st_ino == c->listen_ino)
+				break;
+		if (i == mon->nls)
+			c->listen_fd = -1;
+	}
+}
+
+/*
  * SIGHUP: all or nothing.  A new configuration that fails to load or to
  * bind leaves the running generation untouched.
  */
@@ -1011,6 +1180,7 @@ mon_reload(struct monitor *mon)
 	free(mon->ls);
 	mon->ls = nls;
 	mon->nls = nn;
+	wait_listeners_check(mon);
 
 	old = mon->current;
 	if (old != NULL)
@@ -1030,7 +1200,8 @@ mon_reload(struct monitor *mon)
 		log_warn("action=warn msg=\"starting the engine of generation "
 		    "%llu\"", (unsigned long long)mon->generation);
 		mon->restart_at = mono_ms() + 1000;
-	}
+	} else
+		mon->restart_at = 0;	/* a pending restart is done too */
 	if (old != NULL) {
 		old->draining = true;
 		ms.reason = STOP_RELOAD;
@@ -1083,7 +1254,7 @@ stop_wait_programs(struct monitor *mon)
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(c, &mon->children, entry)
-		if (c->listen_fd != -1)
+		if (c->wait)
 			n++;
 	if (n == 0)
 		return;
@@ -1093,7 +1264,7 @@ stop_wait_programs(struct monitor *mon)
 		n = 0;
 	}
 	TAILQ_FOREACH(c, &mon->children, entry) {
-		if (c->listen_fd == -1)
+		if (!c->wait)
 			continue;
 		if (killpg(c->pid, SIGTERM) == -1 && errno != ESRCH) {
 			log_conn(LOG_WARNING, c->conn, c->service, "action=warn "

@@ -270,6 +270,8 @@ struct child {
 	uint64_t	 start_ms;	/* monotonic */
 	int		 stderr_fd;	/* read end, -1 if none; handed to engines */
 	int		 listen_fd;	/* wait: the listener it holds, else -1 */
+	ino_t		 listen_ino;	/* that listener's inode: fds get reused */
+	bool		 wait;		/* a wait program (holds a port) */
 	uid_t		 uid;
 	struct srckey	 key;		/* its per_source group (family 0: none) */
 };
@@ -402,6 +404,7 @@ struct qmsg;
 struct msgq {
 	TAILQ_HEAD(, qmsg) head;
 	size_t		 queued;
+	size_t		 fds;		/* queued descriptors */
 };
 
 /* How conf_load() treats host-dependent problems. */
@@ -415,6 +418,8 @@ int		 ban_add(struct bantab *, const struct srckey *, uint64_t, int,
 		    uint64_t);
 const struct banent *ban_find(const struct bantab *, const struct sockaddr *,
 		    uint64_t);
+bool		 ban_key_canonical(const struct srckey *);
+bool		 never_ban(const struct conf *, const struct srckey *);
 size_t		 ban_expire(struct bantab *, uint64_t,
 		    void (*)(const struct banent *, void *), void *);
 

@@ -29,6 +29,8 @@
 
 #define SCAN_PORTS_MAX	64		/* the largest scan_ports */
 #define SCAN_NIL	UINT32_MAX
+#define SCAN_PREFIX4	32		/* a scanner's group, for its ban too */
+#define SCAN_PREFIX6	64
 
 struct scan_ent {
 	bool		 used;

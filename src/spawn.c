@@ -348,6 +348,7 @@ spawn_child(const struct service *svc, const struct spawn_req *req,
 	c->stderr_fd = logp[0];		/* owned by the child record */
 	c->uid = req->as_root ? svc->uid : getuid();
 	c->listen_fd = req->listen_fd;
+	c->wait = req->listen_fd != -1;
 	*out = c;
 	return 0;
 fail:
