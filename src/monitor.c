@@ -487,7 +487,8 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		ei.debug = mon->pmx->debug;
 		ei.sniff_fd = sfd;
 		ei.knocks = mongate_windows(&mon->gate, &ei.nknocks);
-		_exit(engine_main(&ei));
+		_exit(mon->pmx->engine != NULL ? mon->pmx->engine(&ei) :
+		    engine_main(&ei));
 	}
 	close(sp[1]);
 	if (sfd != -1)

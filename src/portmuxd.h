@@ -372,6 +372,8 @@ struct knockwin {
 };
 
 /* The daemon's state, one instance in portmuxd.c. */
+struct engine_init;
+
 struct portmuxd {
 	const char	*conf_path;
 	struct conf	*conf;		/* current generation */
@@ -379,6 +381,8 @@ struct portmuxd {
 	bool		 debug;
 	int		 ready_fd;	/* tell the waiting parent, then close */
 	struct rlimit	 orig_nofile;	/* as inherited, for children */
+	/* What a forked engine runs: engine_main; a stand-in in tests. */
+	int		(*engine)(struct engine_init *);
 };
 
 /* What a freshly forked engine starts from (all inherited by fork). */
