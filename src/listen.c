@@ -319,13 +319,12 @@ open_one(const struct service *svc, const struct bindaddr *ba,
 		l->owner_set = old[k].owner_set;
 		l->owner_uid = old[k].owner_uid;
 		l->owner_gid = old[k].owner_gid;
-		if (svc->proto != PROTO_UDP && old[k].backlog != svc->backlog &&
-		    listen(l->fd, svc->backlog) == -1)
-			return -1;
-		if (svc->proto == PROTO_TCP && setsockopt(l->fd, SOL_SOCKET,
-		    SO_KEEPALIVE, &(int){ svc->keepalive ? 1 : 0 },
-		    sizeof(int)) == -1)
-			return -1;
+		/*
+		 * The live socket keeps serving the running generation
+		 * until the reload is known to succeed: the new options
+		 * wait for reused_apply().
+		 */
+		l->backlog = old[k].backlog;
 		break;
 	}
 	if (l->fd != -1)
@@ -403,16 +402,136 @@ unix_commit(const struct conf *conf, struct listener *ls, size_t n)
 }
 
 /*
+ * The settings of a reused socket that a generation may change, as they
+ * were before reused_apply(), so that a reload failing after it can put
+ * them back.
+ */
+struct prevopt {
+	bool	 backlog_set;	/* listen() was called with the new one */
+	int	 backlog;
+	bool	 keepalive_set;	/* SO_KEEPALIVE was changed */
+	int	 keepalive;
+};
+
+/* A socket option of a live listener cannot be set: name it and why. */
+static void
+opt_error(const struct service *svc, const struct bindaddr *ba,
+    const char *what)
+{
+	char		 a[64];
+	uint16_t	 port;
+
+	if (svc->proto == PROTO_UNIX) {
+		log_warn("action=warn service=%s path=%s msg=\"cannot set %s\"",
+		    svc->name, svc->path, what);
+		return;
+	}
+	if (sa_ntop((const struct sockaddr *)&ba->ss, a, sizeof(a), &port) ==
+	    -1)
+		(void)snprintf(a, sizeof(a), "unknown");
+	log_warn("action=warn service=%s proto=%s address=%s port=%u "
+	    "msg=\"cannot set %s\"", svc->name, conf_proto_name(svc->proto), a,
+	    svc->port, what);
+}
+
+/*
+ * Put back what reused_apply() changed on the first n listeners, on a
+ * reload that fails after it.  A failure here cannot be undone either;
+ * it is logged.
+ */
+static void
+reused_restore(const struct conf *conf, struct listener *ls,
+    const struct prevopt *prev, size_t n)
+{
+	const struct service	*svc;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		svc = &conf->services[ls[i].service];
+		if (prev[i].backlog_set) {
+			if (listen(ls[i].fd, prev[i].backlog) == -1)
+				opt_error(svc, &ls[i].addr,
+				    "the previous backlog back");
+			else
+				ls[i].backlog = prev[i].backlog;
+		}
+		if (prev[i].keepalive_set && setsockopt(ls[i].fd, SOL_SOCKET,
+		    SO_KEEPALIVE, &prev[i].keepalive, sizeof(int)) == -1)
+			opt_error(svc, &ls[i].addr,
+			    "the previous keepalive back");
+	}
+}
+
+/*
+ * Give the sockets taken over from the running generation the options
+ * of the new one: the backlog (listen() again) and, for TCP,
+ * SO_KEEPALIVE, which accepted sockets inherit.  Only called once every
+ * socket of the new generation is bound, since until the reload is
+ * known to succeed these sockets serve the running generation as it was
+ * configured.  The other options inet_open() sets are part of the
+ * socket's identity (v6only) or matter only at bind time (SO_REUSEADDR,
+ * freebind).  On a failure, logged, what was changed is put back.
+ */
+static int
+reused_apply(const struct conf *conf, struct listener *ls,
+    struct prevopt *prev, size_t n)
+{
+	const struct service	*svc;
+	socklen_t		 len;
+	size_t			 i;
+	int			 ka;
+
+	for (i = 0; i < n; i++) {
+		memset(&prev[i], 0, sizeof(prev[i]));
+		if (!ls[i].reused)
+			continue;
+		svc = &conf->services[ls[i].service];
+		if (svc->proto != PROTO_UDP && ls[i].backlog != svc->backlog) {
+			if (listen(ls[i].fd, svc->backlog) == -1) {
+				opt_error(svc, &ls[i].addr, "the backlog");
+				goto fail;
+			}
+			prev[i].backlog_set = true;
+			prev[i].backlog = ls[i].backlog;
+			ls[i].backlog = svc->backlog;
+		}
+		if (svc->proto != PROTO_TCP)
+			continue;
+		ka = svc->keepalive ? 1 : 0;
+		len = sizeof(prev[i].keepalive);
+		if (getsockopt(ls[i].fd, SOL_SOCKET, SO_KEEPALIVE,
+		    &prev[i].keepalive, &len) == -1) {
+			opt_error(svc, &ls[i].addr, "keepalive");
+			goto fail;
+		}
+		if ((prev[i].keepalive != 0) == (ka != 0))
+			continue;
+		if (setsockopt(ls[i].fd, SOL_SOCKET, SO_KEEPALIVE, &ka,
+		    sizeof(ka)) == -1) {
+			opt_error(svc, &ls[i].addr, "keepalive");
+			goto fail;
+		}
+		prev[i].keepalive_set = true;
+	}
+	return 0;
+fail:
+	reused_restore(conf, ls, prev, i + 1);
+	return -1;
+}
+
+/*
  * Open every listener of conf.  A socket whose identity matches one of
- * old is taken over from old (old[i].fd becomes -1) and only its backlog
- * is updated.  All or nothing: on the first failure everything opened
- * here is closed, old is left as it was, and -1 is returned.
+ * old is taken over from old (old[i].fd becomes -1) and gets the new
+ * backlog and keepalive, but only once every other socket is bound.  All
+ * or nothing: on the first failure everything opened here is closed,
+ * old is left as it was, options included, and -1 is returned.
  */
 int
 listen_open_all(const struct conf *conf, struct listener *old, size_t nold,
     struct listener **out, size_t *nout)
 {
 	struct listener	*ls = NULL;
+	struct prevopt	*prev = NULL;
 	size_t		 n = 0, cap = 0, i, j, k, na;
 	int		*taken = NULL;
 
@@ -444,8 +563,16 @@ listen_open_all(const struct conf *conf, struct listener *old, size_t nold,
 			goto fail;
 		}
 	}
-	if (unix_commit(conf, ls, n) == -1)
+	/* Everything is bound: only now may the live sockets change. */
+	if (n > 0 && (prev = calloc(n, sizeof(*prev))) == NULL)
 		goto fail;
+	if (reused_apply(conf, ls, prev, n) == -1)
+		goto fail;
+	if (unix_commit(conf, ls, n) == -1) {
+		reused_restore(conf, ls, prev, n);
+		goto fail;
+	}
+	free(prev);
 	/* Commit: the taken-over sockets now belong to the new table. */
 	for (k = 0; k < nold; k++) {
 		if (!taken[k])
@@ -471,6 +598,7 @@ fail:
 		}
 		close(ls[i].fd);
 	}
+	free(prev);
 	free(ls);
 	free(taken);
 	return -1;

@@ -31,6 +31,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <dirent.h>
@@ -593,6 +594,117 @@ test_listen_all_bind_failure(void **state)
 	assert_true(fd_is_open(ls1[0].fd));
 	assert_listener(ls1[0].fd);
 	assert_serves(ls1[0].fd);
+
+	close(own);
+	listen_close_all(ls1, n1);
+	free(ls1);
+}
+
+/*
+ * The backlog a TCP socket listens with, as the kernel has it: Linux
+ * reports it in tcpi_sacked for a listening socket (ss shows it as
+ * Send-Q).
+ */
+static int
+tcp_backlog(int fd)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	return (int)ti.tcpi_sacked;
+}
+
+/*
+ * A reload that goes through gives the kept socket the new backlog and
+ * SO_KEEPALIVE (which accepted sockets inherit), on the socket itself.
+ */
+static void
+test_listen_all_reload_options(void **state)
+{
+	struct fixture	 fx1, fx2;
+	struct listener	*ls1 = NULL, *ls2 = NULL;
+	size_t		 n1 = 0, n2 = 0;
+	uint16_t	 port = free_port("127.0.0.1");
+
+	(void)state;
+	fx_init(&fx1, 1);
+	fx_addr(&fx1, 0, "127.0.0.1", port);
+	fx1.svc[0].keepalive = false;
+	fx1.svc[0].backlog = 16;
+	assert_int_equal(listen_open_all(&fx1.conf, NULL, 0, &ls1, &n1), 0);
+	assert_int_equal(sockopt(ls1[0].fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(tcp_backlog(ls1[0].fd), 16);
+
+	fx_init(&fx2, 1);
+	fx_addr(&fx2, 0, "127.0.0.1", port);
+	fx2.svc[0].keepalive = true;
+	fx2.svc[0].backlog = 64;
+	assert_int_equal(listen_open_all(&fx2.conf, ls1, n1, &ls2, &n2), 0);
+	assert_true(ls2[0].reused);
+	assert_int_not_equal(sockopt(ls2[0].fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(tcp_backlog(ls2[0].fd), 64);
+	assert_int_equal(ls2[0].backlog, 64);
+
+	/* And back: keepalive off, a smaller backlog. */
+	listen_close_all(ls1, n1);
+	free(ls1);
+	fx2.svc[0].keepalive = false;
+	fx2.svc[0].backlog = 8;
+	assert_int_equal(listen_open_all(&fx2.conf, ls2, n2, &ls1, &n1), 0);
+	assert_int_equal(sockopt(ls1[0].fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(tcp_backlog(ls1[0].fd), 8);
+	assert_serves(ls1[0].fd);
+	listen_close_all(ls2, n2);
+	listen_close_all(ls1, n1);
+	free(ls1);
+	free(ls2);
+}
+
+/*
+ * A reload that fails to bind a later socket leaves the kept one as the
+ * running generation configured it: its backlog and keepalive are only
+ * changed once every socket of the new generation is bound.
+ */
+static void
+test_listen_all_failure_keeps_options(void **state)
+{
+	struct fixture	 fx1, fx2;
+	struct listener	*ls1 = NULL, *ls2 = NULL;
+	size_t		 n1 = 0, n2 = 0;
+	uint16_t	 port = free_port("127.0.0.1");
+	int		 own, c, a;
+
+	(void)state;
+	fx_init(&fx1, 1);
+	fx_addr(&fx1, 0, "127.0.0.1", port);
+	fx1.svc[0].keepalive = false;
+	fx1.svc[0].backlog = 16;
+	assert_int_equal(listen_open_all(&fx1.conf, NULL, 0, &ls1, &n1), 0);
+	own = own_socket("127.0.0.1", true);
+
+	fx_init(&fx2, 2);
+	fx_addr(&fx2, 0, "127.0.0.1", port);		/* kept */
+	fx2.svc[0].keepalive = true;
+	fx2.svc[0].backlog = 64;
+	fx_addr(&fx2, 1, "127.0.0.1", sock_port(own));	/* conflicts */
+	assert_int_equal(listen_open_all(&fx2.conf, ls1, n1, &ls2, &n2), -1);
+	assert_true(fd_is_open(ls1[0].fd));
+	assert_int_equal(sockopt(ls1[0].fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(tcp_backlog(ls1[0].fd), 16);
+	assert_int_equal(ls1[0].backlog, 16);
+
+	/* A connection accepted now does not get keepalive either. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(c != -1);
+	assert_int_equal(connect(c, (struct sockaddr *)&fx1.addrs[0][0].ss,
+	    fx1.addrs[0][0].len), 0);
+	a = accept4(ls1[0].fd, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(a != -1);
+	assert_int_equal(sockopt(a, SOL_SOCKET, SO_KEEPALIVE), 0);
+	close(a);
+	close(c);
 
 	close(own);
 	listen_close_all(ls1, n1);
@@ -1642,6 +1754,8 @@ main(void)
 		cmocka_unit_test(test_listen_all_changed_address),
 		cmocka_unit_test(test_listen_all_one_owner),
 		cmocka_unit_test(test_listen_all_bind_failure),
+		cmocka_unit_test(test_listen_all_reload_options),
+		cmocka_unit_test(test_listen_all_failure_keeps_options),
 		cmocka_unit_test(test_listen_all_implicit_skip),
 		cmocka_unit_test(test_listen_all_v4_ignores_v6only),
 		cmocka_unit_test(test_listen_udp_v4),
