@@ -24,6 +24,14 @@
  * place and keeps a map from the lines of the combined text back to
  * file:line.  libconfuse parses the combined text and every message, its
  * own included, goes through that map (conflex_where()).
+ *
+ * Globs let a few small files multiply: ten files that each include
+ * "*.conf" of their own directory would be read millions of times.  So
+ * one load reads at most CONFLEX_MAX_FILES included files and
+ * CONF_MAX_TOTAL bytes, a file already on the include chain is a loop,
+ * and the pre-pass stops at the first cap it passes or after
+ * CONFLEX_MAX_ERRORS errors, so that both the time and the output stay
+ * bounded.
  */
 
 #include "config.h"
@@ -44,6 +52,9 @@
 #include "conf.h"
 #include "log.h"
 
+#define CONFLEX_MAX_FILES	256	/* files included by one load */
+#define CONFLEX_MAX_ERRORS	50	/* then the pre-pass stops */
+
 /* One file being read by the pre-pass. */
 struct lex {
 	struct loadctx	*ctx;
@@ -62,6 +73,7 @@ static void	 seg_push(struct loadctx *, const char *, int);
 static int	 lex_file(struct lex *);
 static void	 lex_copy(struct lex *);
 static void	 lex_blank(struct lex *);
+static bool	 lex_stop(struct lex *);
 static bool	 wordc(int);
 static int	 lex_string(struct lex *);
 static int	 lex_comment(struct lex *);
@@ -71,6 +83,8 @@ static int	 lex_include(struct lex *);
 static int	 lex_incarg(struct lex *, char *, size_t);
 static void	 lex_skipws(struct lex *);
 static void	 include_path(struct lex *, const char *, int);
+static void	 loop_chain(const struct loadctx *, int, const char *,
+		    char *, size_t);
 static void	 include_one(struct lex *, const char *, int);
 static int	 glob_errfn(const char *, int);
 static int	 strcmp_p(const void *, const void *);
@@ -81,6 +95,15 @@ static int	 strcmp_p(const void *, const void *);
  */
 static int		 glob_errno;
 static char		 glob_errpath[PATH_MAX];
+
+/*
+ * The state of the load's pre-pass, reset by conflex_prep(): the files
+ * included so far, whether it stopped, and the names of the files on the
+ * include chain (those of ctx->chain), for the message of a loop.
+ */
+static size_t		 lex_nincluded;
+static bool		 lex_stopped;
+static const char	*lex_chain[CONF_MAX_DEPTH + 1];
 
 /* File names live as long as the load; messages point into them. */
 const char *
@@ -205,6 +228,7 @@ conflex_read_conf(struct loadctx *ctx, const char *path, const char *ifile,
 	size_t		 len = 0;
 	ssize_t		 n;
 	int		 fd, mline = 0;
+	bool		 total = false;
 
 	msg[0] = '\0';
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
@@ -232,11 +256,19 @@ conflex_read_conf(struct loadctx *ctx, const char *path, const char *ifile,
 			    "(at most %d bytes)", CONF_MAX_FILE);
 		else if (msg[0] == '\0' &&
 		    (ctx->total += len) > CONF_MAX_TOTAL)
-			(void)snprintf(msg, sizeof(msg), "the configuration "
-			    "is over %d bytes in all", CONF_MAX_TOTAL);
+			total = true;
 	}
 	if (fd != -1)
 		(void)close(fd);
+	if (total) {
+		/* A cap of the whole load: nothing more is read. */
+		free(buf);
+		conf_report(ctx, LVL_ERR, ifile != NULL ? ifile : path,
+		    ifile != NULL ? iline : 1, "include: more than %d bytes "
+		    "in all files", CONF_MAX_TOTAL);
+		lex_stopped = true;
+		return -1;
+	}
 	if (msg[0] != '\0') {
 		free(buf);
 		if (ifile == NULL && mline > 0) {
@@ -310,6 +342,9 @@ conflex_prep(struct loadctx *ctx, const char *file, const char *buf,
 {
 	struct lex	 l;
 
+	lex_nincluded = 0;
+	lex_stopped = false;
+	lex_chain[0] = file;
 	memset(&l, 0, sizeof(l));
 	l.ctx = ctx;
 	l.file = file;
@@ -320,6 +355,26 @@ conflex_prep(struct loadctx *ctx, const char *file, const char *buf,
 	seg_push(ctx, file, 1);
 	(void)lex_file(&l);
 	free(dir);
+}
+
+/*
+ * Has the pre-pass stopped, at a cap or after too many errors?  Past
+ * CONFLEX_MAX_ERRORS the load fails anyway and more of the same would
+ * only drown the first ones; the last line says so, at the place where
+ * reading stopped.
+ */
+static bool
+lex_stop(struct lex *l)
+{
+	if (lex_stopped)
+		return true;
+	if (l->ctx->nerr < CONFLEX_MAX_ERRORS)
+		return false;
+	conf_report(l->ctx, LVL_ERR, l->file, l->line, "too many errors (at "
+	    "most %d are reported): the rest of the configuration is not "
+	    "read", CONFLEX_MAX_ERRORS);
+	lex_stopped = true;
+	return true;
 }
 
 /*
@@ -334,6 +389,8 @@ lex_file(struct lex *l)
 	char	 c, n;
 
 	while (l->p < l->end) {
+		if (lex_stop(l))
+			return -1;
 		c = *l->p;
 		n = l->p + 1 < l->end ? l->p[1] : '\0';
 		if (c == '"' || c == '\'') {
@@ -666,7 +723,7 @@ include_path(struct lex *l, const char *arg, int line)
 		    conf_vis(glob_errpath), strerror(glob_errno));
 	else if (rc == 0) {
 		qsort(g.gl_pathv, g.gl_pathc, sizeof(char *), strcmp_p);
-		for (i = 0; i < g.gl_pathc; i++)
+		for (i = 0; i < g.gl_pathc && !lex_stop(l); i++)
 			include_one(l, g.gl_pathv[i], line);
 	}
 	if (rc == 0)
@@ -692,24 +749,66 @@ glob_errfn(const char *path, int err)
 	return 0;
 }
 
+/*
+ * The loop, for its message: the files of the include chain from the
+ * one included again (chain entry from) down to path, its repetition,
+ * as "a.conf -> b.conf -> a.conf".  Long names are cut to their last
+ * bytes and a chain too long for buf ends in "...", since one message
+ * holds at most 1024 bytes.
+ */
+static void
+loop_chain(const struct loadctx *ctx, int from, const char *path, char *buf,
+    size_t size)
+{
+	const char	*name;
+	size_t		 len = 0, nl;
+	int		 i, r;
+
+	buf[0] = '\0';
+	for (i = from; i <= ctx->depth + 1; i++) {
+		name = i <= ctx->depth ? lex_chain[i] : path;
+		if (name == NULL)
+			name = "?";
+		nl = strlen(name);
+		r = snprintf(buf + len, size - len, "%s%s%s", i > from ?
+		    " -> " : "", nl > 60 ? "..." : "", nl > 60 ? name + nl -
+		    57 : name);
+		if (r < 0 || (size_t)r >= size - len) {
+			(void)snprintf(buf + (size > 4 ? size - 4 : 0),
+			    size > 4 ? 4 : size, "...");
+			return;
+		}
+		len += (size_t)r;
+	}
+}
+
 static void
 include_one(struct lex *parent, const char *path, int line)
 {
 	struct loadctx	*ctx = parent->ctx;
 	struct lex	 l;
 	struct fileid	 id;
-	char		*buf;
+	char		*buf, chain[768];
 	size_t		 len;
 	int		 i;
 
+	/* Counted before it is opened: the cap bounds the work too. */
+	if (++lex_nincluded > CONFLEX_MAX_FILES) {
+		conf_report(ctx, LVL_ERR, parent->file, line, "include: more "
+		    "than %d files", CONFLEX_MAX_FILES);
+		lex_stopped = true;
+		return;
+	}
 	if (conflex_read_conf(ctx, path, parent->file, line, &buf, &len,
 	    &id) == -1)
 		return;
 	for (i = 0; i <= ctx->depth; i++)
 		if (ctx->chain[i].dev == id.dev &&
 		    ctx->chain[i].ino == id.ino) {
+			loop_chain(ctx, i, path, chain, sizeof(chain));
 			conf_report(ctx, LVL_ERR, parent->file, line,
-			    "include '%s': include loop", conf_vis(path));
+			    "include '%s': include loop: %s", conf_vis(path),
+			    chain);
 			free(buf);
 			return;
 		}
@@ -722,6 +821,7 @@ include_one(struct lex *parent, const char *path, int line)
 		l.end = buf + len;
 		l.line = 1;
 		ctx->chain[++ctx->depth] = id;
+		lex_chain[ctx->depth] = l.file;
 		seg_push(ctx, l.file, 1);
 		(void)lex_file(&l);
 		ctx->depth--;
