@@ -72,6 +72,22 @@ struct bindref {
 	size_t		 addr;		/* index in its addrs */
 };
 
+/* lists_scan()'s view of the combined text. */
+enum {
+	T_EOF = -1,
+	T_STR = 256,		/* a word or a quoted string */
+	T_APPEND,		/* "+=" */
+	T_OTHER,
+};
+struct scan {
+	const char	*p;
+	const char	*end;
+	int		 cline;		/* line of p */
+	int		 tline;		/* line of the last token */
+	const char	*word;		/* the last T_STR, as written */
+	size_t		 wlen;
+};
+
 static const char *at(const char *, const char *, int);
 static void	 vreport(struct loadctx *, enum level, const char *, int,
 		    const char *, va_list)
@@ -89,6 +105,10 @@ static int	 sec_cb(cfg_t *, cfg_opt_t *, const char *, void *);
 static size_t	 token_at(const struct loadctx *, int, const char *);
 static void	 errfn(cfg_t *, const char *, va_list)
 		    __attribute__((__format__(printf, 2, 0)));
+static int	 scan_next(struct scan *);
+static void	 list_assign(struct loadctx *, struct secinfo *, const char *,
+		    int, bool);
+static void	 lists_scan(struct loadctx *);
 static cfg_t	*parse(struct loadctx *);
 
 
@@ -105,6 +125,7 @@ static void	 svc_exec(struct src *);
 static void	 svc_limits(struct src *);
 static void	 svc_child(struct src *);
 static void	 svc_socket(struct src *);
+static bool	 svc_tcpmux(struct src *);
 static void	 svc_addrs(struct src *);
 static void	 check_exec(struct src *);
 static void	 check_proto(struct src *);
@@ -571,15 +592,13 @@ opt_cb(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		kl->key = k->name;
 		kl->file = file;
 		kl->line = line;
-	} else if (!list || opt->nvalues != kl->nvalues + 1) {
-		/* Assigned again with "=", a list would lose its values. */
+	} else if (!list) {
+		/* A list's are lists_scan()'s: "{}" calls nothing here. */
 		conf_report(ctx, LVL_ERR, file, line, "%skey '%s' given twice "
-		    "(first at %s)%s", prefix(cfg), k->name,
-		    at(file, kl->file, kl->line),
-		    list ? "; use += to add to a list" : "");
+		    "(first at %s)", prefix(cfg), k->name,
+		    at(file, kl->file, kl->line));
 		kl->bad = true;
 	}
-	kl->nvalues = opt->nvalues;
 	if (confval_check_value(k, value, why, sizeof(why)) == -1) {
 		conf_report(ctx, LVL_ERR, file, line, "%s%s '%s': %s",
 		    prefix(cfg), k->name, conf_vis(value), why);
@@ -699,6 +718,158 @@ errfn(cfg_t *cfg, const char *fmt, va_list ap)
 	} else
 		(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	conf_report(ctx, LVL_ERR, file, line, "%s", msg);
+}
+
+/*
+ * The tokens of the combined text that lists_scan() tells apart, as
+ * libconfuse's lexer (lexer.l) cuts them; the pre-pass has blanked the
+ * comments out already.
+ */
+static int
+scan_next(struct scan *sc)
+{
+	static const char	 delim[] = " \t\r\n\"'={}()+,#";
+	char			 q;
+
+	for (;;) {
+		for (; sc->p < sc->end && isspace((unsigned char)*sc->p);
+		    sc->p++)
+			if (*sc->p == '\n')
+				sc->cline++;
+		if (sc->p >= sc->end)
+			return T_EOF;
+		sc->tline = sc->cline;
+		sc->word = sc->p;
+		switch (*sc->p) {
+		case '{':
+		case '}':
+		case '=':
+			return *sc->p++;
+		case '+':
+			if (++sc->p < sc->end && *sc->p == '=') {
+				sc->p++;
+				return T_APPEND;
+			}
+			continue;	/* libconfuse eats a lone '+' */
+		case '"':
+		case '\'':
+			for (q = *sc->p++; sc->p < sc->end && *sc->p != q;
+			    sc->p++) {
+				if (*sc->p == '\\' && sc->p + 1 < sc->end)
+					sc->p++;
+				if (*sc->p == '\n')
+					sc->cline++;
+			}
+			sc->wlen = (size_t)(sc->p - sc->word) + 1;
+			if (sc->p < sc->end)
+				sc->p++;
+			return T_STR;
+		}
+		if (sc->p + 1 < sc->end && sc->p[0] == '$' && sc->p[1] == '{')
+			while (sc->p < sc->end && *sc->p++ != '}')
+				;
+		else if (*sc->p == '\0' || strchr(delim, *sc->p) != NULL) {
+			sc->p++;	/* "(),": no key, no brace */
+			return T_OTHER;
+		} else
+			while (sc->p < sc->end && *sc->p != '\0' &&
+			    strchr(delim, *sc->p) == NULL)
+				sc->p++;
+		sc->wlen = (size_t)(sc->p - sc->word);
+		return T_STR;
+	}
+}
+
+/*
+ * One "key = {...}" or "key += {...}" of a list, in section si: the
+ * line of its first assignment is the key's, even for "{}", which
+ * calls no callback; and "=" again drops what was there, empty or not.
+ */
+static void
+list_assign(struct loadctx *ctx, struct secinfo *si, const char *key,
+    int cline, bool append)
+{
+	struct keyline	*kl;
+	const char	*file;
+	int		 line;
+
+	conflex_where(ctx, cline, &file, &line);
+	if ((kl = key_find(si, key)) == NULL) {
+		si->keys = conf_ereallocarray(si->keys, si->nkeys + 1,
+		    sizeof(*si->keys));
+		kl = &si->keys[si->nkeys++];
+		memset(kl, 0, sizeof(*kl));
+		kl->key = key;
+	}
+	if (kl->nassign++ == 0) {
+		kl->file = file;
+		kl->line = line;
+	} else if (!append) {
+		conf_report(ctx, LVL_ERR, file, line, "%skey '%s' given twice "
+		    "(first at %s); use += to add to a list", prefix(si->sec),
+		    key, at(file, kl->file, kl->line));
+		kl->bad = true;
+	}
+}
+
+/*
+ * Every assignment of a list key, from the text: libconfuse says
+ * nothing of an empty list but that it was modified.  The sections
+ * open in the order sec_cb() recorded them; a parse that succeeded
+ * leaves only keys, values, lists and sections to find.
+ */
+static void
+lists_scan(struct loadctx *ctx)
+{
+	struct scan		 sc;
+	const struct keydef	*k = NULL;
+	struct secinfo		*si = ctx->secs[0];
+	size_t			 next = 1, off;
+	char			 key[CONF_MAX_NAME];
+	int			 t, state = 0, kline = 0;
+	bool			 append = false;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.p = ctx->out;
+	sc.end = ctx->out + ctx->outlen;
+	sc.cline = 1;
+	while (sc.p != NULL && (t = scan_next(&sc)) != T_EOF) {
+		switch (state) {
+		case 0:		/* a key, a section's name, or its end */
+			if (t == T_STR) {
+				/* A key may be quoted too. */
+				off = sc.word[0] == '"' || sc.word[0] == '\'';
+				(void)snprintf(key, sizeof(key), "%.*s",
+				    (int)(sc.wlen - 2 * off), sc.word + off);
+				k = keydef_find(key);
+				kline = sc.tline;
+				state = 1;
+			} else if (t == '}')
+				si = ctx->secs[0];
+			break;
+		case 1:		/* "=", "+=", or a section's title and brace */
+			if (t == '=' || t == T_APPEND) {
+				append = t == T_APPEND;
+				state = 2;
+			} else if (t == '{') {
+				if (next < ctx->nsecs)
+					si = ctx->secs[next++];
+				state = 0;
+			} else if (t != T_STR)
+				state = 0;
+			break;
+		case 2:		/* the value: a list may be one word */
+			if (k != NULL && k->kind >= K_LIST &&
+			    (t == '{' || t == T_STR))
+				list_assign(ctx, si, k->name, kline, append);
+			state = t == '{' ? 3 : 0;
+			break;
+		default:	/* a list's values */
+			if (t == '}')
+				state = 0;
+			break;
+		}
+	}
 }
 
 /*
@@ -1110,11 +1281,30 @@ svc_socket(struct src *s)
 	svc->keepalive = src_bool(s, "keepalive", true);
 	svc->freebind = src_bool(s, "freebind", false);
 	svc->accounting = src_bool(s, "accounting", false);
-	svc->tcpmux = src_bool(s, "tcpmux", false);
+	svc->tcpmux = svc_tcpmux(s);
 	if ((v = src_str(s, "path")) != NULL)
 		svc->path = conf_estrdup(v);
 	svc->mode_set = src_from(s, "mode") != NULL;
 	svc->mode = (mode_t)src_num(s, "mode", 0666);
+}
+
+/*
+ * tcpmux hands a TCP connection to a program or builtin that serves it:
+ * from defaults, tcpmux = true reaches only such services, as the limits
+ * of defaults go only to the services they can count.  A service's own
+ * tcpmux where it cannot apply is an error at the key (check_proto(),
+ * check_wait(), check_exec()).
+ */
+static bool
+svc_tcpmux(struct src *s)
+{
+	const struct service	*svc = s->svc;
+
+	if (s->def != NULL && src_from(s, "tcpmux") == s->def &&
+	    (svc->proto != PROTO_TCP || svc->wait ||
+	    svc->builtin == BUILTIN_TRAP))
+		return false;
+	return src_bool(s, "tcpmux", false);
 }
 
 /*
@@ -1852,6 +2042,7 @@ load_finish(struct loadctx *ctx)
 
 	cur = ctx;
 	if (ctx->nerr == 0 && (cfg = parse(ctx)) != NULL) {
+		lists_scan(ctx);
 		conf = conf_ecalloc(1, sizeof(*conf));
 		conf->file = conf_estrdup(ctx->mainfile);
 		conf->as_root = ctx->as_root;

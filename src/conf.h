@@ -177,7 +177,7 @@ struct keyline {
 	const char	*key;		/* the keydef's name */
 	const char	*file;		/* interned */
 	int		 line;
-	unsigned int	 nvalues;	/* list values seen so far */
+	unsigned int	 nassign;	/* a list's "=" and "+=", lists_scan() */
 	bool		 bad;		/* reported: use the default instead */
 };
 

@@ -1208,7 +1208,7 @@ test_conf_args_default(void **state __unused)
 	free(m);
 	assert_null(msgs_load("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
 	    "\targs = {}\n}\n", AS_USER, &m));
-	assert_msg(m, "t.conf:1: ", "args is empty");
+	assert_msg(m, "t.conf:4: ", "args is empty");
 	free(m);
 }
 
@@ -1455,6 +1455,114 @@ test_conf_lookup_names(void **state __unused)
 	free(m);
 }
 
+/*
+ * libconfuse calls no callback for "key = {}", so an empty list had no
+ * line of its own and its problems pointed at the section's brace.
+ */
+static void
+test_conf_empty_list_line(void **state __unused)
+{
+	char	*m;
+
+	msgs_load_fails("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	    "\taddress = {}\n}\n", AS_USER, "t.conf:4: ",
+	    "service 'a': address list is empty");
+	msgs_load_fails("service a {\n\tport = 10000\n\tserver = /bin/cat\n"
+	    "\n\targs = {}\n}\n", AS_USER, "t.conf:5: ", "args is empty");
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\tenv = {\n\t}\n}\n", AS_USER, "t.conf:4: ",
+	    "env does not apply to a builtin service");
+	msgs_load_fails("service s {\n\tprotocol = unix\n\tpath = /tmp/x.sock\n"
+	    "\tbuiltin = echo\n\tallow = {}\n}\n", AS_USER, "t.conf:5: ",
+	    "allow does not apply to protocol unix");
+	/* From defaults, the defaults' line is to blame. */
+	msgs_load_fails("defaults {\n\tinstances = 5\n\taddress = { }\n}\n"
+	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n", AS_USER,
+	    "t.conf:3: ", "service 'a': address list is empty");
+	/* Quoted braces and a ${VAR} are no list. */
+	assert_null(msgs_load("service a {\n\tport = 10000\n"
+	    "\tserver = /bin/cat\n\targs = {\"x}\", \"{\"}\n"
+	    "\tenv = {\"A=${HOME}\"}\n\taddress = {}\n}\n", AS_USER, &m));
+	assert_msg(m, "t.conf:6: ", "address list is empty");
+	free(m);
+}
+
+/* "=" a second time drops the first list, empty or not. */
+static void
+test_conf_list_twice_empty(void **state __unused)
+{
+	struct conf	*conf;
+	char		*m;
+
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\taddress = {}\n\taddress = {\"127.0.0.1\"}\n}\n", AS_USER,
+	    "t.conf:5: ", "service 'a': key 'address' given twice (first at "
+	    "line 4); use += to add to a list");
+	msgs_load_fails("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\taddress = {\"127.0.0.1\"}\n\taddress = {}\n}\n", AS_USER,
+	    "t.conf:5: ", "key 'address' given twice (first at line 4)");
+	msgs_load_fails("\"allow\" = {}\nallow = {10.0.0.0/8}\n"
+	    "service a {\n\tport = 10000\n\tbuiltin = echo\n}\n", AS_USER,
+	    "t.conf:2: ", "key 'allow' given twice (first at line 1)");
+	/* Reported once, by whichever check sees it. */
+	assert_null(msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\tdeny = {10.0.0.0/8}\n\tdeny = {}\n\tdeny = {::1/128}\n}\n",
+	    AS_USER, &m));
+	assert_msg(m, "t.conf:5: ", "key 'deny' given twice (first at line 4)");
+	assert_msg(m, "t.conf:6: ", "key 'deny' given twice (first at line 4)");
+	assert_int_equal(strstr(strstr(m, "t.conf:6: ") + 1, "t.conf:6: ") ==
+	    NULL, 1);
+	free(m);
+	/* += adds to an empty list: no duplicate. */
+	conf = msgs_load("service a {\n\tport = 10000\n\tbuiltin = echo\n"
+	    "\taddress = {}\n\taddress += {\"127.0.0.1\"}\n}\n", AS_USER, &m);
+	assert_non_null(conf);
+	assert_string_equal(m, "");
+	assert_int_equal(conf->services[0].naddrs, 1);
+	conf_free(conf);
+	free(m);
+}
+
+/*
+ * tcpmux is reached over TCP: from defaults it applies only where it
+ * can, as the limits of defaults do on a wait service; a service's own
+ * tcpmux = true where it cannot is an error at the key.
+ */
+static void
+test_conf_tcpmux_defaults(void **state __unused)
+{
+	struct conf	*conf;
+	char		*m;
+
+	conf = msgs_load("defaults {\n\ttcpmux = true\n}\n"
+	    "service mux {\n\tport = 10000\n\tbuiltin = tcpmux\n}\n"
+	    "service t {\n\tserver = /bin/cat\n}\n"
+	    "service u {\n\tprotocol = unix\n\tpath = /tmp/pmx-u.sock\n"
+	    "\tserver = /bin/cat\n}\n"
+	    "service d {\n\tprotocol = udp\n\tport = 10001\n\twait = true\n"
+	    "\tserver = /bin/cat\n}\n"
+	    "service w {\n\tport = 10002\n\twait = true\n"
+	    "\tserver = /bin/cat\n}\n"
+	    "service x {\n\tport = 10003\n\tbuiltin = trap\n}\n", AS_USER, &m);
+	assert_non_null(conf);
+	assert_string_equal(m, "");
+	assert_true(conf_service(conf, "t")->tcpmux);
+	assert_false(conf_service(conf, "u")->tcpmux);
+	assert_false(conf_service(conf, "d")->tcpmux);
+	assert_false(conf_service(conf, "w")->tcpmux);
+	assert_false(conf_service(conf, "x")->tcpmux);
+	conf_free(conf);
+	free(m);
+	msgs_load_fails("service mux {\n\tport = 10000\n\tbuiltin = tcpmux\n}\n"
+	    "service u {\n\tprotocol = unix\n\tpath = /tmp/pmx-u.sock\n"
+	    "\tserver = /bin/cat\n\ttcpmux = true\n}\n", AS_USER, "t.conf:9: ",
+	    "service 'u': tcpmux does not apply to protocol unix");
+	msgs_load_fails("service mux {\n\tport = 10000\n\tbuiltin = tcpmux\n}\n"
+	    "service d {\n\tprotocol = udp\n\tport = 10001\n\twait = true\n"
+	    "\tserver = /bin/cat\n\ttcpmux = true\n}\n", AS_USER, "t.conf:10: ",
+	    "service 'd': tcpmux needs protocol tcp");
+}
+
 int
 main(void)
 {
@@ -1523,6 +1631,9 @@ main(void)
 		cmocka_unit_test(test_conf_unix_rules),
 		cmocka_unit_test(test_conf_tcpmux_only),
 		cmocka_unit_test(test_conf_lookup_names),
+		cmocka_unit_test(test_conf_empty_list_line),
+		cmocka_unit_test(test_conf_list_twice_empty),
+		cmocka_unit_test(test_conf_tcpmux_defaults),
 	};
 
 	log_init(1, LOG_DEBUG, LOG_DAEMON);

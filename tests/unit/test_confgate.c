@@ -101,7 +101,7 @@ static void
 test_confgate_knock_empty(void **state __unused)
 {
 	msgs_load_fails("\nservice a {\n\tport = 10000\n\tbuiltin = echo\n"
-	    "\tknock = {}\n}\n", ANYHOST, "t.conf:2: ",
+	    "\tknock = {}\n}\n", ANYHOST, "t.conf:5: ",
 	    "service 'a': knock list is empty");
 }
 
