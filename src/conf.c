@@ -136,6 +136,8 @@ static void	 svc_groups(struct service *);
 static void	 svc_owner(struct src *);
 static void	 svc_files(struct src *);
 static void	 svc_host(struct src *);
+static bool	 may_exec(const struct service *, const struct stat *);
+static void	 check_server(struct src *);
 static bool	 binds_overlap(const struct service *, const struct bindaddr *,
 		    const struct service *, const struct bindaddr *);
 static const char *addr_str(const struct bindaddr *);
@@ -1624,7 +1626,6 @@ svc_files(struct src *s)
 {
 	struct service	*svc = s->svc;
 	struct stat	 st;
-	char		 path[PATH_MAX];
 
 	if (svc->chroot != NULL) {
 		if (!s->ctx->as_root)
@@ -1637,19 +1638,92 @@ svc_files(struct src *s)
 			src_msg(s, LVL_HOST, "chroot", "chroot '%s': not a "
 			    "directory", conf_vis(svc->chroot));
 	}
-	if (svc->server == NULL)
-		return;
-	(void)snprintf(path, sizeof(path), "%s%s", svc->chroot != NULL &&
-	    strcmp(svc->chroot, "/") != 0 ? svc->chroot : "", svc->server);
-	if (stat(path, &st) == -1)
+	if (svc->server != NULL)
+		check_server(s);
+}
+
+/*
+ * Whether the service's account may execute the file, or search the
+ * directory, that st describes: the owner's, the group's or the others'
+ * x bit, the first class the account is in, as the kernel decides.
+ * Root searches any directory and executes a file with any x bit.
+ * ACLs are not read: they only ever narrow what the bits show here.
+ */
+static bool
+may_exec(const struct service *svc, const struct stat *st)
+{
+	int	 i;
+
+	if (svc->uid == 0)
+		return S_ISDIR(st->st_mode) ||
+		    (st->st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+	if (st->st_uid == svc->uid)
+		return (st->st_mode & S_IXUSR) != 0;
+	for (i = 0; i < svc->ngroups; i++)
+		if (svc->groups[i] == st->st_gid)
+			break;
+	if (st->st_gid == svc->gid || i < svc->ngroups)
+		return (st->st_mode & S_IXGRP) != 0;
+	return (st->st_mode & S_IXOTH) != 0;
+}
+
+/*
+ * The server as the child will exec it, after chroot and setuid: a
+ * regular file inside the chroot, each directory from the child's "/"
+ * down searchable by the service's account and the file executable by
+ * it.  The monitor is root, so access(2) would answer for root; an exec
+ * refused only at spawn fails every connection, and a UDP wait service
+ * respawns in a loop.  Without root the service runs as portmuxd's own
+ * account, which access(2) checks, directories included.
+ */
+static void
+check_server(struct src *s)
+{
+	struct service	*svc = s->svc;
+	const char	*root = svc->chroot != NULL &&
+	    strcmp(svc->chroot, "/") != 0 ? svc->chroot : "";
+	const char	*user = svc->user != NULL ? svc->user : s->ctx->uname;
+	char		 path[PATH_MAX], dir[PATH_MAX];
+	struct stat	 st, dst;
+	size_t		 i;
+
+	(void)snprintf(path, sizeof(path), "%s%s", root, svc->server);
+	if (stat(path, &st) == -1) {
 		src_msg(s, LVL_HOST, "server", "server '%s': %s",
 		    conf_vis(path), strerror(errno));
-	else if (!S_ISREG(st.st_mode))
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		src_msg(s, LVL_HOST, "server", "server '%s': not a regular "
 		    "file", conf_vis(path));
-	else if (access(path, X_OK) == -1)
-		src_msg(s, LVL_HOST, "server", "server '%s': not executable",
-		    conf_vis(path));
+		return;
+	}
+	if (!s->ctx->as_root || svc->uid == (uid_t)-1) {
+		if (!s->ctx->as_root && access(path, X_OK) == -1)
+			src_msg(s, LVL_HOST, "server", "server '%s': not "
+			    "executable by user '%s': %s", conf_vis(path),
+			    conf_vis(user), strerror(errno));
+		return;
+	}
+	/* The chroot's own parents are crossed as root, before setuid. */
+	for (i = strlen(root); path[i] != '\0'; i++) {
+		if (path[i] != '/')
+			continue;
+		(void)snprintf(dir, sizeof(dir), "%.*s", i == 0 ? 1 : (int)i,
+		    path);
+		if (stat(dir, &dst) == 0 && !may_exec(svc, &dst)) {
+			src_msg(s, LVL_HOST, "server", "server '%s': not "
+			    "executable by user '%s': no search permission on "
+			    "'%s'", conf_vis(path), conf_vis(user),
+			    conf_vis(dir));
+			return;
+		}
+	}
+	if (!may_exec(svc, &st))
+		src_msg(s, LVL_HOST, "server", "server '%s': not executable "
+		    "by user '%s' (mode %04o, owner %u:%u)", conf_vis(path),
+		    conf_vis(user), (unsigned int)(st.st_mode & 07777),
+		    (unsigned int)st.st_uid, (unsigned int)st.st_gid);
 }
 
 /* What the starting user may do, and what the kernel will grant. */

@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -57,6 +58,9 @@
 #define AS_USER		CONF_AS_USER
 
 static int	 portmin(void);
+static void	 mkprog(const char *, mode_t, gid_t);
+static struct conf *load_prog(const char *, const char *, const char *,
+		    char **);
 
 /* The lowest port a non-root user may bind here, as conf.c reads it. */
 static int
@@ -1563,6 +1567,164 @@ test_conf_tcpmux_defaults(void **state __unused)
 	    "service 'd': tcpmux needs protocol tcp");
 }
 
+/* A script at path with mode; as root also chowned to root:gid. */
+static void
+mkprog(const char *path, mode_t mode, gid_t gid)
+{
+	int	 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, "#!/bin/sh\n", 10), 10);
+	assert_int_equal(close(fd), 0);
+	if (geteuid() == 0)
+		assert_int_equal(chown(path, 0, gid), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Service a runs server as user, with "extra" as line 6, as root. */
+static struct conf *
+load_prog(const char *server, const char *user, const char *extra,
+    char **m)
+{
+	char	 cfg[1024];
+
+	(void)snprintf(cfg, sizeof(cfg), "user = daemon\nservice a {\n"
+	    "\tport = 10000\n\tserver = %s\n\tuser = %s\n%s}\n", server, user,
+	    extra);
+	return msgs_load(cfg, 0, m);
+}
+
+/* The service's user must be able to exec server, whoever loads. */
+static void
+test_conf_server_mode(void **state __unused)
+{
+	struct passwd	*pw = getpwuid(geteuid());
+	struct conf	*conf;
+	char		 dir[] = "/tmp/pmx-conf-XXXXXX", prog[64], want[256];
+	char		 cfg[256], *m;
+
+	assert_non_null(pw);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	(void)snprintf(prog, sizeof(prog), "%s/prog", dir);
+	mkprog(prog, 0644, 0);
+	(void)snprintf(cfg, sizeof(cfg), "service a {\n\tport = 10000\n"
+	    "\tserver = %s\n}\n", prog);
+	(void)snprintf(want, sizeof(want), "server '%s': not executable by "
+	    "user '%s'", prog, pw->pw_name);
+	conf = msgs_load(cfg, AS_USER, &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:3: service 'a': ", want);
+	conf_free(conf);
+	free(m);
+	assert_int_equal(chmod(prog, 0755), 0);
+	conf = msgs_load(cfg, AS_USER, &m);
+	assert_non_null(conf);
+	assert_int_equal(conf->nservices, 1);
+	assert_string_equal(m, "");
+	conf_free(conf);
+	free(m);
+	assert_int_equal(unlink(prog), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * As root, access(2) would answer for root: the bits are read for the
+ * service's own account, its groups and every directory on the way,
+ * from the chroot down when there is one.
+ */
+static void
+test_conf_server_user(void **state __unused)
+{
+	struct passwd	*pw;
+	struct conf	*conf;
+	char		 dir[] = "/tmp/pmx-conf-XXXXXX", path[4][96];
+	char		 extra[160], *m;
+	gid_t		 ngid;
+
+	if (geteuid() != 0 || getpwnam("daemon") == NULL ||
+	    (pw = getpwnam("nobody")) == NULL)
+		skip();
+	ngid = pw->pw_gid;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	(void)snprintf(path[0], sizeof(path[0]), "%s/prog", dir);
+	(void)snprintf(path[1], sizeof(path[1]), "%s/locked", dir);
+	(void)snprintf(path[2], sizeof(path[2]), "%s/locked/jail", dir);
+	(void)snprintf(path[3], sizeof(path[3]), "%s/locked/jail/prog", dir);
+	assert_int_equal(mkdir(path[1], 0700), 0);
+	assert_int_equal(mkdir(path[2], 0755), 0);
+	mkprog(path[3], 0755, 0);
+
+	/* Root's own 0700: nobody is "other". */
+	mkprog(path[0], 0700, 0);
+	assert_non_null(conf = load_prog(path[0], "nobody", "", &m));
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:4: service 'a': server '", "prog': not "
+	    "executable by user 'nobody' (mode 0700, owner 0:0)");
+	conf_free(conf);
+	free(m);
+	/* The group's bits, not the others', for a member. */
+	mkprog(path[0], 0701, ngid);
+	assert_non_null(conf = load_prog(path[0], "nobody", "", &m));
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:4: ", "not executable by user 'nobody'");
+	conf_free(conf);
+	free(m);
+	mkprog(path[0], 0710, ngid);
+	assert_non_null(conf = load_prog(path[0], "nobody", "", &m));
+	assert_int_equal(conf->nservices, 1);
+	assert_string_equal(m, "");
+	conf_free(conf);
+	free(m);
+	mkprog(path[0], 0755, 0);
+	assert_non_null(conf = load_prog(path[0], "nobody", "", &m));
+	assert_int_equal(conf->nservices, 1);
+	assert_string_equal(m, "");
+	conf_free(conf);
+	free(m);
+	/* Root needs one x bit at least. */
+	mkprog(path[0], 0600, 0);
+	assert_non_null(conf = load_prog(path[0], "root", "", &m));
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:4: ", "not executable by user 'root'");
+	conf_free(conf);
+	free(m);
+	/* A directory on the way that nobody may not search. */
+	assert_non_null(conf = load_prog(path[3], "nobody", "", &m));
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:4: ", "not executable by user 'nobody': no "
+	    "search permission on '");
+	assert_msg(m, "t.conf:4: ", "/locked'");
+	conf_free(conf);
+	free(m);
+	/* In a chroot, the path is the jail's; its parents are root's. */
+	(void)snprintf(extra, sizeof(extra), "\tchroot = %s\n", path[2]);
+	assert_non_null(conf = load_prog("/prog", "nobody", extra, &m));
+	assert_int_equal(conf->nservices, 1);
+	assert_string_equal(m, "");
+	conf_free(conf);
+	free(m);
+	assert_int_equal(chmod(path[2], 0700), 0);
+	assert_non_null(conf = load_prog("/prog", "nobody", extra, &m));
+	assert_int_equal(conf->nservices, 0);
+	assert_msg(m, "t.conf:4: ", "no search permission on '");
+	assert_msg(m, "t.conf:4: ", "/locked/jail'");
+	conf_free(conf);
+	free(m);
+	/* -n as root checks this host: an error. */
+	msgs_load_fails("user = daemon\nservice a {\n\tport = 10000\n"
+	    "\tserver = /etc/passwd\n}\n", CONF_CHECK_ONLY, "t.conf:4: ",
+	    "server '/etc/passwd': not executable by user 'nobody'");
+	assert_int_equal(unlink(path[3]), 0);
+	assert_int_equal(unlink(path[0]), 0);
+	assert_int_equal(rmdir(path[2]), 0);
+	assert_int_equal(rmdir(path[1]), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -1634,6 +1796,8 @@ main(void)
 		cmocka_unit_test(test_conf_empty_list_line),
 		cmocka_unit_test(test_conf_list_twice_empty),
 		cmocka_unit_test(test_conf_tcpmux_defaults),
+		cmocka_unit_test(test_conf_server_mode),
+		cmocka_unit_test(test_conf_server_user),
 	};
 
 	log_init(1, LOG_DEBUG, LOG_DAEMON);
