@@ -155,6 +155,7 @@ listeners_start(struct engine *e, struct listener *ls, size_t nls)
 		el->e = e;
 		el->l = &ls[i];
 		el->delay_ms = BACKOFF_MIN_MS;
+		el->dup_delay_ms = BACKOFF_MIN_MS;
 		if (svc->wait)
 			cb = svc->proto == PROTO_UDP ? udp_wait_cb :
 			    stream_wait_cb;
@@ -225,41 +226,124 @@ rearm_now(struct elistener *el)
 		    "listener again\"", el->e->conf->services[el->l->service].name);
 }
 
+/*
+ * The timer of a wait listener: the end of a delay after a quick exit,
+ * or of a pause after a failed dup (the only one with a resume line:
+ * the pause was a warning).
+ */
 static void
 rearm_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 {
-	rearm_now(arg);
+	struct elistener	*el = arg;
+
+	if (el->dup_paused) {
+		el->dup_paused = false;
+		log_info("service=%s action=resume",
+		    el->e->conf->services[el->l->service].name);
+	}
+	rearm_now(el);
+}
+
+/*
+ * A wait listener could not be handed over: what (dup) failed with err,
+ * out of descriptors most likely.  The socket stays readable, so stop
+ * watching it and retry from the timer with a growing delay instead of
+ * spinning: one warning per pause.  A successful handover resets it.
+ */
+void
+engine_wait_pause(struct elistener *el, const char *what, int err)
+{
+	struct timeval	 tv;
+
+	if (el->dup_delay_ms < BACKOFF_MIN_MS)
+		el->dup_delay_ms = BACKOFF_MIN_MS;
+	(void)event_del(el->ev);
+	el->dup_paused = true;
+	log_warnx("service=%s action=pause reason=overload msg=\"%s: %s\" "
+	    "retry_ms=%u", el->e->conf->services[el->l->service].name, what,
+	    strerror(err), el->dup_delay_ms);
+	ms_timeval(&tv, el->dup_delay_ms);
+	if (evtimer_add(el->backoff, &tv) == -1) {
+		el->dup_paused = false;
+		rearm_now(el);
+	}
+	el->dup_delay_ms = el->dup_delay_ms * 2 > BACKOFF_MAX_MS ?
+	    BACKOFF_MAX_MS : el->dup_delay_ms * 2;
+}
+
+/*
+ * Is what woke the wait program still waiting on its socket?  Stream:
+ * any pending connection.  UDP: the very datagram handed over still
+ * heads the queue (same source, length and first bytes), so that the
+ * next datagram of a busy service does not count against a program that
+ * read its own; with no datagram known (an adopted child), any.
+ */
+static bool
+wake_pending(struct elistener *el)
+{
+	struct pollfd		 pfd;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	unsigned char		 head[WAKE_HEAD];
+	ssize_t			 n;
+
+	if (el->l->proto != PROTO_UDP || el->wake_len == 0) {
+		pfd.fd = el->l->fd;
+		pfd.events = POLLIN;
+		return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+	}
+	memset(&ss, 0, sizeof(ss));
+	n = recvfrom(el->l->fd, head, sizeof(head), MSG_PEEK | MSG_TRUNC |
+	    MSG_DONTWAIT, (struct sockaddr *)&ss, &sslen);
+	if (n == -1)
+		return false;
+	sa_normalize(&ss, &sslen);
+	return n == el->wake_bytes && sslen == el->wake_len &&
+	    memcmp(&ss, &el->wake_ss, sslen) == 0 &&
+	    memcmp(head, el->wake_head, el->wake_nhead) == 0;
 }
 
 /*
  * A wait child gave its listener back after ran_ms: watch it again.  A
- * TCP or unix wait program that exits at once without accepting leaves
- * the connection pending and would be started again and again: a child
- * that lived under a second and left a connection pending delays the
- * re-arm, doubling up to 5 s.  UDP programs get no such delay: one per
- * datagram is what tftpd and the like do under load.
+ * program that exits at once without accepting or reading, or cannot be
+ * started, leaves its connection or datagram pending and would be
+ * started again and again: for UDP one spoofable datagram is enough.  A
+ * child that lived under a second and left its wake-up pending delays
+ * the re-arm, doubling up to 5 s; the first delay of a series is a
+ * warning, the next ones debug, the end of the series a resume.  A UDP
+ * program that read its datagram (one per datagram is what tftpd and
+ * the like do under load) gets no delay.
  */
 void
 engine_rearm(struct elistener *el, uint64_t ran_ms)
 {
-	struct pollfd	 pfd;
+	const char	*name = el->e->conf->services[el->l->service].name;
 	struct timeval	 tv;
 
 	if (!el->busy)
 		return;
 	el->busy = false;
-	pfd.fd = el->l->fd;
-	pfd.events = POLLIN;
-	if (ran_ms >= 1000 || el->backoff == NULL || el->l->proto ==
-	    PROTO_UDP || el->l->fd == -1 || poll(&pfd, 1, 0) != 1) {
+	if (ran_ms >= 1000 || el->backoff == NULL || el->l->fd == -1 ||
+	    !wake_pending(el)) {
+		if (el->delay_ms > BACKOFF_MIN_MS)
+			log_info("service=%s action=resume", name);
 		el->delay_ms = BACKOFF_MIN_MS;
 		rearm_now(el);
 		return;
 	}
 	ms_timeval(&tv, el->delay_ms);
-	(void)evtimer_add(el->backoff, &tv);
-	log_debug("service=%s action=pause reason=overload retry_ms=%u",
-	    el->e->conf->services[el->l->service].name, el->delay_ms);
+	if (evtimer_add(el->backoff, &tv) == -1) {
+		rearm_now(el);
+		return;
+	}
+	if (el->delay_ms == BACKOFF_MIN_MS)
+		log_warnx("service=%s action=pause reason=overload msg=\"the "
+		    "program exited within a second and left its %s pending\" "
+		    "retry_ms=%u", name, el->l->proto == PROTO_UDP ? "datagram" :
+		    "connection", el->delay_ms);
+	else
+		log_debug("service=%s action=pause reason=overload retry_ms=%u",
+		    name, el->delay_ms);
 	el->delay_ms = el->delay_ms * 2 > WAIT_BACKOFF_MAX_MS ?
 	    WAIT_BACKOFF_MAX_MS : el->delay_ms * 2;
 }
@@ -381,6 +465,17 @@ chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 			return;
 		if (r == -1 && errno == EPROTO)
 			fatalx("engine: malformed message from the monitor");
+		if (r == -1 && errno == EMFILE) {
+			/*
+			 * Our descriptor table is full and the kernel dropped
+			 * the descriptor that came with a well-formed message:
+			 * that message goes on without it (a child's stderr
+			 * is then not read); the monitor is still there.
+			 */
+			priv_fd_lost(e, &hdr, buf);
+			pfd = -1;
+			r = 1;
+		}
 		if (r <= 0) {
 			/* The monitor is gone: nobody can spawn or reap. */
 			log_warnx("action=warn msg=\"monitor gone, engine %ld "

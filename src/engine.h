@@ -38,6 +38,8 @@ struct bufferevent;
 
 struct engine;
 
+#define WAKE_HEAD	64	/* bytes of a UDP wake-up kept to recognise it */
+
 /* A listener as the engine watches it. */
 struct elistener {
 	struct engine		*e;
@@ -47,6 +49,18 @@ struct elistener {
 	struct event		*backoff;	/* re-enable after EMFILE */
 	unsigned int		 delay_ms;
 	bool			 busy;		/* a wait child holds it */
+	/* Wait: handovers paused, dup failed (EMFILE); its own delay. */
+	bool			 dup_paused;
+	unsigned int		 dup_delay_ms;
+	/*
+	 * UDP wait: the datagram handed over, as a peek saw it, to tell at
+	 * the exit whether the program read it; wake_len 0: none known.
+	 */
+	struct sockaddr_storage	 wake_ss;
+	socklen_t		 wake_len;
+	ssize_t			 wake_bytes;	/* its length */
+	size_t			 wake_nhead;
+	unsigned char		 wake_head[WAKE_HEAD];
 };
 
 /* A connection served by a builtin; owned by e->conns. */
@@ -177,6 +191,7 @@ void		 engine_serve_admitted(struct engine *, size_t, int, uint64_t,
 		    const char *, struct srcent *, const struct bindaddr *,
 		    bool);
 void		 engine_rearm(struct elistener *, uint64_t);
+void		 engine_wait_pause(struct elistener *, const char *, int);
 void		 engine_send(struct engine *, uint32_t, uint64_t, const void *,
 		    size_t, int);
 void		 engine_check_done(struct engine *);
@@ -211,6 +226,8 @@ void		 priv_spawn(struct engine *, size_t, int, uint64_t, uint32_t,
 		    struct srcent *);
 void		 priv_dispatch(struct engine *, struct msg_hdr *, const void *,
 		    int);
+void		 priv_fd_lost(struct engine *, const struct msg_hdr *,
+		    const void *);
 void		 priv_adopt_inherited(struct engine *, struct childq *, bool);
 void		 priv_stop(struct engine *, bool);
 size_t		 priv_open_pipes(struct engine *);

@@ -497,6 +497,39 @@ payload_len(uint32_t type)
 	}
 }
 
+/*
+ * The descriptor that came with a message from the monitor was lost, our
+ * table being full (EMFILE from msg_recv): say what goes unwatched.  The
+ * message itself is then dispatched without it; the child is tracked as
+ * usual, only its stderr is not read (it goes nowhere, the program gets
+ * EPIPE or SIGPIPE if it writes there).
+ */
+void
+priv_fd_lost(struct engine *e, const struct msg_hdr *hdr, const void *p)
+{
+	struct msg_spawned	 ok;
+	struct msg_adopt	 ma;
+	struct xchild		*x;
+
+	if (hdr->type == MSG_SPAWNED && hdr->len == sizeof(ok)) {
+		memcpy(&ok, p, sizeof(ok));
+		x = xchild_find(e, hdr->id);
+		log_conn(LOG_WARNING, hdr->id, x != NULL ? x->service :
+		    "unknown", "action=warn pid=%ld msg=\"stderr not read: "
+		    "descriptor lost\" error=\"%s\"", (long)ok.pid,
+		    strerror(EMFILE));
+	} else if (hdr->type == MSG_ADOPT && hdr->len == sizeof(ma)) {
+		memcpy(&ma, p, sizeof(ma));
+		ma.service[sizeof(ma.service) - 1] = '\0';
+		log_conn(LOG_WARNING, hdr->id, ma.service, "action=warn "
+		    "pid=%ld msg=\"adopted, stderr not read: descriptor "
+		    "lost\" error=\"%s\"", (long)ma.pid, strerror(EMFILE));
+	} else
+		log_warnx("action=warn msg=\"a descriptor from the monitor "
+		    "was lost\" type=%u error=\"%s\"", hdr->type,
+		    strerror(EMFILE));
+}
+
 void
 priv_dispatch(struct engine *e, struct msg_hdr *hdr, const void *p, int fd)
 {

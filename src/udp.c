@@ -168,16 +168,20 @@ wait_handover(struct elistener *el, const struct sockaddr *sa,
 	struct engine		*e = el->e;
 	size_t			 idx = el->l->service;
 	const struct service	*svc = &e->conf->services[idx];
-	uint64_t		 id = engine_next_id(e);
+	uint64_t		 id;
 	char			 local[128];
 	int			 fd;
 
-	/* The engine's own copy stays; the monitor gets a duplicate. */
+	/*
+	 * The engine's own copy stays; the monitor gets a duplicate.  Out
+	 * of descriptors the socket stays readable: pause, do not spin.
+	 */
 	if ((fd = fcntl(el->l->fd, F_DUPFD_CLOEXEC, 3)) == -1) {
-		log_conn(LOG_WARNING, id, svc->name, "action=refuse "
-		    "reason=error msg=\"dup\" error=\"%s\"", strerror(errno));
+		engine_wait_pause(el, "dup", errno);
 		return;
 	}
+	el->dup_delay_ms = 0;
+	id = engine_next_id(e);
 	(void)event_del(el->ev);
 	el->busy = true;
 	if (svc->proto == PROTO_UNIX)
@@ -204,17 +208,21 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 	const struct service	*svc = &e->conf->services[el->l->service];
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	unsigned char		 head[WAKE_HEAD];
 	char			 peer[80], b;
 	const char		*why;
 	struct srckey		 key;
 	struct srcent		*se;
 	uint64_t		 now;
+	ssize_t			 n;
 	int			 i;
 
-	for (i = 0; i < UDP_BATCH && !el->busy; i++) {
+	for (i = 0; i < UDP_BATCH && !el->busy && !el->dup_paused; i++) {
 		sslen = sizeof(ss);
-		if (recvfrom(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT,
-		    (struct sockaddr *)&ss, &sslen) == -1)
+		memset(&ss, 0, sizeof(ss));
+		/* Its length and first bytes too, to know it at the exit. */
+		if ((n = recvfrom(fd, head, sizeof(head), MSG_PEEK | MSG_TRUNC |
+		    MSG_DONTWAIT, (struct sockaddr *)&ss, &sslen)) == -1)
 			return;
 		sa_normalize(&ss, &sslen);
 		(void)sa_fmt((struct sockaddr *)&ss, peer, sizeof(peer));
@@ -222,6 +230,12 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 		    NULL ? "banned" : !acl_permit(e->conf, svc,
 		    (struct sockaddr *)&ss) ? "acl" : NULL;
 		if (why == NULL) {
+			el->wake_ss = ss;
+			el->wake_len = sslen;
+			el->wake_bytes = n;
+			el->wake_nhead = (size_t)n < sizeof(head) ? (size_t)n :
+			    sizeof(head);
+			memcpy(el->wake_head, head, el->wake_nhead);
 			wait_handover(el, (struct sockaddr *)&ss, sslen, peer);
 			return;
 		}
@@ -247,6 +261,6 @@ stream_wait_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 {
 	struct elistener	*el = arg;
 
-	if (!el->busy)
+	if (!el->busy && !el->dup_paused)
 		wait_handover(el, NULL, 0, "unknown");
 }
