@@ -457,6 +457,7 @@ chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	struct msg_hdr	 hdr;
 	unsigned char	 buf[MSG_MAXPAYLOAD];
 	struct msg_stop	 ms;
+	bool		 lost;
 	int		 r, pfd;
 
 	for (;;) {
@@ -472,10 +473,11 @@ chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 			 * that message goes on without it (a child's stderr
 			 * is then not read); the monitor is still there.
 			 */
-			priv_fd_lost(e, &hdr, buf);
+			lost = true;
 			pfd = -1;
 			r = 1;
-		}
+		} else
+			lost = false;
 		if (r <= 0) {
 			/* The monitor is gone: nobody can spawn or reap. */
 			log_warnx("action=warn msg=\"monitor gone, engine %ld "
@@ -498,6 +500,9 @@ chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 			priv_dispatch(e, &hdr, buf, pfd);
 			break;
 		}
+		/* After the message's own line: what went unwatched. */
+		if (lost)
+			priv_fd_lost(e, &hdr, buf);
 	}
 }
 
