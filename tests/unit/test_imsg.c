@@ -508,6 +508,59 @@ test_imsg_ctrunc(void **state)
 }
 
 /*
+ * The engine goes on with a message whose descriptor was dropped (a
+ * spawn answer whose stderr pipe did not fit): on EMFILE the payload
+ * is there too, intact, and the next message reads as usual, its
+ * descriptor with it.
+ */
+static void
+test_imsg_ctrunc_payload(void **state)
+{
+	struct chan		*c = *state;
+	struct rlimit		 orig, rl;
+	struct msg_hdr		 h;
+	struct msg_spawned	 ok, got;
+	unsigned char		 buf[MSG_MAXPAYLOAD];
+	int			 fd = 12345, r, e, lowest;
+
+	memset(&ok, 0, sizeof(ok));
+	ok.pid = 4242;
+	ok.uid = 7;
+	assert_int_equal(msgq_add(&c->q, MSG_SPAWNED, 9, &ok, sizeof(ok),
+	    dup(c->pipe[0])), 0);
+	assert_int_equal(msgq_add(&c->q, MSG_SPAWNED, 10, &ok, sizeof(ok),
+	    dup(c->pipe[0])), 0);
+	assert_int_equal(msgq_flush(&c->q, c->sv[0]), 0);
+	assert_int_equal(c->q.queued, 0);
+	assert_true((lowest = fcntl(c->sv[1], F_DUPFD_CLOEXEC, 0)) != -1);
+	close(lowest);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &orig), 0);
+	rl = orig;
+	rl.rlim_cur = (rlim_t)lowest;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	memset(buf, 0, sizeof(buf));
+	errno = 0;
+	r = msg_recv(c->sv[1], &h, buf, sizeof(buf), &fd);
+	e = errno;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &orig), 0);
+	assert_int_equal(r, -1);
+	assert_int_equal(e, EMFILE);
+	assert_int_equal(fd, -1);
+	assert_int_equal(h.type, MSG_SPAWNED);
+	assert_int_equal(h.len, sizeof(ok));
+	assert_int_equal(h.id, 9);
+	memcpy(&got, buf, sizeof(got));
+	assert_int_equal(got.pid, 4242);
+	assert_int_equal(got.uid, 7);
+
+	assert_int_equal(msg_recv(c->sv[1], &h, buf, sizeof(buf), &fd), 1);
+	assert_int_equal(h.id, 10);
+	assert_true(fd >= 0);
+	assert_true(same_file(fd, c->pipe[0]));
+	close(fd);
+}
+
+/*
  * Queue far more than the socket holds without reading: flush sends
  * what fits, returns 0 and keeps the rest, in order.  Every 50th message
  * carries a descriptor, which must arrive with its own message.
@@ -614,6 +667,7 @@ main(void)
 		CHAN_TEST(test_imsg_payload_over_max),
 		CHAN_TEST(test_imsg_add_too_big),
 		CHAN_TEST(test_imsg_ctrunc),
+		CHAN_TEST(test_imsg_ctrunc_payload),
 		CHAN_TEST(test_imsg_queue_full_order),
 		CHAN_TEST(test_imsg_clear_closes_fds),
 	};
