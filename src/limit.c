@@ -16,8 +16,12 @@
  * each group has a token bucket, and a fixed-size table holds the
  * groups of each service.  The table never grows: when a probe window is
  * full, the idle group seen longest ago is replaced, so a flood of
- * spoofed sources costs memory once and only recycles entries.  Pure:
- * the time is passed in.
+ * spoofed sources costs memory once and only recycles entries.  Only a
+ * group back in its initial state is idle: recycling one with a bucket
+ * not yet refilled, open connections or refusals not yet logged would
+ * hand its source a fresh start (a flood of new sources would reset a
+ * rate limit), so when none is idle the new group is refused instead.
+ * Pure: the time is passed in.
  */
 
 #include "config.h"
@@ -71,6 +75,17 @@ limit_group(const struct sockaddr *sa, unsigned int p4, unsigned int p6,
  * r->window_ms.  Tokens are kept scaled by window_ms so that the
  * arithmetic stays in integers.  An unlimited rate always grants.
  */
+/*
+ * When b will hold cap again, at count tokens (scaled) per ms: what
+ * srctab_get() asks before it recycles an entry.
+ */
+static void
+bucket_due(struct bucket *b, uint64_t cap, uint32_t count, uint64_t now)
+{
+	b->full_ms = b->tokens >= cap ? now :
+	    now + (cap - b->tokens + count - 1) / count;
+}
+
 bool
 limit_take(struct bucket *b, const struct rate *r, uint64_t now)
 {
@@ -96,10 +111,34 @@ limit_take(struct bucket *b, const struct rate *r, uint64_t now)
 	/* A reload may have lowered the rate below what the bucket holds. */
 	if (b->tokens > cap)
 		b->tokens = cap;
-	if (b->tokens < unit)
+	if (b->tokens < unit) {
+		bucket_due(b, cap, r->count, now);
 		return false;
+	}
 	b->tokens -= unit;
+	bucket_due(b, cap, r->count, now);
 	return true;
+}
+
+/* Whether b holds its cap by now: untouched, or refilled since. */
+static bool
+bucket_full(const struct bucket *b, uint64_t now)
+{
+	return !b->init || now >= b->full_ms;
+}
+
+/*
+ * Whether e is back to what a new entry would be, as far as any limit
+ * can tell: no open connection, every bucket full again, no refusal
+ * waiting for its line.  Only such an entry may be recycled.
+ */
+static bool
+srcent_idle(const struct srcent *e, uint64_t now)
+{
+	return __atomic_load_n(&e->active, __ATOMIC_RELAXED) == 0 &&
+	    !srcent_unlogged(e) && bucket_full(&e->rate, now) &&
+	    bucket_full(&e->flood, now) && bucket_full(&e->refused, now) &&
+	    bucket_full(&e->reply, now);
 }
 
 /*
@@ -160,11 +199,12 @@ limit_svc_hash(const char *name)
 }
 
 /*
- * The entry of (svc, key), created or recycled if missing.  An entry
- * with open connections is never recycled (its count must come down
- * where it went up); if the whole probe window holds such entries,
- * NULL: the caller refuses the connection as an overload.  Nor is one
- * with refusals not logged yet: recycling it would lose them.
+ * The entry of (svc, key), created or recycled if missing.  Only an
+ * idle entry is recycled (srcent_idle(): an open connection's count
+ * must come down where it went up, a spent bucket must not refill at
+ * once, counted refusals must be logged); if the whole probe window
+ * holds live entries, NULL: the caller refuses the source as an
+ * overload.
  */
 struct srcent *
 srctab_get(struct srctab *t, uint32_t svc, const struct srckey *key,
@@ -187,9 +227,7 @@ srctab_get(struct srctab *t, uint32_t svc, const struct srckey *key,
 				victim = e;
 			continue;
 		}
-		/* Nor one whose refusals wait for their summary line. */
-		if (__atomic_load_n(&e->active, __ATOMIC_RELAXED) != 0 ||
-		    srcent_unlogged(e))
+		if (!srcent_idle(e, now))
 			continue;
 		if (victim == NULL || (victim->used &&
 		    e->seen_ms < victim->seen_ms))

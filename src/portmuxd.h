@@ -291,6 +291,7 @@ struct bucket {
 	bool		 init;
 	uint64_t	 tokens;	/* scaled by the rate's window_ms */
 	uint64_t	 last_ms;
+	uint64_t	 full_ms;	/* when it holds its cap again */
 };
 
 /*

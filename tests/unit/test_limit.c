@@ -918,6 +918,105 @@ test_limit_srctab_keeps_unlogged(void **state)
 }
 
 /*
+ * Only an entry back to its initial state is recycled: a window of
+ * entries that each carry some state (an open connection, a spent
+ * rate, flood, ban_after or reply bucket, a refusal waiting for its
+ * summary) refuses a new key rather than recycle one of them, however
+ * old they are; once a bucket has refilled, its entry may go.
+ */
+static void
+test_limit_srctab_keeps_live(void **state)
+{
+	struct srctab	 t;
+	struct srckey	 k[PROBE + 2];
+	struct srcent	*e[PROBE], *n;
+	struct rate	 r = { .count = 2, .window_ms = 1000 };
+	size_t		 i;
+	uint32_t	 rep;
+
+	(void)state;
+	tab_init(&t, 16);
+	(void)same_home(&t, k, PROBE + 2);
+	for (i = 0; i < PROBE; i++)
+		e[i] = srctab_get(&t, 0, &k[i], 10 + i);
+	srcent_hold(e[0]);
+	assert_true(limit_take(&e[1]->rate, &r, 20));
+	assert_true(limit_take(&e[2]->flood, &r, 20));
+	assert_true(limit_take(&e[3]->refused, &r, 20));
+	assert_true(limit_take(&e[4]->reply, &r, 20));
+	assert_int_equal(srcent_refusal(e[5], 1, 20, &rep), REFUSAL_LOG);
+	assert_int_equal(srcent_refusal(e[5], 1, 21, &rep), REFUSAL_COUNT);
+	srcent_hold(e[6]);
+	/* Spent to nothing: refilled to 2 only 1000 ms on. */
+	assert_true(limit_take(&e[7]->rate, &r, 20));
+	assert_true(limit_take(&e[7]->rate, &r, 20));
+	assert_false(limit_take(&e[7]->rate, &r, 20));
+
+	/* An hour later, the window is still all live but for nothing. */
+	assert_null(srctab_get(&t, 0, &k[PROBE], 30));
+	for (i = 0; i < PROBE; i++)
+		assert_memory_equal(&e[i]->key, &k[i], sizeof(k[i]));
+
+	/* One token refills in 500 ms: e[1] is full at 520, not before. */
+	assert_null(srctab_get(&t, 0, &k[PROBE], 519));
+	n = srctab_get(&t, 0, &k[PROBE], 520);
+	assert_non_null(n);
+	/* e[1..4] are all full again by then; e[1] is the oldest. */
+	assert_ptr_equal(n, e[1]);
+	assert_false(n->rate.init);
+	/* e[7] refills at 1020: e[2], e[3], e[4] go first. */
+	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE + 1], 521), e[2]);
+	assert_memory_equal(&e[7]->key, &k[7], sizeof(k[7]));
+	assert_memory_equal(&e[0]->key, &k[0], sizeof(k[0]));
+	assert_memory_equal(&e[5]->key, &k[5], sizeof(k[5]));
+	srctab_clear(&t);
+}
+
+/*
+ * A source that spent its rate stays refused through a flood of
+ * 100000 new sources within the minute (spoofed datagrams, each taking
+ * a reply): its entry, bucket and all, is never recycled for one of
+ * them; the flood is partly refused instead, and partly recycles the
+ * entries of flood sources whose reply bucket refilled.
+ */
+static void
+test_limit_srctab_rate_survives_flood(void **state)
+{
+	struct srctab	 t;
+	struct srckey	 victim = group_of("192.0.2.7", 32, 64), k;
+	struct srcent	*e, *f;
+	struct rate	 tcp = { .count = 2, .window_ms = 60000 };
+	struct rate	 udp = { .count = 10, .window_ms = 1000 };
+	uint64_t	 start = 1000, now = 1000;
+	unsigned int	 refused = 0;
+	uint32_t	 n;
+
+	(void)state;
+	tab_init(&t, 4096);
+	e = srctab_get(&t, 1, &victim, now);
+	assert_true(limit_take(&e->rate, &tcp, now));
+	assert_true(limit_take(&e->rate, &tcp, now));
+	assert_false(limit_take(&e->rate, &tcp, now));
+	/* 100000 sources in 25 s, 4 a millisecond. */
+	for (n = 0; n < 100000; n++) {
+		k = key_n(n);
+		now = start + n / 4;
+		if ((f = srctab_get(&t, 2, &k, now)) == NULL) {
+			refused++;
+			continue;
+		}
+		assert_memory_equal(&f->key, &k, sizeof(k));
+		assert_true(limit_take(&f->reply, &udp, now));
+	}
+	assert_true(refused < 100000 / 2);
+	e = srctab_get(&t, 1, &victim, now);
+	assert_non_null(e);
+	assert_true(e->rate.init);
+	assert_false(limit_take(&e->rate, &tcp, now));
+	srctab_clear(&t);
+}
+
+/*
  * Groups that differ only in the high bits of their bytes, which an
  * attacker who owns a v6 /48 picks at will, spread over the slots: the
  * tables take the low bits of the hash.
@@ -971,6 +1070,8 @@ main(void)
 		cmocka_unit_test(test_limit_srctab_flood_bounded),
 		cmocka_unit_test(test_limit_srctab_recent_survives),
 		cmocka_unit_test(test_limit_srctab_keeps_unlogged),
+		cmocka_unit_test(test_limit_srctab_keeps_live),
+		cmocka_unit_test(test_limit_srctab_rate_survives_flood),
 		cmocka_unit_test(test_limit_summary_interleaved),
 		cmocka_unit_test(test_limit_summary_flood),
 		cmocka_unit_test(test_limit_summary_due_at_refusal),
