@@ -44,6 +44,7 @@
 #include "log.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "udpaddr.h"
 
 #define BACKOFF_MIN_MS	50
 #define BACKOFF_MAX_MS	2000
@@ -159,14 +160,15 @@ listeners_start(struct engine *e, struct listener *ls, size_t nls)
 		if (svc->wait)
 			cb = svc->proto == PROTO_UDP ? udp_wait_cb :
 			    stream_wait_cb;
-		else if (svc->proto == PROTO_UDP && svc->redirect != NULL) {
-			cb = udp_redirect_cb;
-			if (udprelay_listener(el) == -1)
+		else if (svc->proto == PROTO_UDP) {
+			cb = svc->redirect != NULL ? udp_redirect_cb :
+			    udp_builtin_cb;
+			/* Answers leave from where the datagram went. */
+			if (udpaddr_listener(el) == -1)
 				log_warn("service=%s action=warn msg=\"pktinfo: "
 				    "answers leave from the kernel's choice of "
 				    "address\"", svc->name);
-		} else if (svc->proto == PROTO_UDP)
-			cb = udp_builtin_cb;
+		}
 		if (cb != NULL) {
 			el->ev = event_new(e->base, ls[i].fd, EV_READ |
 			    EV_PERSIST, cb, el);
@@ -400,6 +402,9 @@ engine_main(struct engine_init *ei)
 		fatal("engine: calloc");
 	for (i = 0; i < e.conf->nservices; i++)
 		e.svc_hash[i] = limit_svc_hash(e.conf->services[i].name);
+	if ((e.udpref = calloc(e.conf->nservices + 1, sizeof(*e.udpref))) ==
+	    NULL)
+		fatal("engine: calloc");
 	localsrc_init(&e.loopsrc, e.conf);
 	if (ei->fresh)
 		srctab_reset_active(&e.src);

@@ -124,6 +124,17 @@ struct xchild {
 	unsigned int		 dropped;
 };
 
+/*
+ * Refusals of a UDP builtin for one reason, counted between the lines
+ * that log them (udp.c): sources are spoofable, so the bound is per
+ * service, not per source group.
+ */
+struct udprefusal {
+	uint64_t		 logged_ms;
+	uint32_t		 unlogged;
+};
+#define UDP_NREFUSAL	6		/* udp.c's reasons */
+
 struct tmux;	/* a tcpmux client reading its name line (tcpmux.c) */
 struct relay;	/* a connection forwarded to a redirect target (relay.c) */
 struct udpfwd;	/* the sessions of a UDP redirect service (udprelay.c) */
@@ -157,6 +168,7 @@ struct engine {
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
 	uint32_t		*svc_hash;	/* limit_svc_hash() per service */
+	struct udprefusal	(*udpref)[UDP_NREFUSAL]; /* per service, udp.c */
 	struct localsrc		 loopsrc;	/* sources of builtin loops */
 	struct bantab		 bans;
 	uint64_t		 ban_full_logged;
@@ -259,7 +271,6 @@ void		 relay_target_fmt(const struct service *, size_t, char *,
 
 /* udprelay.c */
 void		 udp_redirect_cb(evutil_socket_t, short, void *);
-int		 udprelay_listener(struct elistener *);
 int		 udprelay_init(struct engine *);
 void		 udprelay_stop_all(struct engine *);
 void		 udprelay_free(struct engine *);

@@ -15,9 +15,12 @@
  * from here, but only sources that can be real clients (no reflection
  * loops with another echo or chargen, including this daemon's own UDP
  * builtins on any port (localsrc.c), no amplification towards a spoofed
- * victim) and at most udp_reply_rate per source group; since sources are
- * spoofable, nothing here starts a ban, and the log gets one info line
- * per source group and second, the rest at debug.  Wait services get
+ * victim) and at most udp_reply_rate per source group, from the address
+ * the datagram was sent to; since sources are spoofable, nothing here
+ * starts a ban, a refusal that needs no per source state takes no
+ * source table entry, and the log gets one info line per source group
+ * and second for answers and one per service, reason and second for
+ * refusals, the rest at debug.  Wait services get
  * their listening socket handed to the program; for UDP the datagram
  * that woke it is only peeked at, to check and export its source.
  */
@@ -45,13 +48,14 @@
 #include "log.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "udpaddr.h"
 
 #define UDP_BATCH	64		/* datagrams per wakeup, then yield */
 #define UDP_BUF		65536
 
 /*
- * Log an event about a source: at info if its group had no info line
- * this second (with how many events went to debug since), else at debug.
+ * Log an event about a source group: at info if it had no info line this
+ * second (with how many went to debug since), else at debug.
  */
 static void
 udp_log(struct srcent *se, uint64_t id, const struct service *svc,
@@ -80,58 +84,122 @@ udp_log(struct srcent *se, uint64_t id, const struct service *svc,
 		log_conn(pri, id, svc->name, "%s", msg);
 }
 
+/* The refusals of a UDP builtin, each with its udprefusal slot. */
+enum udp_why {
+	UDP_BADSRC,
+	UDP_BANNED,
+	UDP_ACL,
+	UDP_KNOCK,
+	UDP_RATE,
+	UDP_OVERLOAD,
+};
+
+static const char *const udp_whys[UDP_NREFUSAL] = {
+	[UDP_BADSRC] = "badsrc",
+	[UDP_BANNED] = "banned",
+	[UDP_ACL] = "acl",
+	[UDP_KNOCK] = "knock",
+	[UDP_RATE] = "rate",
+	[UDP_OVERLOAD] = "overload",
+};
+
+/*
+ * A dropped datagram.  Its source may be forged, and a forger picks a
+ * new one for each datagram, so the bound is the service's: one line a
+ * second per reason, counting (repeat=K) the refusals since the last
+ * line, which went to debug.  A full source table is the daemon's
+ * trouble, not the source's: a warning.
+ */
+static void
+udp_refuse(struct engine *e, size_t idx, uint64_t id, const char *peer,
+    enum udp_why why, uint64_t now)
+{
+	const struct service	*svc = &e->conf->services[idx];
+	struct udprefusal	*r = &e->udpref[idx][why];
+	const char		*msg = why == UDP_OVERLOAD ?
+	    " msg=\"source table full\"" : "";
+	int			 pri = why == UDP_OVERLOAD ? LOG_WARNING :
+	    LOG_INFO;
+
+	if (r->logged_ms != 0 && now - r->logged_ms < 1000) {
+		r->unlogged++;
+		log_conn(LOG_DEBUG, id, svc->name, "action=refuse proto=udp "
+		    "peer=%s reason=%s%s", peer, udp_whys[why], msg);
+		return;
+	}
+	if (r->unlogged > 0)
+		log_conn(pri, id, svc->name, "action=refuse proto=udp peer=%s "
+		    "reason=%s%s repeat=%u", peer, udp_whys[why], msg,
+		    r->unlogged);
+	else
+		log_conn(pri, id, svc->name, "action=refuse proto=udp peer=%s "
+		    "reason=%s%s", peer, udp_whys[why], msg);
+	r->logged_ms = now != 0 ? now : 1;
+	r->unlogged = 0;
+}
+
+/*
+ * One datagram.  What can be refused without knowing the source group's
+ * state is refused before the group is looked up: a forged source must
+ * not cost a source table entry, which TCP sources' rate buckets and
+ * counts need.
+ */
 static void
 udp_one(struct engine *e, struct elistener *el, const struct service *svc,
     const unsigned char *buf, size_t n, struct sockaddr_storage *ss,
-    socklen_t sslen)
+    socklen_t sslen, const struct udpdest *dst)
 {
 	static unsigned char	 out[UDP_BUF];
+	const struct sockaddr	*sa = (struct sockaddr *)ss;
+	size_t			 idx = el->l->service;
 	char			 peer[80];
 	struct srckey		 key;
-	struct srcent		*se;
-	const char		*why = NULL;
+	struct srcent		*se = NULL;
+	int			 why = -1;
 	uint64_t		 id = engine_next_id(e), now = mono_ms();
 	long			 r;
 
-	limit_group((struct sockaddr *)ss, svc->source_prefix4,
-	    svc->source_prefix6, &key);
-	se = srctab_get(&e->src, e->svc_hash[el->l->service], &key, now);
-	if (se == NULL) {
-		/* The table is full of open connections: drop, say so. */
-		log_debug("service=%s action=refuse proto=udp reason=overload",
-		    svc->name);
-		return;
+	(void)sa_fmt(sa, peer, sizeof(peer));
+	if (!builtin_udp_source_ok(sa) ||
+	    localsrc_loop(&e->loopsrc, sa, now))
+		why = UDP_BADSRC;
+	else if (ban_find(&e->bans, sa, wall_ms()) != NULL)
+		why = UDP_BANNED;
+	else if (!acl_permit(e->conf, svc, sa))
+		why = UDP_ACL;
+	else if (!gk_knocked(e, idx, sa))
+		why = UDP_KNOCK;
+	else {
+		limit_group(sa, svc->source_prefix4, svc->source_prefix6,
+		    &key);
+		/* NULL: every entry it could take is live; drop, say so. */
+		if ((se = srctab_get(&e->src, e->svc_hash[idx], &key,
+		    now)) == NULL)
+			why = UDP_OVERLOAD;
+		else if (!limit_take(&se->reply, &svc->udp_reply_rate, now))
+			why = UDP_RATE;
 	}
-	if (!builtin_udp_source_ok((struct sockaddr *)ss) ||
-	    localsrc_loop(&e->loopsrc, (struct sockaddr *)ss, now))
-		why = "badsrc";
-	else if (ban_find(&e->bans, (struct sockaddr *)ss, wall_ms()) != NULL)
-		why = "banned";
-	else if (!acl_permit(e->conf, svc, (struct sockaddr *)ss))
-		why = "acl";
-	else if (!gk_knocked(e, el->l->service, (struct sockaddr *)ss))
-		why = "knock";
-	else if (!limit_take(&se->reply, &svc->udp_reply_rate, now))
-		why = "rate";
-	(void)sa_fmt((struct sockaddr *)ss, peer, sizeof(peer));
-	if (why != NULL) {
-		udp_log(se, id, svc, now, "action=refuse proto=udp peer=%s "
-		    "reason=%s", peer, why);
+	if (why != -1) {
+		udp_refuse(e, idx, id, peer, why, now);
 		return;
 	}
 	r = builtin_udp_reply(svc->builtin, buf, n, out, sizeof(out),
 	    time(NULL), arc4random());
-	if (r >= 0 && sendto(el->l->fd, out, (size_t)r, MSG_DONTWAIT,
-	    (struct sockaddr *)ss, sslen) == -1) {
+	if (r >= 0 && udpaddr_send(el->l->fd, out, (size_t)r, sa, sslen,
+	    dst) == -1) {
 		/* A full socket buffer drops the reply, as UDP may. */
 		log_conn(LOG_DEBUG, id, svc->name, "action=warn peer=%s "
-		    "msg=\"sendto\" error=\"%s\"", peer, strerror(errno));
+		    "msg=\"sendmsg\" error=\"%s\"", peer, strerror(errno));
 		r = -1;
 	}
 	udp_log(se, id, svc, now, "action=accept proto=udp peer=%s "
 	    "bytes_in=%zu bytes_out=%ld", peer, n, r < 0 ? 0 : r);
 }
 
+/*
+ * Datagrams to a UDP builtin.  On a wildcard socket each says where it
+ * went (udpaddr.c), so that the reply leaves from that address.
+ */
 void
 udp_builtin_cb(evutil_socket_t fd, short ev __unused, void *arg)
 {
@@ -140,23 +208,35 @@ udp_builtin_cb(evutil_socket_t fd, short ev __unused, void *arg)
 	const struct service	*svc = &e->conf->services[el->l->service];
 	static unsigned char	 buf[UDP_BUF];
 	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
+	struct udpdest		 dst;
+	unsigned char		 cbuf[UDPADDR_CMSG_ROOM];
+	struct iovec		 iov;
+	struct msghdr		 mh;
 	ssize_t			 n;
 	int			 i;
 
 	for (i = 0; i < UDP_BATCH; i++) {
-		sslen = sizeof(ss);
-		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
-		    (struct sockaddr *)&ss, &sslen);
-		if (n == -1) {
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &ss;
+		mh.msg_namelen = sizeof(ss);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) == -1) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR)
-				log_debug("service=%s action=warn msg=\"recvfrom"
+				log_debug("service=%s action=warn msg=\"recvmsg"
 				    "\" error=\"%s\"", svc->name,
 				    strerror(errno));
 			return;
 		}
-		udp_one(e, el, svc, buf, (size_t)n, &ss, sslen);
+		if (mh.msg_namelen == 0 || mh.msg_namelen > sizeof(ss))
+			continue;
+		udpaddr_dest(el, &mh, &dst);
+		udp_one(e, el, svc, buf, (size_t)n, &ss, mh.msg_namelen, &dst);
 	}
 }
 

@@ -46,10 +46,10 @@
 #include "engine.h"
 #include "log.h"
 #include "portmuxd.h"
+#include "udpaddr.h"
 
 #define UDP_BATCH	64		/* datagrams per wakeup, then yield */
 #define UDP_BUF		65536
-#define CMSG_ROOM	64		/* one in_pktinfo or in6_pktinfo */
 
 struct usess {
 	struct usess		*hnext;
@@ -58,9 +58,7 @@ struct usess {
 	struct elistener	*el;
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
-	struct sockaddr_storage	 local;		/* where the client sent */
-	socklen_t		 locallen;	/* 0: the socket's address */
-	int			 ifindex;
+	struct udpdest		 local;		/* where the client sent */
 	int			 fd;		/* connected to the target */
 	struct event		*ev;
 	struct srcent		*se;
@@ -119,8 +117,8 @@ sess_find(struct udpfwd *f, struct elistener *el, uint32_t h,
 	for (s = f->heads[h & f->mask]; s != NULL; s = s->hnext)
 		if (s->hash == h && s->el == el && s->peerlen == peerlen &&
 		    memcmp(&s->peer, peer, peerlen) == 0 &&
-		    s->locallen == locallen &&
-		    memcmp(&s->local, local, locallen) == 0)
+		    s->local.len == locallen &&
+		    memcmp(&s->local.ss, local, locallen) == 0)
 			return s;
 	return NULL;
 }
@@ -219,51 +217,8 @@ sess_end(struct usess *s, const char *reason)
 static void
 reply(struct usess *s, const unsigned char *buf, size_t n)
 {
-	union {
-		struct cmsghdr	 h;
-		unsigned char	 b[CMSG_ROOM];
-	} cm;
-	struct iovec	 iov = { .iov_base = (void *)buf, .iov_len = n };
-	struct msghdr	 mh;
-	struct cmsghdr	*c;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &s->peer;
-	mh.msg_namelen = s->peerlen;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (s->locallen > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		c = &cm.h;
-		if (s->local.ss_family == AF_INET) {
-			struct in_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi_spec_dst =
-			    ((struct sockaddr_in *)&s->local)->sin_addr;
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		} else {
-			struct in6_pktinfo pi;
-
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi6_addr =
-			    ((struct sockaddr_in6 *)&s->local)->sin6_addr;
-			/* A link-local source only means something with it. */
-			if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
-				pi.ipi6_ifindex = (unsigned int)s->ifindex;
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-		}
-	}
-	if (sendmsg(s->el->l->fd, &mh, MSG_DONTWAIT) == -1) {
+	if (udpaddr_send(s->el->l->fd, buf, n,
+	    (const struct sockaddr *)&s->peer, s->peerlen, &s->local) == -1) {
 		/* A full socket buffer drops the answer, as UDP may. */
 		log_conn(LOG_DEBUG, s->id, fsvc(s->f)->name, "action=warn "
 		    "msg=\"sendmsg\" error=\"%s\"", strerror(errno));
@@ -370,8 +325,7 @@ source_ok(struct engine *e, const struct sockaddr *sa, uint64_t now)
 static struct usess *
 sess_new(struct udpfwd *f, struct elistener *el, uint32_t h,
     const struct sockaddr_storage *peer, socklen_t peerlen,
-    const struct sockaddr_storage *local, socklen_t locallen, int ifindex,
-    uint64_t now)
+    const struct udpdest *local, uint64_t now)
 {
 	struct engine		*e = f->e;
 	const struct service	*svc = fsvc(f);
@@ -413,9 +367,7 @@ sess_new(struct udpfwd *f, struct elistener *el, uint32_t h,
 	s->el = el;
 	memcpy(&s->peer, peer, peerlen);
 	s->peerlen = peerlen;
-	memcpy(&s->local, local, locallen);
-	s->locallen = locallen;
-	s->ifindex = ifindex;
+	s->local = *local;
 	s->fd = -1;
 	s->se = se;
 	s->id = id;
@@ -427,7 +379,7 @@ sess_new(struct udpfwd *f, struct elistener *el, uint32_t h,
 	if (f->n++ == 0)
 		expire_arm(f, now);
 	e->active[f->svc]++;
-	(void)sa_fmt(locallen > 0 ? (const struct sockaddr *)local :
+	(void)sa_fmt(local->len > 0 ? (const struct sockaddr *)&local->ss :
 	    (const struct sockaddr *)&el->l->addr.ss, lbuf, sizeof(lbuf));
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=udp peer=%s "
 	    "local=%s", pbuf, lbuf);
@@ -444,76 +396,26 @@ sess_new(struct udpfwd *f, struct elistener *el, uint32_t h,
 	return s;
 }
 
-/* Where the datagram was sent to, from IP_PKTINFO or IPV6_PKTINFO. */
-static void
-dest_of(struct msghdr *mh, sa_family_t family, uint16_t port,
-    struct sockaddr_storage *local, socklen_t *locallen, int *ifindex)
-{
-	struct cmsghdr	*c;
-
-	*locallen = 0;
-	*ifindex = 0;
-	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (family == AF_INET && c->cmsg_level == IPPROTO_IP &&
-		    c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo	 pi;
-			struct sockaddr_in	*s4 = (struct sockaddr_in *)local;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memset(s4, 0, sizeof(*s4));
-			s4->sin_family = AF_INET;
-			s4->sin_port = port;
-			s4->sin_addr = pi.ipi_addr;
-			*locallen = sizeof(*s4);
-			*ifindex = pi.ipi_ifindex;
-			return;
-		}
-		if (family == AF_INET6 && c->cmsg_level == IPPROTO_IPV6 &&
-		    c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo	 pi;
-			struct sockaddr_in6	*s6 =
-			    (struct sockaddr_in6 *)local;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memset(s6, 0, sizeof(*s6));
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = port;
-			s6->sin6_addr = pi.ipi6_addr;
-			*locallen = sizeof(*s6);
-			*ifindex = (int)pi.ipi6_ifindex;
-			return;
-		}
-	}
-}
-
-static uint16_t
-sa_port_n(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET ?
-	    ((const struct sockaddr_in *)ss)->sin_port :
-	    ((const struct sockaddr_in6 *)ss)->sin6_port;
-}
-
 static void
 from_client(struct udpfwd *f, struct elistener *el, const unsigned char *buf,
     size_t n, const struct sockaddr_storage *peer, socklen_t peerlen,
-    const struct sockaddr_storage *local, socklen_t locallen, int ifindex)
+    const struct udpdest *local)
 {
 	struct engine	*e = f->e;
 	uint64_t	 now = mono_ms();
 	uint32_t	 h;
 	struct usess	*s;
 
-	h = sess_hash(f, el, peer, peerlen, local, locallen);
-	if ((s = sess_find(f, el, h, peer, peerlen, local, locallen)) != NULL) {
+	h = sess_hash(f, el, peer, peerlen, &local->ss, local->len);
+	if ((s = sess_find(f, el, h, peer, peerlen, &local->ss, local->len)) !=
+	    NULL) {
 		/* A ban cuts a session, as it would not let it start. */
 		if (ban_find(&e->bans, (const struct sockaddr *)peer,
 		    wall_ms()) != NULL) {
 			sess_end(s, "banned");
 			return;
 		}
-	} else if ((s = sess_new(f, el, h, peer, peerlen, local, locallen,
-	    ifindex, now)) == NULL)
+	} else if ((s = sess_new(f, el, h, peer, peerlen, local, now)) == NULL)
 		return;
 	sess_touch(s, now);
 	s->bytes_in += n;
@@ -532,13 +434,13 @@ udp_redirect_cb(evutil_socket_t fd, short ev __unused, void *arg)
 	struct elistener	*el = arg;
 	struct engine		*e = el->e;
 	struct udpfwd		*f = &e->fwd[el->l->service];
-	struct sockaddr_storage	 peer, local;
-	socklen_t		 locallen;
-	unsigned char		 cbuf[CMSG_ROOM];
+	struct sockaddr_storage	 peer;
+	struct udpdest		 local;
+	unsigned char		 cbuf[UDPADDR_CMSG_ROOM];
 	struct iovec		 iov;
 	struct msghdr		 mh;
 	ssize_t			 n;
-	int			 i, ifindex;
+	int			 i;
 
 	for (i = 0; i < UDP_BATCH; i++) {
 		iov.iov_base = buf;
@@ -560,30 +462,10 @@ udp_redirect_cb(evutil_socket_t fd, short ev __unused, void *arg)
 		}
 		if (mh.msg_namelen == 0 || mh.msg_namelen > sizeof(peer))
 			continue;
-		locallen = 0;
-		ifindex = 0;
-		if (el->l->addr.wildcard)
-			dest_of(&mh, el->l->addr.ss.ss_family,
-			    sa_port_n(&el->l->addr.ss), &local, &locallen,
-			    &ifindex);
+		udpaddr_dest(el, &mh, &local);
 		from_client(f, el, buf, (size_t)n, &peer, mh.msg_namelen,
-		    &local, locallen, ifindex);
+		    &local);
 	}
-}
-
-/* A wildcard socket says where each datagram went, to answer from it. */
-int
-udprelay_listener(struct elistener *el)
-{
-	int	 one = 1;
-
-	if (!el->l->addr.wildcard)
-		return 0;
-	if (el->l->addr.ss.ss_family == AF_INET)
-		return setsockopt(el->l->fd, IPPROTO_IP, IP_PKTINFO, &one,
-		    sizeof(one));
-	return setsockopt(el->l->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
-	    sizeof(one));
 }
 
 int

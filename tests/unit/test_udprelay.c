@@ -46,6 +46,7 @@
 
 #include "engine.h"
 #include "portmuxd.h"
+#include "udpaddr.h"
 #include "enginefix.h"
 
 /* One UDP redirect service to 127.0.0.1:%u, with the keys of %s. */
@@ -153,7 +154,7 @@ echo_close(struct echo *t)
 
 /*
  * The service's socket on addr, port 0, set up as listeners_start()
- * sets up a UDP redirect listener, udprelay_listener() included.
+ * sets up a UDP redirect listener, udpaddr_listener() included.
  */
 static void
 usvc_open(struct enginefix *f, struct usvc *u, const char *addr,
@@ -169,7 +170,7 @@ usvc_open(struct enginefix *f, struct usvc *u, const char *addr,
 	u->l.addr.wildcard = wildcard;
 	u->el.e = &f->e;
 	u->el.l = &u->l;
-	assert_int_equal(udprelay_listener(&u->el), 0);
+	assert_int_equal(udpaddr_listener(&u->el), 0);
 	assert_non_null(u->ev = event_new(f->e.base, u->fd, EV_READ |
 	    EV_PERSIST, udp_redirect_cb, &u->el));
 	assert_int_equal(event_add(u->ev, NULL), 0);
