@@ -126,14 +126,14 @@ struct xchild {
 
 /*
  * Refusals of a UDP builtin for one reason, counted between the lines
- * that log them (udp.c): sources are spoofable, so the bound is per
- * service, not per source group.
+ * that log them (udp.c): sources are spoofable, so refusals that take
+ * no source group entry are bounded per service, not per group.
  */
 struct udprefusal {
 	uint64_t		 logged_ms;
 	uint32_t		 unlogged;
 };
-#define UDP_NREFUSAL	6		/* udp.c's reasons */
+#define UDP_NREFUSAL	5		/* udp.c's reasons */
 
 struct tmux;	/* a tcpmux client reading its name line (tcpmux.c) */
 struct relay;	/* a connection forwarded to a redirect target (relay.c) */

@@ -19,8 +19,9 @@
  * the datagram was sent to; since sources are spoofable, nothing here
  * starts a ban, a refusal that needs no per source state takes no
  * source table entry, and the log gets one info line per source group
- * and second for answers and one per service, reason and second for
- * refusals, the rest at debug.  Wait services get
+ * and second for what a group did (answers, its reply rate), one per
+ * service, reason and second for refusals before the group is looked up
+ * (a forger picks a new source for each datagram), the rest at debug.  Wait services get
  * their listening socket handed to the program; for UDP the datagram
  * that woke it is only peeked at, to check and export its source.
  */
@@ -84,13 +85,15 @@ udp_log(struct srcent *se, uint64_t id, const struct service *svc,
 		log_conn(pri, id, svc->name, "%s", msg);
 }
 
-/* The refusals of a UDP builtin, each with its udprefusal slot. */
+/*
+ * The refusals of a UDP builtin that come before any source group
+ * state, each with its udprefusal slot.
+ */
 enum udp_why {
 	UDP_BADSRC,
 	UDP_BANNED,
 	UDP_ACL,
 	UDP_KNOCK,
-	UDP_RATE,
 	UDP_OVERLOAD,
 };
 
@@ -99,13 +102,13 @@ static const char *const udp_whys[UDP_NREFUSAL] = {
 	[UDP_BANNED] = "banned",
 	[UDP_ACL] = "acl",
 	[UDP_KNOCK] = "knock",
-	[UDP_RATE] = "rate",
 	[UDP_OVERLOAD] = "overload",
 };
 
 /*
- * A dropped datagram.  Its source may be forged, and a forger picks a
- * new one for each datagram, so the bound is the service's: one line a
+ * A datagram dropped before its group's state is known.  Its source may
+ * be forged, and a forger picks a new one for each datagram, so the
+ * bound is the service's, not the group's: one line a
  * second per reason, counting (repeat=K) the refusals since the last
  * line, which went to debug.  A full source table is the daemon's
  * trouble, not the source's: a warning.
@@ -176,11 +179,15 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 		if ((se = srctab_get(&e->src, e->svc_hash[idx], &key,
 		    now)) == NULL)
 			why = UDP_OVERLOAD;
-		else if (!limit_take(&se->reply, &svc->udp_reply_rate, now))
-			why = UDP_RATE;
 	}
 	if (why != -1) {
 		udp_refuse(e, idx, id, peer, why, now);
+		return;
+	}
+	/* Past its reply rate: the group exists, its line is its own. */
+	if (!limit_take(&se->reply, &svc->udp_reply_rate, now)) {
+		udp_log(se, id, svc, now, "action=refuse proto=udp peer=%s "
+		    "reason=rate", peer);
 		return;
 	}
 	r = builtin_udp_reply(svc->builtin, buf, n, out, sizeof(out),
