@@ -501,8 +501,9 @@ payload_len(uint32_t type)
  * The descriptor that came with a message from the monitor was lost, our
  * table being full (EMFILE from msg_recv): say what goes unwatched.  The
  * message itself is then dispatched without it; the child is tracked as
- * usual, only its stderr is not read (it goes nowhere, the program gets
- * EPIPE or SIGPIPE if it writes there).
+ * usual, only its stderr is not read.  The monitor keeps the read end,
+ * so the program's stderr fills the pipe, and a program that writes
+ * more than that blocks: better than an engine gone, and said here.
  */
 void
 priv_fd_lost(struct engine *e, const struct msg_hdr *hdr, const void *p)
