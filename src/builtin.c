@@ -16,7 +16,12 @@
  * (RFC 868).  The formatters are pure and tested on their own; the rest
  * drives a bufferevent with backpressure: echo stops reading while its
  * output is above the high-water mark, chargen writes only when the
- * socket drained, and every connection has an idle timeout.
+ * socket drained, and every connection has an idle timeout.  A client's
+ * half-close (EOF on the read side) ends only what reads: discard
+ * closes, echo sends what it read, then closes; chargen goes on
+ * writing until the client closes or the connection errors (a chargen
+ * client that shut down its side only says it sends nothing), daytime
+ * and time close after their answer whatever the client does.
  */
 
 #include "config.h"
@@ -258,15 +263,22 @@ event_cb(struct bufferevent *bev __unused, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		conn_free(c, EVUTIL_SOCKET_ERROR() == ECONNRESET ? NULL :
+		int err = EVUTIL_SOCKET_ERROR();
+
+		/* The client closed while we wrote: its way to say stop. */
+		conn_free(c, err == ECONNRESET || err == EPIPE ? NULL :
 		    "error");
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING)) {
-		/* A half-close: echo still owes what it read. */
+		/*
+		 * A half-close.  Echo still owes what it read; chargen's
+		 * output is not an answer to input, so it goes on (the
+		 * bufferevent stopped reading); discard is done.
+		 */
 		if (c->service->builtin == BUILTIN_ECHO)
 			finish(c);
-		else
+		else if (c->service->builtin != BUILTIN_CHARGEN)
 			conn_free(c, NULL);
 	}
 }

@@ -255,6 +255,7 @@ int		 builtin_start(struct conn *, int);
 /* tcpmux.c */
 long		 tcpmux_line_end(const char *, size_t);
 size_t		 tcpmux_trim(char *, size_t);
+bool		 tcpmux_name_ok(const char *, size_t);
 long		 tcpmux_lookup(const struct conf *, const char *);
 void		 tcpmux_stop_all(struct engine *);
 void		 tcpmux_start(struct engine *, size_t, int, uint64_t,

@@ -88,6 +88,17 @@ tcpmux_trim(char *name, size_t len)
 	return len;
 }
 
+/*
+ * Whether the len bytes of a trimmed name line can name a service: not
+ * with a NUL in them, which would cut the name short for every string
+ * function ("hello\0junk" is not "hello").  Pure.
+ */
+bool
+tcpmux_name_ok(const char *name, size_t len)
+{
+	return memchr(name, '\0', len) == NULL;
+}
+
 /* The service a name reaches through tcpmux, or -1; case-insensitive. */
 long
 tcpmux_lookup(const struct conf *conf, const char *name)
@@ -164,7 +175,7 @@ tmux_help(struct tmux *t)
 
 /* The whole name is in: HELP, a service, or nothing. */
 static void
-tmux_done(struct tmux *t)
+tmux_done(struct tmux *t, size_t len)
 {
 	struct engine	*e = t->e;
 	char		 q[1100], d[1200], peer[80];
@@ -174,6 +185,13 @@ tmux_done(struct tmux *t)
 	int		 fd = t->fd, r;
 
 	/* The name line is trimmed already (tmux_read_cb). */
+	if (!tcpmux_name_ok(t->name, len)) {
+		(void)log_quote(q, sizeof(q), t->name, len);
+		(void)snprintf(d, sizeof(d), "name=%s msg=\"NUL in the name\"",
+		    q);
+		tmux_refuse(t, "notfound", "-Service not available\r\n", d);
+		return;
+	}
 	if (strcasecmp(t->name, "HELP") == 0) {
 		tmux_help(t);
 		return;
@@ -215,6 +233,7 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 	size_t			 room = svc->tcpmux_maxlen + 2 - t->have;
 	long			 end;
 	ssize_t			 n;
+	size_t			 len;
 
 	(void)what;
 	n = recv(fd, t->name + t->have, room, MSG_PEEK | MSG_DONTWAIT);
@@ -235,8 +254,9 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	t->have += (size_t)n;
-	if (end >= 0 && tcpmux_trim(t->name, t->have) <= svc->tcpmux_maxlen) {
-		tmux_done(t);
+	if (end >= 0 && (len = tcpmux_trim(t->name, t->have)) <=
+	    svc->tcpmux_maxlen) {
+		tmux_done(t, len);
 		return;
 	}
 	if (end >= 0 || t->have >= svc->tcpmux_maxlen + 2)

@@ -17,7 +17,10 @@
  * (DESIGN.md "Builtins": no reflection to privileged or datagram service
  * ports, nor to addresses that cannot be a real sender) and the reply
  * to one datagram.  The event-driven half of builtin.c is exercised by
- * the integration tests.
+ * the integration tests, and here, in an engine of the test's own
+ * (enginefix.h), for what a client's half-close (shutdown(SHUT_WR))
+ * does: chargen goes on sending, echo sends what it read then closes,
+ * discard closes, daytime and time answer then close.
  */
 
 #include "config.h"
@@ -28,18 +31,26 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "builtin.h"
+#include "engine.h"
 #include "portmuxd.h"
+#include "enginefix.h"
+
+#define WAIT_MS	3000		/* the longest a step of a test may take */
 
 /* 2036-02-07T06:28:16Z: the RFC 868 counter wraps to 0. */
 #define RFC868_WRAP	((time_t)2085978496LL)
@@ -559,6 +570,189 @@ test_builtin_udp_chargen_small_out(void **state)
 	assert_int_equal(udp_reply(BUILTIN_CHARGEN, "", 0, out, 0, 0, 512), 0);
 }
 
+/* One TCP builtin of each kind, in the order of their indexes. */
+#define TCP_SVCS \
+	"service chargen {\n\tport = 10019\n\taddress = {127.0.0.1}\n" \
+	"\tbuiltin = chargen\n}\n" \
+	"service echo {\n\tport = 10007\n\taddress = {127.0.0.1}\n" \
+	"\tbuiltin = echo\n}\n" \
+	"service discard {\n\tport = 10009\n\taddress = {127.0.0.1}\n" \
+	"\tbuiltin = discard\n}\n" \
+	"service daytime {\n\tport = 10013\n\taddress = {127.0.0.1}\n" \
+	"\tbuiltin = daytime\n}\n" \
+	"service time {\n\tport = 10037\n\taddress = {127.0.0.1}\n" \
+	"\tbuiltin = time\n}\n"
+enum { S_CHARGEN, S_ECHO, S_DISCARD, S_DAYTIME, S_TIME };
+
+/*
+ * A client of service idx: it connects to lfd, and the socket accepted
+ * there is admitted and served as engine_serve() would.  Returns the
+ * client's socket; *id is the connection's.
+ */
+static int
+serve_one(struct enginefix *f, size_t idx, int lfd,
+    const struct sockaddr_in *lsin, uint64_t *id)
+{
+	struct engine		*e = &f->e;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	struct srcent		*se;
+	int			 cli, fd;
+
+	cli = ef_tcp_connect(lsin);
+	fd = ef_accept(f, lfd, WAIT_MS);
+	assert_true(fd != -1);
+	assert_int_equal(getpeername(fd, (struct sockaddr *)&ss, &len), 0);
+	assert_int_equal(guard_admit(e, idx, (struct sockaddr *)&ss, fd, &se),
+	    0);
+	*id = engine_next_id(e);
+	engine_serve_admitted(e, idx, fd, *id, "127.0.0.1", se, NULL, false);
+	return cli;
+}
+
+/*
+ * Read from cli while the engine runs, until want bytes came (want 0:
+ * until EOF) or WAIT_MS passed.  Returns how many came; *eof whether
+ * the engine closed.
+ */
+static size_t
+read_some(struct enginefix *f, int cli, char *buf, size_t size,
+    size_t want, bool *eof)
+{
+	char		 junk[16384];
+	uint64_t	 end = ef_now() + WAIT_MS;
+	size_t		 got = 0;
+	ssize_t		 r;
+
+	*eof = false;
+	while (ef_now() < end && (want == 0 || got < want)) {
+		ef_step(f);
+		r = recv(cli, got < size ? buf + got : junk, got < size ?
+		    size - got : sizeof(junk), MSG_DONTWAIT);
+		if (r == 0) {
+			*eof = true;
+			break;
+		}
+		if (r == -1) {
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ENOTCONN);
+			continue;
+		}
+		got += (size_t)r;
+	}
+	return got;
+}
+
+/* Until the engine has no connection left, WAIT_MS at most. */
+static void
+wait_idle(struct enginefix *f)
+{
+	uint64_t	 end = ef_now() + WAIT_MS;
+
+	while (f->e.nconns > 0 && ef_now() < end)
+		ef_step(f);
+	assert_int_equal(f->e.nconns, 0);
+}
+
+/*
+ * A chargen client that shuts down its side only says it will send
+ * nothing: chargen goes on, a megabyte and more of the pattern, until
+ * the client closes; that close ends the connection without an error.
+ */
+static void
+test_builtin_chargen_half_close(void **state)
+{
+	struct enginefix	*f = *state;
+	struct sockaddr_in	 lsin;
+	char			 buf[4 * CHARGEN_LINE], line[CHARGEN_LINE];
+	char			 conn[32], *l;
+	uint64_t		 id;
+	size_t			 got;
+	bool			 eof;
+	int			 lfd, cli;
+
+	lfd = ef_tcp_listen("127.0.0.1", 16, &lsin);
+	ef_start(f, TCP_SVCS);
+	cli = serve_one(f, S_CHARGEN, lfd, &lsin, &id);
+	assert_int_equal(shutdown(cli, SHUT_WR), 0);
+	got = read_some(f, cli, buf, sizeof(buf), 1024 * 1024, &eof);
+	if (eof || got < 1024 * 1024)
+		fail_msg("chargen sent %zu bytes after the client's half-close"
+		    ", then %s", got, eof ? "closed" : "stalled");
+	builtin_chargen_line(0, line);
+	assert_memory_equal(buf, line, sizeof(line));
+	builtin_chargen_line(1, line);
+	assert_memory_equal(buf + CHARGEN_LINE, line, sizeof(line));
+	(void)snprintf(conn, sizeof(conn), "conn=%llu ",
+	    (unsigned long long)id);
+	assert_null(ef_line(f, conn, "action=close"));
+	assert_int_equal(f->e.nconns, 1);
+	(void)close(cli);
+	l = ef_expect(f, conn, "action=close", WAIT_MS);
+	assert_null(strstr(l, "reason="));
+	free(l);
+	wait_idle(f);
+	(void)close(lfd);
+	ef_stop(f);
+}
+
+/*
+ * The other builtins and a half-close: echo sends back what it read,
+ * then closes; discard closes; daytime and time answer, then close.
+ */
+static void
+test_builtin_half_close_others(void **state)
+{
+	struct enginefix	*f = *state;
+	struct sockaddr_in	 lsin;
+	char			 buf[256];
+	uint64_t		 id;
+	size_t			 got;
+	bool			 eof;
+	int			 lfd, cli;
+
+	lfd = ef_tcp_listen("127.0.0.1", 16, &lsin);
+	ef_start(f, TCP_SVCS);
+
+	cli = serve_one(f, S_ECHO, lfd, &lsin, &id);
+	assert_int_equal(send(cli, "abc\r\n", 5, MSG_NOSIGNAL), 5);
+	assert_int_equal(shutdown(cli, SHUT_WR), 0);
+	got = read_some(f, cli, buf, sizeof(buf), 0, &eof);
+	assert_true(eof);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "abc\r\n", 5);
+	(void)close(cli);
+	wait_idle(f);
+
+	cli = serve_one(f, S_DISCARD, lfd, &lsin, &id);
+	assert_int_equal(send(cli, "abc", 3, MSG_NOSIGNAL), 3);
+	assert_int_equal(shutdown(cli, SHUT_WR), 0);
+	got = read_some(f, cli, buf, sizeof(buf), 0, &eof);
+	assert_true(eof);
+	assert_int_equal(got, 0);
+	(void)close(cli);
+	wait_idle(f);
+
+	cli = serve_one(f, S_DAYTIME, lfd, &lsin, &id);
+	assert_int_equal(shutdown(cli, SHUT_WR), 0);
+	got = read_some(f, cli, buf, sizeof(buf), 0, &eof);
+	assert_true(eof);
+	assert_true(got > 2 && buf[got - 2] == '\r' && buf[got - 1] == '\n');
+	(void)close(cli);
+	wait_idle(f);
+
+	cli = serve_one(f, S_TIME, lfd, &lsin, &id);
+	assert_int_equal(shutdown(cli, SHUT_WR), 0);
+	got = read_some(f, cli, buf, sizeof(buf), 0, &eof);
+	assert_true(eof);
+	assert_int_equal(got, 4);
+	(void)close(cli);
+	wait_idle(f);
+
+	(void)close(lfd);
+	ef_stop(f);
+}
+
 int
 main(void)
 {
@@ -584,6 +778,10 @@ main(void)
 		cmocka_unit_test(test_builtin_udp_chargen_length),
 		cmocka_unit_test(test_builtin_udp_chargen_all_lengths),
 		cmocka_unit_test(test_builtin_udp_chargen_small_out),
+		cmocka_unit_test_setup_teardown(test_builtin_chargen_half_close,
+		    ef_setup, ef_teardown),
+		cmocka_unit_test_setup_teardown(test_builtin_half_close_others,
+		    ef_setup, ef_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,17 +21,26 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "engine.h"
 #include "portmuxd.h"
+#include "enginefix.h"
+
+#define WAIT_MS	3000		/* the longest a step of a test may take */
 
 /* tcpmux_line_end() on a string literal, without its NUL. */
 static long
@@ -285,6 +294,121 @@ test_tcpmux_lookup_empty_conf(void **state)
 	assert_int_equal(tcpmux_lookup(&conf, ""), -1);
 }
 
+/* A NUL anywhere in the trimmed name makes it no name at all. */
+static void
+test_tcpmux_name_ok(void **state)
+{
+	(void)state;
+	assert_true(tcpmux_name_ok("hello", 5));
+	assert_true(tcpmux_name_ok("", 0));
+	assert_false(tcpmux_name_ok("hello\0junk", 10));
+	assert_false(tcpmux_name_ok("\0hello", 6));
+	assert_false(tcpmux_name_ok("hello\0", 6));
+	assert_false(tcpmux_name_ok("HELP\0", 5));
+}
+
+#define MUX_SVCS \
+	"service tcpmux {\n\tport = 10001\n\taddress = {127.0.0.1}\n" \
+	"\tbuiltin = tcpmux\n}\n" \
+	"service hello {\n\tport = 10007\n\taddress = {127.0.0.1}\n" \
+	"\tbuiltin = echo\n\ttcpmux = true\n}\n"
+
+/*
+ * A client of the tcpmux service (index 0) in an engine of the test's
+ * own: it connects to lfd, the socket accepted there is admitted and
+ * served as engine_serve() would, and the client sends line.
+ */
+static int
+mux_client(struct enginefix *f, int lfd, const struct sockaddr_in *lsin,
+    const char *line, size_t len, uint64_t *id)
+{
+	struct engine		*e = &f->e;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	struct srcent		*se;
+	int			 cli, fd;
+
+	cli = ef_tcp_connect(lsin);
+	fd = ef_accept(f, lfd, WAIT_MS);
+	assert_true(fd != -1);
+	assert_int_equal(getpeername(fd, (struct sockaddr *)&ss, &sl), 0);
+	assert_int_equal(guard_admit(e, 0, (struct sockaddr *)&ss, fd, &se),
+	    0);
+	*id = engine_next_id(e);
+	engine_serve_admitted(e, 0, fd, *id, "127.0.0.1", se, NULL, false);
+	assert_int_equal(send(cli, line, len, MSG_NOSIGNAL), (ssize_t)len);
+	return cli;
+}
+
+/* What cli gets within WAIT_MS, up to want bytes or EOF. */
+static size_t
+mux_read(struct enginefix *f, int cli, char *buf, size_t size, size_t want)
+{
+	uint64_t	 end = ef_now() + WAIT_MS;
+	size_t		 got = 0;
+	ssize_t		 r;
+
+	while (ef_now() < end && got < want && got < size) {
+		ef_step(f);
+		r = recv(cli, buf + got, size - got, MSG_DONTWAIT);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR);
+			continue;
+		}
+		got += (size_t)r;
+	}
+	return got;
+}
+
+/*
+ * "hello\0junk\r\n" does not reach service hello: the NUL would cut the
+ * name short.  The client gets RFC 1078's negative reply and the log a
+ * refusal with its reason; "hello\r\n" still gets "+Go".
+ */
+static void
+test_tcpmux_nul_in_name(void **state)
+{
+	static const char	 bad[] = "hello\0junk\r\n";
+	struct enginefix	*f = *state;
+	struct sockaddr_in	 lsin;
+	char			 buf[128], conn[32], *l;
+	uint64_t		 id, end;
+	size_t			 got;
+	int			 lfd, cli;
+
+	lfd = ef_tcp_listen("127.0.0.1", 16, &lsin);
+	ef_start(f, MUX_SVCS);
+	cli = mux_client(f, lfd, &lsin, bad, sizeof(bad) - 1, &id);
+	got = mux_read(f, cli, buf, sizeof(buf), sizeof(buf));
+	buf[got < sizeof(buf) ? got : sizeof(buf) - 1] = '\0';
+	if (strncmp(buf, "-", 1) != 0)
+		fail_msg("a name with a NUL got '%s', expected a '-' reply",
+		    buf);
+	(void)snprintf(conn, sizeof(conn), "conn=%llu ",
+	    (unsigned long long)id);
+	l = ef_expect(f, conn, "action=refuse", WAIT_MS);
+	assert_non_null(strstr(l, " reason=notfound"));
+	assert_non_null(strstr(l, "name=\"hello\\x00junk\""));
+	assert_null(ef_line(f, conn, "via=tcpmux"));
+	free(l);
+	(void)close(cli);
+
+	cli = mux_client(f, lfd, &lsin, "hello\r\n", 7, &id);
+	got = mux_read(f, cli, buf, sizeof(buf), 5);
+	assert_int_equal(got, 5);
+	assert_memory_equal(buf, "+Go\r\n", 5);
+	(void)close(cli);
+	end = ef_now() + WAIT_MS;
+	while (f->e.nconns > 0 && ef_now() < end)
+		ef_step(f);
+	assert_int_equal(f->e.nconns, 0);
+	(void)close(lfd);
+	ef_stop(f);
+}
+
 int
 main(void)
 {
@@ -302,6 +426,9 @@ main(void)
 		cmocka_unit_test(test_tcpmux_lookup_exact),
 		cmocka_unit_test(test_tcpmux_line_to_service),
 		cmocka_unit_test(test_tcpmux_lookup_empty_conf),
+		cmocka_unit_test(test_tcpmux_name_ok),
+		cmocka_unit_test_setup_teardown(test_tcpmux_nul_in_name,
+		    ef_setup, ef_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
