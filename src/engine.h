@@ -168,7 +168,8 @@ struct engine {
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
 	uint32_t		*svc_hash;	/* limit_svc_hash() per service */
-	struct udprefusal	(*udpref)[UDP_NREFUSAL]; /* per service, udp.c */
+	/* UDP builtin refusals per service and reason (udp.c). */
+	struct udprefusal	(*udpref)[UDP_NREFUSAL];
 	struct localsrc		 loopsrc;	/* sources of builtin loops */
 	struct bantab		 bans;
 	uint64_t		 ban_full_logged;

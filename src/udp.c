@@ -21,9 +21,10 @@
  * source table entry, and the log gets one info line per source group
  * and second for what a group did (answers, its reply rate), one per
  * service, reason and second for refusals before the group is looked up
- * (a forger picks a new source for each datagram), the rest at debug.  Wait services get
- * their listening socket handed to the program; for UDP the datagram
- * that woke it is only peeked at, to check and export its source.
+ * (a forger picks a new source for each datagram), the rest at debug.
+ * Wait services get their listening socket handed to the program; for
+ * UDP the datagram that woke it is only peeked at, to check and export
+ * its source.
  */
 
 #include "config.h"

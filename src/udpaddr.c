@@ -76,7 +76,8 @@ udpaddr_dest(const struct elistener *el, struct msghdr *mh,
 		if (family == AF_INET && c->cmsg_level == IPPROTO_IP &&
 		    c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo	 pi;
-			struct sockaddr_in	*s4 = (struct sockaddr_in *)&d->ss;
+			struct sockaddr_in	*s4 =
+			    (struct sockaddr_in *)&d->ss;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			memset(s4, 0, sizeof(*s4));

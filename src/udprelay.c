@@ -58,7 +58,7 @@ struct usess {
 	struct elistener	*el;
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
-	struct udpdest		 local;		/* where the client sent */
+	struct udpdest		 local;	/* where the client sent */
 	int			 fd;		/* connected to the target */
 	struct event		*ev;
 	struct srcent		*se;

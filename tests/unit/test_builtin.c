@@ -50,7 +50,7 @@
 #include "portmuxd.h"
 #include "enginefix.h"
 
-#define WAIT_MS	3000		/* the longest a step of a test may take */
+#define WAIT_MS	3000		/* the longest one wait of a test */
 
 /* 2036-02-07T06:28:16Z: the RFC 868 counter wraps to 0. */
 #define RFC868_WRAP	((time_t)2085978496LL)

@@ -40,7 +40,7 @@
 #include "portmuxd.h"
 #include "enginefix.h"
 
-#define WAIT_MS	3000		/* the longest a step of a test may take */
+#define WAIT_MS	3000		/* the longest one wait of a test */
 
 /* tcpmux_line_end() on a string literal, without its NUL. */
 static long
