@@ -209,7 +209,7 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
  * went (udpaddr.c), so that the reply leaves from that address.
  */
 void
-udp_builtin_cb(evutil_socket_t fd, short ev __unused, void *arg)
+udp_builtin_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 {
 	struct elistener	*el = arg;
 	struct engine		*e = el->e;
@@ -217,34 +217,17 @@ udp_builtin_cb(evutil_socket_t fd, short ev __unused, void *arg)
 	static unsigned char	 buf[UDP_BUF];
 	struct sockaddr_storage	 ss;
 	struct udpdest		 dst;
-	unsigned char		 cbuf[UDPADDR_CMSG_ROOM];
-	struct iovec		 iov;
-	struct msghdr		 mh;
+	socklen_t		 fromlen;
 	ssize_t			 n;
 	int			 i;
 
 	for (i = 0; i < UDP_BATCH; i++) {
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf);
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &ss;
-		mh.msg_namelen = sizeof(ss);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_debug("service=%s action=warn msg=\"recvmsg"
-				    "\" error=\"%s\"", svc->name,
-				    strerror(errno));
+		if ((n = udpaddr_recv(el, svc->name, buf, sizeof(buf), &ss,
+		    &fromlen, &dst)) == -1)
 			return;
-		}
-		if (mh.msg_namelen == 0 || mh.msg_namelen > sizeof(ss))
+		if (fromlen == 0)
 			continue;
-		udpaddr_dest(el, &mh, &dst);
-		udp_one(e, el, svc, buf, (size_t)n, &ss, mh.msg_namelen, &dst);
+		udp_one(e, el, svc, buf, (size_t)n, &ss, fromlen, &dst);
 	}
 }
 

@@ -26,9 +26,11 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "engine.h"
+#include "log.h"
 #include "portmuxd.h"
 #include "udpaddr.h"
 
@@ -160,4 +162,41 @@ udpaddr_send(int fd, const void *buf, size_t n, const struct sockaddr *peer,
 		}
 	}
 	return sendmsg(fd, &mh, MSG_DONTWAIT);
+}
+
+/*
+ * Read one datagram from a UDP listener, with its source in from (*fromlen
+ * 0 when the kernel gave none worth using) and where it went in dst.
+ * Returns its length, or -1 when there is nothing more to read (a real
+ * error is logged for the service name).
+ */
+ssize_t
+udpaddr_recv(const struct elistener *el, const char *name, void *buf,
+    size_t len, struct sockaddr_storage *from, socklen_t *fromlen,
+    struct udpdest *dst)
+{
+	unsigned char	 cbuf[UDPADDR_CMSG_ROOM];
+	struct iovec	 iov;
+	struct msghdr	 mh;
+	ssize_t		 n;
+
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = from;
+	mh.msg_namelen = sizeof(*from);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	if ((n = recvmsg(el->l->fd, &mh, MSG_DONTWAIT)) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			log_debug("service=%s action=warn msg=\"recvmsg\" "
+			    "error=\"%s\"", name, strerror(errno));
+		return -1;
+	}
+	*fromlen = mh.msg_namelen == 0 || mh.msg_namelen > sizeof(*from) ?
+	    0 : mh.msg_namelen;
+	udpaddr_dest(el, &mh, dst);
+	return n;
 }

@@ -30,6 +30,8 @@ struct udpdest {
 int	 udpaddr_listener(struct elistener *);
 void	 udpaddr_dest(const struct elistener *, struct msghdr *,
 	    struct udpdest *);
+ssize_t	 udpaddr_recv(const struct elistener *, const char *, void *, size_t,
+	    struct sockaddr_storage *, socklen_t *, struct udpdest *);
 ssize_t	 udpaddr_send(int, const void *, size_t, const struct sockaddr *,
 	    socklen_t, const struct udpdest *);
 

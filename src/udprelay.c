@@ -428,7 +428,8 @@ from_client(struct udpfwd *f, struct elistener *el, const unsigned char *buf,
 
 /* Datagrams to a UDP redirect service. */
 void
-udp_redirect_cb(evutil_socket_t fd, short ev __unused, void *arg)
+udp_redirect_cb(evutil_socket_t fd __unused, short ev __unused,
+    void *arg)
 {
 	static unsigned char	 buf[UDP_BUF];
 	struct elistener	*el = arg;
@@ -436,35 +437,17 @@ udp_redirect_cb(evutil_socket_t fd, short ev __unused, void *arg)
 	struct udpfwd		*f = &e->fwd[el->l->service];
 	struct sockaddr_storage	 peer;
 	struct udpdest		 local;
-	unsigned char		 cbuf[UDPADDR_CMSG_ROOM];
-	struct iovec		 iov;
-	struct msghdr		 mh;
+	socklen_t		 fromlen;
 	ssize_t			 n;
 	int			 i;
 
 	for (i = 0; i < UDP_BATCH; i++) {
-		iov.iov_base = buf;
-		iov.iov_len = sizeof(buf);
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &peer;
-		mh.msg_namelen = sizeof(peer);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		if ((n = recvmsg(fd, &mh, MSG_DONTWAIT)) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_debug("service=%s action=warn msg=\"recvmsg"
-				    "\" error=\"%s\"", fsvc(f)->name,
-				    strerror(errno));
+		if ((n = udpaddr_recv(el, fsvc(f)->name, buf, sizeof(buf), &peer,
+		    &fromlen, &local)) == -1)
 			return;
-		}
-		if (mh.msg_namelen == 0 || mh.msg_namelen > sizeof(peer))
+		if (fromlen == 0)
 			continue;
-		udpaddr_dest(el, &mh, &local);
-		from_client(f, el, buf, (size_t)n, &peer, mh.msg_namelen,
-		    &local);
+		from_client(f, el, buf, (size_t)n, &peer, fromlen, &local);
 	}
 }
 
