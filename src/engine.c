@@ -625,15 +625,14 @@ engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
 		if (r == 0)
 			srcent_release(se);
 		gk_trap(e, idx, fd, id, sa, peer);
-		return;
-	}
-	if (r != 0) {
+	} else if (r != 0) {
 		guard_refuse(e, idx, se, r, id, peer);
 		gk_refused(e, idx, sa, r);
 		close(fd);
-		return;
-	}
-	engine_serve_admitted(e, idx, fd, id, peer, se, ba, false);
+	} else
+		engine_serve_admitted(e, idx, fd, id, peer, se, ba, false);
+	if (se != NULL)
+		srcent_put(se);
 }
 
 static void

@@ -317,7 +317,8 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
  * Decide on a new stream connection to service idx from sa (fd: the
  * socket, for a unix peer's credentials).  Returns 0 and holds a
  * per_source slot in *sep, or the reason to refuse (*sep may still be
- * set, for guard_refuse).
+ * set, for guard_refuse).  *sep, when set, is pinned (srctab_get()):
+ * srcent_put() it once done with it.
  */
 int
 guard_admit(struct engine *e, size_t idx, const struct sockaddr *sa, int fd,
@@ -446,7 +447,7 @@ guard_init(struct engine *e, bool fresh)
 	if (e->summary_token == 0)
 		e->summary_token = 1;
 	for (i = 0; fresh && i < e->src.size; i++)
-		if (e->src.v[i].used && srcent_unlogged(&e->src.v[i]))
+		if (srcent_live(&e->src.v[i]) && srcent_unlogged(&e->src.v[i]))
 			pending_add(e, &e->src.v[i]);
 	e->sweep_ev = event_new(e->base, -1, EV_PERSIST, sweep_cb, e);
 	if (e->sweep_ev == NULL || event_add(e->sweep_ev, &tv) == -1)

@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <netinet/in.h>
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,13 +130,15 @@ bucket_full(const struct bucket *b, uint64_t now)
 
 /*
  * Whether e is back to what a new entry would be, as far as any limit
- * can tell: no open connection, every bucket full again, no refusal
- * waiting for its line.  Only such an entry may be recycled.
+ * can tell: no lookup using it, no open connection, every bucket full
+ * again, no refusal waiting for its line.  Only such an entry may be
+ * recycled.
  */
 static bool
 srcent_idle(const struct srcent *e, uint64_t now)
 {
-	return __atomic_load_n(&e->active, __ATOMIC_RELAXED) == 0 &&
+	return __atomic_load_n(&e->pins, __ATOMIC_SEQ_CST) == 0 &&
+	    __atomic_load_n(&e->active, __ATOMIC_SEQ_CST) == 0 &&
 	    !srcent_unlogged(e) && bucket_full(&e->rate, now) &&
 	    bucket_full(&e->flood, now) && bucket_full(&e->refused, now) &&
 	    bucket_full(&e->reply, now);
@@ -199,58 +202,177 @@ limit_svc_hash(const char *name)
 }
 
 /*
- * The entry of (svc, key), created or recycled if missing.  Only an
- * idle entry is recycled (srcent_idle(): an open connection's count
- * must come down where it went up, a spent bucket must not refill at
- * once, counted refusals must be logged); if the whole probe window
- * holds live entries, NULL: the caller refuses the source as an
- * overload.
+ * Two engines (the draining one of a reload and the new) share the
+ * table, so an entry is claimed with a compare-and-swap on its state
+ * before it is written, and the state's generation changes with every
+ * claim: a lookup that read an entry's key trusts it only if the state
+ * is still the one it read first.  No lock: an engine stopped or
+ * killed in the middle holds nothing the others wait for (a claim it
+ * never finished costs one entry until the next fresh engine).
+ */
+#define SRC_FREE	0U
+#define SRC_BUSY	1U
+#define SRC_LIVE	2U
+#define SRC_PHASE(st)	((st) & 3U)
+#define SRC_NEXT(st, p)	((((st) >> 2) + 1) << 2 | (p))
+#define SRC_TRIES	4
+
+static uint32_t
+state_load(const struct srcent *e)
+{
+	return __atomic_load_n(&e->state, __ATOMIC_SEQ_CST);
+}
+
+bool
+srcent_live(const struct srcent *e)
+{
+	return SRC_PHASE(state_load(e)) == SRC_LIVE;
+}
+
+/*
+ * Keep e from being recycled while it is used.  The pin is taken
+ * before the state is read again, and a recycler claims the state
+ * before it reads the pins (both sequentially consistent): either the
+ * recycler sees the pin and leaves e alone, or this sees the claim and
+ * lets go.
+ */
+static bool
+srcent_pin(struct srcent *e, uint32_t st)
+{
+	__atomic_add_fetch(&e->pins, 1, __ATOMIC_SEQ_CST);
+	if (state_load(e) == st)
+		return true;
+	srcent_put(e);
+	return false;
+}
+
+/* Never below zero: a count reset after a crash may meet a late put. */
+static void
+count_down(uint32_t *n)
+{
+	uint32_t	 v = __atomic_load_n(n, __ATOMIC_RELAXED);
+
+	while (v > 0 && !__atomic_compare_exchange_n(n, &v, v - 1,
+	    false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+		;
+}
+
+void
+srcent_put(struct srcent *e)
+{
+	count_down(&e->pins);
+}
+
+/*
+ * Make victim, read in state st, the entry of (svc, key), pinned.
+ * false: another engine got there first, or began to use it.
+ */
+static bool
+srcent_claim(struct srcent *v, uint32_t st, uint32_t svc,
+    const struct srckey *key, uint64_t now)
+{
+	uint32_t	 busy = SRC_NEXT(st, SRC_BUSY);
+
+	if (!__atomic_compare_exchange_n(&v->state, &st, busy, false,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return false;
+	/* Its pins are read after the claim: see srcent_pin(). */
+	if (SRC_PHASE(st) == SRC_LIVE && !srcent_idle(v, now)) {
+		__atomic_store_n(&v->state, st, __ATOMIC_SEQ_CST);
+		return false;
+	}
+	/* Not the state, nor the pins: lookups that lost may still put. */
+	memset(&v->key, 0, sizeof(*v) - offsetof(struct srcent, key));
+	v->svc = svc;
+	v->key = *key;
+	v->seen_ms = now;
+	__atomic_add_fetch(&v->pins, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&v->state, SRC_NEXT(st, SRC_LIVE), __ATOMIC_SEQ_CST);
+	return true;
+}
+
+/*
+ * The entry of (svc, key), created or recycled if missing, pinned:
+ * srcent_put() when done with it.  Only an idle, unpinned entry is
+ * recycled (srcent_idle(): an open connection's count must come down
+ * where it went up, a spent bucket must not refill at once, counted
+ * refusals must be logged); if the whole probe window holds live
+ * entries, NULL: the caller refuses the source as an overload.  NULL
+ * too if other engines keep winning the race for the window.
  */
 struct srcent *
 srctab_get(struct srctab *t, uint32_t svc, const struct srckey *key,
     uint64_t now)
 {
-	size_t		 mask = t->size - 1, i, idx, slot;
-	struct srcent	*e, *victim = NULL;
+	size_t		 mask = t->size - 1, i, idx;
+	struct srcent	*e, *victim;
+	uint32_t	 st, vst;
+	uint64_t	 seen, vseen;
+	int		 tries;
 
 	idx = (size_t)key_hash(svc, key, t->seed) & mask;
-	for (i = 0; i < PROBE; i++) {
-		slot = (idx + i) & mask;
-		e = &t->v[slot];
-		if (e->used && e->svc == svc &&
-		    memcmp(&e->key, key, sizeof(*key)) == 0) {
-			e->seen_ms = now;
-			return e;
-		}
-		if (!e->used) {
-			if (victim == NULL || victim->used)
+	for (tries = 0; tries < SRC_TRIES; tries++) {
+		victim = NULL;
+		vst = SRC_FREE;
+		vseen = 0;
+		for (i = 0; i < PROBE; i++) {
+			e = &t->v[(idx + i) & mask];
+			st = state_load(e);
+			if (SRC_PHASE(st) == SRC_BUSY)
+				continue;
+			if (SRC_PHASE(st) == SRC_FREE) {
+				if (victim == NULL ||
+				    SRC_PHASE(vst) == SRC_LIVE) {
+					victim = e;
+					vst = st;
+				}
+				continue;
+			}
+			if (e->svc == svc &&
+			    memcmp(&e->key, key, sizeof(*key)) == 0) {
+				if (!srcent_pin(e, st))
+					break;
+				__atomic_store_n(&e->seen_ms, now,
+				    __ATOMIC_RELAXED);
+				return e;
+			}
+			if (!srcent_idle(e, now))
+				continue;
+			seen = __atomic_load_n(&e->seen_ms, __ATOMIC_RELAXED);
+			if (victim == NULL || (SRC_PHASE(vst) == SRC_LIVE &&
+			    seen < vseen)) {
 				victim = e;
-			continue;
+				vst = st;
+				vseen = seen;
+			}
 		}
-		if (!srcent_idle(e, now))
-			continue;
-		if (victim == NULL || (victim->used &&
-		    e->seen_ms < victim->seen_ms))
-			victim = e;
+		if (i == PROBE && victim == NULL)
+			return NULL;
+		if (i == PROBE && srcent_claim(victim, vst, svc, key, now))
+			return victim;
 	}
-	if (victim == NULL)
-		return NULL;
-	memset(victim, 0, sizeof(*victim));
-	victim->used = true;
-	victim->svc = svc;
-	victim->key = *key;
-	victim->seen_ms = now;
-	return victim;
+	return NULL;
 }
 
-/* Forget every open connection: a new engine after a crash recounts. */
+/*
+ * Forget every open connection and pin, and every claim left half
+ * done: a new engine after a crash recounts.
+ */
 void
 srctab_reset_active(struct srctab *t)
 {
-	size_t	 i;
+	size_t		 i;
+	uint32_t	 st;
 
-	for (i = 0; i < t->size; i++)
+	for (i = 0; i < t->size; i++) {
 		__atomic_store_n(&t->v[i].active, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->v[i].pins, 0, __ATOMIC_RELAXED);
+		st = state_load(&t->v[i]);
+		if (SRC_PHASE(st) == SRC_BUSY)
+			(void)__atomic_compare_exchange_n(&t->v[i].state, &st,
+			    SRC_NEXT(st, SRC_FREE), false, __ATOMIC_SEQ_CST,
+			    __ATOMIC_SEQ_CST);
+	}
 }
 
 void
@@ -259,15 +381,10 @@ srcent_hold(struct srcent *e)
 	__atomic_add_fetch(&e->active, 1, __ATOMIC_RELAXED);
 }
 
-/* Never below zero: a count reset after a crash may meet a late close. */
 void
 srcent_release(struct srcent *e)
 {
-	uint32_t	 v = __atomic_load_n(&e->active, __ATOMIC_RELAXED);
-
-	while (v > 0 && !__atomic_compare_exchange_n(&e->active, &v, v - 1,
-	    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	count_down(&e->active);
 }
 
 /*
@@ -308,6 +425,9 @@ srcent_refusal(struct srcent *e, unsigned int r, uint64_t now,
 /*
  * Hand emit() the counts whose second is over (all: every count, the
  * engine is stopping).  Returns whether counts are left for later.
+ * Pinned meanwhile, so that the key emit() reads is the one counted;
+ * an entry another engine is claiming is tried again later (the claim
+ * fails if counts are left).
  */
 bool
 srcent_summaries(struct srcent *e, uint64_t now, bool all,
@@ -315,9 +435,13 @@ srcent_summaries(struct srcent *e, uint64_t now, bool all,
 {
 	struct refsum	*s;
 	unsigned int	 r;
-	uint32_t	 n;
+	uint32_t	 n, st = state_load(e);
 	bool		 left = false;
 
+	if (SRC_PHASE(st) == SRC_FREE)
+		return false;
+	if (SRC_PHASE(st) == SRC_BUSY || !srcent_pin(e, st))
+		return true;
 	for (r = 0; r < SRC_NSUMMARY; r++) {
 		s = &e->refused_log[r];
 		if (__atomic_load_n(&s->unlogged, __ATOMIC_RELAXED) == 0)
@@ -332,6 +456,7 @@ srcent_summaries(struct srcent *e, uint64_t now, bool all,
 		s->logged_ms = now != 0 ? now : 1;
 		emit(e, r, n, arg);
 	}
+	srcent_put(e);
 	return left;
 }
 

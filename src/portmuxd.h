@@ -316,7 +316,12 @@ enum refusal_log {
  * lives in memory shared by every engine generation (limit.c).
  */
 struct srcent {
-	bool		 used;
+	/*
+	 * Claimed with a compare-and-swap, never a lock: generation << 2 |
+	 * SRC_FREE, SRC_BUSY (being written by one engine) or SRC_LIVE.
+	 */
+	uint32_t	 state;
+	uint32_t	 pins;		/* lookups using it now; atomic */
 	struct srckey	 key;
 	uint32_t	 svc;		/* limit_svc_hash() of the name */
 	uint32_t	 active;	/* open connections; atomic */
@@ -478,6 +483,8 @@ void		 srctab_clear(struct srctab *);
 struct srcent	*srctab_get(struct srctab *, uint32_t, const struct srckey *,
 		    uint64_t);
 void		 srctab_reset_active(struct srctab *);
+bool		 srcent_live(const struct srcent *);
+void		 srcent_put(struct srcent *);
 void		 srcent_hold(struct srcent *);
 void		 srcent_release(struct srcent *);
 enum refusal_log srcent_refusal(struct srcent *, unsigned int, uint64_t,

@@ -443,8 +443,11 @@ adopt(struct engine *e, uint64_t id, pid_t pid, const char *name, int fd,
 	if (x->svc >= 0)
 		e->active[x->svc]++;
 	if (key->family != 0 && (x->se = srctab_get(&e->src,
-	    limit_svc_hash(name), key, mono_ms())) != NULL && count)
-		srcent_hold(x->se);
+	    limit_svc_hash(name), key, mono_ms())) != NULL) {
+		if (count)
+			srcent_hold(x->se);
+		srcent_put(x->se);
+	}
 	if (fd != -1)
 		stderr_watch(x, fd);
 	/* Its listener is the child's until it exits. */

@@ -210,6 +210,8 @@ tmux_done(struct tmux *t, size_t len)
 	    fd, &se)) != 0) {
 		tmux_say(t, "-Service not available\r\n");
 		guard_refuse(e, (size_t)target, se, r, id, t->peerstr);
+		if (se != NULL)
+			srcent_put(se);
 		tmux_free(t, true);
 		return;
 	}
@@ -222,6 +224,7 @@ tmux_done(struct tmux *t, size_t len)
 	tmux_free(t, false);
 	engine_serve_admitted(e, (size_t)target, fd, id, peer, se, NULL,
 	    true);
+	srcent_put(se);
 }
 
 static void

@@ -189,6 +189,7 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 	if (!limit_take(&se->reply, &svc->udp_reply_rate, now)) {
 		udp_log(se, id, svc, now, "action=refuse proto=udp peer=%s "
 		    "reason=rate", peer);
+		srcent_put(se);
 		return;
 	}
 	r = builtin_udp_reply(svc->builtin, buf, n, out, sizeof(out),
@@ -202,6 +203,7 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 	}
 	udp_log(se, id, svc, now, "action=accept proto=udp peer=%s "
 	    "bytes_in=%zu bytes_out=%ld", peer, n, r < 0 ? 0 : r);
+	srcent_put(se);
 }
 
 /*
@@ -317,9 +319,11 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 		    svc->source_prefix6, &key);
 		se = srctab_get(&e->src, e->svc_hash[el->l->service], &key,
 		    now);
-		if (se != NULL)
+		if (se != NULL) {
 			udp_log(se, engine_next_id(e), svc, now, "action=refuse "
 			    "proto=udp peer=%s reason=%s", peer, why);
+			srcent_put(se);
+		}
 	}
 }
 

@@ -342,20 +342,24 @@ sess_new(struct udpfwd *f, struct elistener *el, uint32_t h,
 		why = REASON_BADSRC;
 	if (why == 0 && f->n >= svc->udp_sessions) {
 		srcent_release(se);
+		srcent_put(se);
 		full_log(f, id, pbuf, now);
 		return NULL;
 	}
 	if (why != 0) {
 		if (why == REASON_BADSRC)
 			srcent_release(se);
-		if (se != NULL)
+		if (se != NULL) {
 			guard_refuse(e, f->svc, se, why, id, pbuf);
-		else	/* the source table is full: no summary possible */
+			srcent_put(se);
+		} else	/* the source table is full: no summary possible */
 			log_conn(LOG_DEBUG, id, svc->name, "action=refuse "
 			    "proto=udp peer=%s reason=%s", pbuf,
 			    guard_reason(why));
 		return NULL;
 	}
+	/* Admitted: its open session keeps the entry from being recycled. */
+	srcent_put(se);
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		srcent_release(se);
 		log_conn(LOG_WARNING, id, svc->name, "action=refuse proto=udp "

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -36,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -43,8 +45,19 @@
 
 #define SA(ss)	((const struct sockaddr *)(ss))
 
-/* The probe window of srctab_get(), as DESIGN.md's table is built. */
+/* The probe window of get(), as DESIGN.md's table is built. */
 #define PROBE	8
+
+/* A lookup done with: the entry, unpinned as its user would leave it. */
+static struct srcent *
+get(struct srctab *t, uint32_t svc, const struct srckey *k, uint64_t now)
+{
+	struct srcent	*e = srctab_get(t, svc, k, now);
+
+	if (e != NULL)
+		srcent_put(e);
+	return e;
+}
 
 static void
 sa_set(struct sockaddr_storage *ss, const char *ip, uint16_t port)
@@ -466,6 +479,19 @@ tab_init(struct srctab *t, size_t size)
 	t->seed = 0;
 }
 
+/* e as a new entry of a table, live, as srctab_get() makes it. */
+static void
+entry_new(struct srcent *e)
+{
+	struct srctab	 t = { .v = e, .size = 1 };
+	struct srckey	 k;
+
+	memset(e, 0, sizeof(*e));
+	memset(&k, 0, sizeof(k));
+	assert_ptr_equal(get(&t, 0, &k, 1), e);
+	assert_true(srcent_live(e));
+}
+
 static size_t
 slot_of(const struct srctab *t, const struct srcent *e)
 {
@@ -511,9 +537,9 @@ test_limit_srctab_same_key(void **state)
 
 	(void)state;
 	tab_init(&t, 1024);
-	ea = srctab_get(&t, 0, &a, 10);
+	ea = get(&t, 0, &a, 10);
 	assert_non_null(ea);
-	assert_true(ea->used);
+	assert_true(srcent_live(ea));
 	assert_memory_equal(&ea->key, &a, sizeof(a));
 	assert_int_equal(ea->seen_ms, 10);
 	/* A new entry starts with an empty bucket and no log state. */
@@ -523,18 +549,18 @@ test_limit_srctab_same_key(void **state)
 	ea->unlogged = 77;
 	ea->reply.init = true;
 
-	eb = srctab_get(&t, 0, &b, 11);
+	eb = get(&t, 0, &b, 11);
 	assert_ptr_not_equal(eb, ea);
 	assert_int_equal(eb->unlogged, 0);
 	eb->unlogged = 88;
 
 	/* Another address of a's /24, even mapped, is a's group. */
-	assert_ptr_equal(srctab_get(&t, 0, &a2, 20), ea);
-	assert_ptr_equal(srctab_get(&t, 0, &c, 30), ea);
+	assert_ptr_equal(get(&t, 0, &a2, 20), ea);
+	assert_ptr_equal(get(&t, 0, &c, 30), ea);
 	assert_int_equal(ea->seen_ms, 30);
 	assert_int_equal(ea->unlogged, 77);
 	assert_true(ea->reply.init);
-	assert_ptr_equal(srctab_get(&t, 0, &b, 40), eb);
+	assert_ptr_equal(get(&t, 0, &b, 40), eb);
 	assert_int_equal(eb->unlogged, 88);
 	assert_int_equal(eb->seen_ms, 40);
 	srctab_clear(&t);
@@ -553,7 +579,7 @@ test_limit_srctab_distinct_keys(void **state)
 	tab_init(&t, 1024);
 	for (i = 0; i < 64; i++) {
 		k = key_n(i);
-		e[i] = srctab_get(&t, 0, &k, i);
+		e[i] = get(&t, 0, &k, i);
 		(void)slot_of(&t, e[i]);
 		e[i]->unlogged = i + 1;
 		for (j = 0; j < i; j++)
@@ -561,7 +587,7 @@ test_limit_srctab_distinct_keys(void **state)
 	}
 	for (i = 0; i < 64; i++) {
 		k = key_n(i);
-		assert_ptr_equal(srctab_get(&t, 0, &k, 100 + i), e[i]);
+		assert_ptr_equal(get(&t, 0, &k, 100 + i), e[i]);
 		assert_int_equal(e[i]->unlogged, i + 1);
 	}
 	srctab_clear(&t);
@@ -575,7 +601,7 @@ static size_t
 home_of(struct srctab *t, const struct srckey *k)
 {
 	memset(t->v, 0, t->size * sizeof(*t->v));
-	return slot_of(t, srctab_get(t, 0, k, 1));
+	return slot_of(t, get(t, 0, k, 1));
 }
 
 /*
@@ -621,14 +647,14 @@ test_limit_srctab_recycles_lru(void **state)
 
 	/* Fill the window: k[i] seen at 10 * (i + 1), marked i + 1. */
 	for (i = 0; i < PROBE; i++) {
-		e[i] = srctab_get(&t, 0, &k[i], 10 * (i + 1));
+		e[i] = get(&t, 0, &k[i], 10 * (i + 1));
 		assert_int_equal(slot_of(&t, e[i]), (home + i) % t.size);
 		e[i]->unlogged = (uint32_t)i + 1;
 	}
 	/* k[0] is the oldest, but is seen again now; k[1] is the oldest. */
-	assert_ptr_equal(srctab_get(&t, 0, &k[0], 100), e[0]);
+	assert_ptr_equal(get(&t, 0, &k[0], 100), e[0]);
 
-	n = srctab_get(&t, 0, &k[PROBE], 110);
+	n = get(&t, 0, &k[PROBE], 110);
 	assert_ptr_equal(n, e[1]);
 	assert_memory_equal(&n->key, &k[PROBE], sizeof(k[PROBE]));
 	assert_int_equal(n->unlogged, 0);	/* a fresh entry */
@@ -636,15 +662,15 @@ test_limit_srctab_recycles_lru(void **state)
 	n->unlogged = 100;
 
 	/* Next oldest: k[2], then k[3]; k[0] survives both. */
-	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE + 1], 120), e[2]);
-	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE + 2], 130), e[3]);
-	assert_ptr_equal(srctab_get(&t, 0, &k[0], 140), e[0]);
+	assert_ptr_equal(get(&t, 0, &k[PROBE + 1], 120), e[2]);
+	assert_ptr_equal(get(&t, 0, &k[PROBE + 2], 130), e[3]);
+	assert_ptr_equal(get(&t, 0, &k[0], 140), e[0]);
 	assert_int_equal(e[0]->unlogged, 1);
 	for (i = 4; i < PROBE; i++) {
-		assert_ptr_equal(srctab_get(&t, 0, &k[i], 150), e[i]);
+		assert_ptr_equal(get(&t, 0, &k[i], 150), e[i]);
 		assert_int_equal(e[i]->unlogged, i + 1);
 	}
-	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE], 160), e[1]);
+	assert_ptr_equal(get(&t, 0, &k[PROBE], 160), e[1]);
 	assert_int_equal(e[1]->unlogged, 100);
 	srctab_clear(&t);
 }
@@ -669,20 +695,119 @@ test_limit_srctab_flood_bounded(void **state)
 	size = t.size;
 	for (n = 0; n < 100000; n++) {
 		k = key_n(n);
-		e = srctab_get(&t, 0, &k, 1000 + n);
+		e = get(&t, 0, &k, 1000 + n);
 		assert_non_null(e);
 		(void)slot_of(&t, e);
-		assert_true(e->used);
+		assert_true(srcent_live(e));
 		assert_memory_equal(&e->key, &k, sizeof(k));
 		assert_ptr_equal(t.v, v);
 		assert_int_equal(t.size, size);
 	}
 	for (i = 0; i < t.size; i++)
-		if (t.v[i].used)
+		if (srcent_live(&t.v[i]))
 			used++;
 	assert_true(used <= size);
 	/* Most of the table is in use: recycling, not refusing. */
 	assert_true(used > size / 2);
+	srctab_clear(&t);
+}
+
+/*
+ * Two engines on one shared table (a reload's draining engine and the
+ * new one): two processes, 64 groups each, into a table of 16.  From
+ * srctab_get() to srcent_put() an entry must stay the caller's, with
+ * its key and its count, however the other process recycles; at the
+ * end no pin or open count is left and every live entry holds a key
+ * one of them asked for.  Without the claim and the pins, the other
+ * process rewrote entries in use within a few thousand lookups.
+ */
+#define RACE_KEYS	64
+#define RACE_ROUNDS	300000
+
+static int
+race_run(struct srctab *t, uint32_t who, int go)
+{
+	struct srckey	 k;
+	struct srcent	*e;
+	uint32_t	 i, got = 0, bad = 0;
+	char		 c;
+
+	if (read(go, &c, 1) != 1)
+		return 2;
+	for (i = 0; i < RACE_ROUNDS; i++) {
+		k = key_n(who * 0x10000U + i % RACE_KEYS);
+		if ((e = srctab_get(t, 7, &k, 1000 + i)) == NULL)
+			continue;
+		got++;
+		if (memcmp(&e->key, &k, sizeof(k)) != 0 || e->svc != 7)
+			bad++;
+		srcent_hold(e);
+		if (memcmp(&e->key, &k, sizeof(k)) != 0 ||
+		    __atomic_load_n(&e->active, __ATOMIC_RELAXED) == 0)
+			bad++;
+		srcent_release(e);
+		if (memcmp(&e->key, &k, sizeof(k)) != 0)
+			bad++;
+		srcent_put(e);
+	}
+	if (bad != 0) {
+		(void)fprintf(stderr, "process %u: %u of %u lookups saw "
+		    "their entry taken\n", who, bad, got);
+		return 1;
+	}
+	/* Mostly served, not refused: recycling, not a full table. */
+	return got > RACE_ROUNDS / 2 ? 0 : 3;
+}
+
+static void
+test_limit_srctab_shared_race(void **state)
+{
+	struct srctab	 t;
+	pid_t		 pid[2];
+	int		 go[2], st, i, live = 0;
+	uint32_t	 n, who;
+	struct srckey	 k;
+	bool		 known;
+	size_t		 j;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(srctab_init(&t, 16, true), 0);
+	assert_int_equal(t.size, 16);
+	assert_int_equal(pipe(go), 0);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] != -1);
+		if (pid[i] == 0) {
+			(void)close(go[1]);
+			_exit(race_run(&t, (uint32_t)i + 1, go[0]));
+		}
+	}
+	(void)close(go[0]);
+	/* Both start at once: each reads its byte. */
+	assert_int_equal(write(go[1], "gg", 2), 2);
+	(void)close(go[1]);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	for (j = 0; j < t.size; j++) {
+		assert_int_equal(t.v[j].pins, 0);
+		assert_int_equal(t.v[j].active, 0);
+		if (!srcent_live(&t.v[j]))
+			continue;
+		live++;
+		known = false;
+		for (who = 1; who <= 2 && !known; who++)
+			for (n = 0; n < RACE_KEYS && !known; n++) {
+				k = key_n(who * 0x10000U + n);
+				known = memcmp(&t.v[j].key, &k,
+				    sizeof(k)) == 0;
+			}
+		assert_true(known);
+	}
+	assert_true(live > 0);
 	srctab_clear(&t);
 }
 
@@ -709,18 +834,18 @@ test_limit_srctab_recent_survives(void **state)
 	for (h = 0; h < 16; h++) {
 		(void)snprintf(ip, sizeof(ip), "2001:db8:%x::1", h + 1);
 		hot[h] = group_of(ip, 32, 64);
-		e = srctab_get(&t, 0, &hot[h], now);
+		e = get(&t, 0, &hot[h], now);
 		e->unlogged = 0xbeef;
 	}
 	for (n = 0; n < 100000; n++) {
 		struct srckey	 k = key_n(n);
 
-		(void)srctab_get(&t, 0, &k, ++now);
+		(void)get(&t, 0, &k, ++now);
 		if (n % 256 != 255)
 			continue;
 		now++;
 		for (h = 0; h < 16; h++) {
-			e = srctab_get(&t, 0, &hot[h], now);
+			e = get(&t, 0, &hot[h], now);
 			checks++;
 			if (e->unlogged != 0xbeef) {
 				lost++;
@@ -798,7 +923,7 @@ test_limit_summary_interleaved(void **state)
 	unsigned int	 i;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
+	entry_new(&e);
 	memset(&sn, 0, sizeof(sn));
 	sn.spaced = true;
 	for (i = 0; i < 1000; i++)
@@ -836,7 +961,7 @@ test_limit_summary_flood(void **state)
 	unsigned int	 i, r, k = 0;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
+	entry_new(&e);
 	memset(&sn, 0, sizeof(sn));
 	sn.spaced = true;
 	for (now = 1; now < 10000; now += 3) {
@@ -875,7 +1000,7 @@ test_limit_summary_due_at_refusal(void **state)
 	uint32_t	 n;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
+	entry_new(&e);
 	assert_int_equal(srcent_refusal(&e, 2, 100, &n), REFUSAL_LOG);
 	assert_int_equal(srcent_refusal(&e, 2, 600, &n), REFUSAL_COUNT);
 	assert_int_equal(srcent_refusal(&e, 2, 1099, &n), REFUSAL_COUNT);
@@ -906,11 +1031,11 @@ test_limit_srctab_keeps_unlogged(void **state)
 	tab_init(&t, 16);
 	(void)same_home(&t, k, PROBE + 1);
 	for (i = 0; i < PROBE; i++)
-		e[i] = srctab_get(&t, 0, &k[i], 10 * (i + 1));
+		e[i] = get(&t, 0, &k[i], 10 * (i + 1));
 	/* The oldest, k[0], has a counted refusal. */
 	assert_int_equal(srcent_refusal(e[0], 1, 100, &rep), REFUSAL_LOG);
 	assert_int_equal(srcent_refusal(e[0], 1, 200, &rep), REFUSAL_COUNT);
-	n = srctab_get(&t, 0, &k[PROBE], 300);
+	n = get(&t, 0, &k[PROBE], 300);
 	assert_ptr_equal(n, e[1]);
 	assert_memory_equal(&e[0]->key, &k[0], sizeof(k[0]));
 	assert_true(srcent_unlogged(e[0]));
@@ -938,7 +1063,7 @@ test_limit_srctab_keeps_live(void **state)
 	tab_init(&t, 16);
 	(void)same_home(&t, k, PROBE + 2);
 	for (i = 0; i < PROBE; i++)
-		e[i] = srctab_get(&t, 0, &k[i], 10 + i);
+		e[i] = get(&t, 0, &k[i], 10 + i);
 	srcent_hold(e[0]);
 	assert_true(limit_take(&e[1]->rate, &r, 20));
 	assert_true(limit_take(&e[2]->flood, &r, 20));
@@ -953,19 +1078,19 @@ test_limit_srctab_keeps_live(void **state)
 	assert_false(limit_take(&e[7]->rate, &r, 20));
 
 	/* An hour later, the window is still all live but for nothing. */
-	assert_null(srctab_get(&t, 0, &k[PROBE], 30));
+	assert_null(get(&t, 0, &k[PROBE], 30));
 	for (i = 0; i < PROBE; i++)
 		assert_memory_equal(&e[i]->key, &k[i], sizeof(k[i]));
 
 	/* One token refills in 500 ms: e[1] is full at 520, not before. */
-	assert_null(srctab_get(&t, 0, &k[PROBE], 519));
-	n = srctab_get(&t, 0, &k[PROBE], 520);
+	assert_null(get(&t, 0, &k[PROBE], 519));
+	n = get(&t, 0, &k[PROBE], 520);
 	assert_non_null(n);
 	/* e[1..4] are all full again by then; e[1] is the oldest. */
 	assert_ptr_equal(n, e[1]);
 	assert_false(n->rate.init);
 	/* e[7] refills at 1020: e[2], e[3], e[4] go first. */
-	assert_ptr_equal(srctab_get(&t, 0, &k[PROBE + 1], 521), e[2]);
+	assert_ptr_equal(get(&t, 0, &k[PROBE + 1], 521), e[2]);
 	assert_memory_equal(&e[7]->key, &k[7], sizeof(k[7]));
 	assert_memory_equal(&e[0]->key, &k[0], sizeof(k[0]));
 	assert_memory_equal(&e[5]->key, &k[5], sizeof(k[5]));
@@ -993,7 +1118,7 @@ test_limit_srctab_rate_survives_flood(void **state)
 
 	(void)state;
 	tab_init(&t, 4096);
-	e = srctab_get(&t, 1, &victim, now);
+	e = get(&t, 1, &victim, now);
 	assert_true(limit_take(&e->rate, &tcp, now));
 	assert_true(limit_take(&e->rate, &tcp, now));
 	assert_false(limit_take(&e->rate, &tcp, now));
@@ -1001,7 +1126,7 @@ test_limit_srctab_rate_survives_flood(void **state)
 	for (n = 0; n < 100000; n++) {
 		k = key_n(n);
 		now = start + n / 4;
-		if ((f = srctab_get(&t, 2, &k, now)) == NULL) {
+		if ((f = get(&t, 2, &k, now)) == NULL) {
 			refused++;
 			continue;
 		}
@@ -1009,7 +1134,7 @@ test_limit_srctab_rate_survives_flood(void **state)
 		assert_true(limit_take(&f->reply, &udp, now));
 	}
 	assert_true(refused < 100000 / 2);
-	e = srctab_get(&t, 1, &victim, now);
+	e = get(&t, 1, &victim, now);
 	assert_non_null(e);
 	assert_true(e->rate.init);
 	assert_false(limit_take(&e->rate, &tcp, now));
@@ -1068,6 +1193,7 @@ main(void)
 		cmocka_unit_test(test_limit_srctab_distinct_keys),
 		cmocka_unit_test(test_limit_srctab_recycles_lru),
 		cmocka_unit_test(test_limit_srctab_flood_bounded),
+		cmocka_unit_test(test_limit_srctab_shared_race),
 		cmocka_unit_test(test_limit_srctab_recent_survives),
 		cmocka_unit_test(test_limit_srctab_keeps_unlogged),
 		cmocka_unit_test(test_limit_srctab_keeps_live),

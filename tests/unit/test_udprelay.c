@@ -595,6 +595,7 @@ test_udprelay_stop_all(void **state)
 	assert_non_null(se = srctab_get(&e->src, e->svc_hash[0], &k,
 	    mono_ms()));
 	assert_int_equal(se->active, 2);
+	srcent_put(se);
 	udprelay_stop_all(e);
 	l = close_of(f, accept_id(f, &sa, 0), 0);
 	assert_non_null(strstr(l, " reason=stop"));
