@@ -100,6 +100,7 @@ enum reason {
 
 #define XCHILD_LINE	1024		/* a stderr line is cut here */
 #define XCHILD_LINES_PER_SEC 50		/* then lines are counted, not logged */
+#define XCHILD_LINGER	16		/* exited, stderr still read: per service */
 
 /* An exec'd connection: a pending spawn, then a running child. */
 struct xchild {

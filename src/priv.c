@@ -341,6 +341,35 @@ on_spawn_fail(struct engine *e, uint64_t id, const void *p)
 	xchild_release(x, true);
 }
 
+/*
+ * x exited but something it started still holds its stderr: the pipe is
+ * read on, so that what a background process says is logged, but only
+ * for the last XCHILD_LINGER programs of the service.  Each costs an
+ * engine descriptor outside any instances limit, and a program that
+ * leaves a process behind per connection would otherwise take them
+ * all.  The oldest is let go; its writer gets EPIPE (or SIGPIPE).
+ */
+static void
+linger_bound(struct engine *e, struct xchild *x)
+{
+	struct xchild	*y, *oldest = NULL;
+	unsigned int	 n = 0;
+
+	TAILQ_FOREACH(y, &e->children, entry)
+		if (y->exited && y->stderr_fd != -1 &&
+		    strcmp(y->service, x->service) == 0 && n++ == 0)
+			oldest = y;
+	if (n <= XCHILD_LINGER || oldest == NULL)
+		return;
+	log_conn(LOG_WARNING, oldest->id, oldest->service, "action=warn "
+	    "pid=%ld msg=\"stderr held open after exit, no longer read: "
+	    "%u such programs\"", (long)oldest->pid, n);
+	stderr_close(oldest);
+	/* x itself is the caller's to release. */
+	if (oldest != x)
+		xchild_release(oldest, false);
+}
+
 static void
 on_child_exit(struct engine *e, uint64_t id, const void *p)
 {
@@ -370,6 +399,8 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 	if (x == NULL)
 		return;
 	child_done(x);
+	if (x->stderr_fd != -1)
+		linger_bound(e, x);
 	xchild_release(x, false);
 }
 
