@@ -1004,7 +1004,7 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	struct msg_spawn_fail	 fail;
 	struct spawn_req	 req;
 	struct sockinfo		 si;
-	const struct service	*svc;
+	const struct service	*svc, *cur = NULL;
 	struct child		*c;
 	struct stat		 st;
 	uint64_t		 now;
@@ -1029,7 +1029,16 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	}
 	svc = &e->conf->services[ms.service];
 	memset(&si, 0, sizeof(si));
-	if (mon->stopping || (svc->wait && e != mon->current)) {
+	/*
+	 * A draining engine finishes what it accepted before the reload
+	 * (a tcpmux client that names its service late), but never starts
+	 * the program of a service the reload removed or made a builtin,
+	 * nor a wait program: the new engine owns the listener now.
+	 */
+	if (e != mon->current)
+		cur = conf_service(mon->conf, svc->name);
+	if (mon->stopping || (e != mon->current && (svc->wait ||
+	    cur == NULL || cur->builtin != BUILTIN_NONE))) {
 		close(fd);
 		spawn_refuse(e, hdr->id, SPAWN_FAIL_ERROR, ESHUTDOWN);
 		return;

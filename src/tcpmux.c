@@ -221,10 +221,15 @@ tmux_done(struct tmux *t, size_t len)
 	tmux_say(t, "+Go\r\n");
 	memcpy(peer, t->peerstr, sizeof(peer));
 	t->fd = -1;
-	tmux_free(t, false);
+	/*
+	 * Served before t is freed: a draining engine whose last client
+	 * this was would otherwise see nothing left and exit before the
+	 * program's spawn is even asked for.
+	 */
 	engine_serve_admitted(e, (size_t)target, fd, id, peer, se, NULL,
 	    true);
 	srcent_put(se);
+	tmux_free(t, false);
 }
 
 static void
