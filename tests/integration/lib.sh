@@ -338,6 +338,20 @@ log_count()
 	grep -Ec -- "$1" "$LOG"
 }
 
+# wait_count REGEX N [TIMEOUT]: until at least N log lines match
+# (default 5s).
+wait_count()
+{
+	local n i
+
+	n=$(awk -v t="${3:-5}" 'BEGIN { printf "%d", t * 20 }')
+	for i in $(seq 1 "$n"); do
+		[ "$(log_count "$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	[ "$(log_count "$1")" -ge "$2" ]
+}
+
 # engine_pid: the monitor's (newest) child named portmuxd-engine.
 engine_pid()
 {

@@ -56,11 +56,7 @@ for i in $(seq 1 $N); do
 	out=$(timeout 5 socat -u TCP4:127.0.0.1:2100 - 2>&1)
 	[ "$out" = hi ] || fail "connection $i: got '$out', not 'hi'"
 	# One at a time: each exit is seen before the next connection.
-	for j in $(seq 1 100); do
-		[ "$(log_count ' service=bg action=exit ')" -ge "$i" ] && break
-		sleep 0.05
-	done
-	[ "$(log_count ' service=bg action=exit ')" -ge "$i" ] ||
+	wait_count ' service=bg action=exit ' "$i" ||
 	    fail "connection $i: no exit line"
 done
 # The background processes are ours to stop (they left the session).
@@ -70,10 +66,7 @@ done
 [ "$(wc -l <"$bg/pids")" = $N ] || fail "not $N background processes"
 
 warn_re=' service=bg action=warn pid=[0-9]+ msg="stderr held open after exit, no longer read: '
-for j in $(seq 1 100); do
-	[ "$(log_count "$warn_re")" -ge $((N - KEEP)) ] && break
-	sleep 0.05
-done
+wait_count "$warn_re" $((N - KEEP))
 fds1=$(ls "/proc/$ep/fd" | wc -l)
 say "engine descriptors: $fds0 before, $fds1 after $N connections"
 [ "$fds1" -le $((fds0 + KEEP + 2)) ] ||
@@ -95,10 +88,7 @@ warned=$(grep -E -- "$warn_re" "$LOG" | awk '{ sub(/^conn=/, "", $1); print $1 }
 # no reader (SIGPIPE ends them).
 touch "$bg/go"
 late_re=' service=bg action=stderr pid=[0-9]+ line="late line [0-9]+"'
-for j in $(seq 1 200); do
-	[ "$(log_count "$late_re")" -ge $KEEP ] && break
-	sleep 0.05
-done
+wait_count "$late_re" $KEEP 10
 # Every let-go process has written (and died of it) before the count.
 for p in $(head -n $((N - KEEP)) "$bg/pids"); do
 	for j in $(seq 1 100); do

@@ -56,11 +56,7 @@ wait_listen 1 127.0.0.1 || fail "nothing listens on port 1"
 # Both clients connect before the reload and say nothing yet.
 exec 3<>/dev/tcp/127.0.0.1/1 4<>/dev/tcp/127.0.0.1/1 ||
     fail "cannot connect to tcpmux"
-for i in $(seq 1 100); do
-	[ "$(log_count ' service=tcpmux action=accept ')" -ge 2 ] && break
-	sleep 0.05
-done
-[ "$(log_count ' service=tcpmux action=accept ')" -ge 2 ] ||
+wait_count ' service=tcpmux action=accept ' 2 ||
     fail "the two tcpmux clients were not accepted"
 old=$(engine_pid)
 
