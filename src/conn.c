@@ -64,6 +64,7 @@ conn_free(struct conn *c, const char *reason)
 		out = out > pending ? out - pending : 0;
 		bufferevent_free(c->bev);
 	}
+	engine_count_bytes(e, (long)c->svc, c->bytes_in, out);
 	log_conn(LOG_INFO, c->id, c->service->name, "action=close "
 	    "bytes_in=%llu bytes_out=%llu duration_ms=%llu%s%s",
 	    (unsigned long long)c->bytes_in, (unsigned long long)out,

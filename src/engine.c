@@ -357,6 +357,42 @@ engine_next_id(struct engine *e)
 	return __atomic_add_fetch(e->conn_ids, 1, __ATOMIC_RELAXED);
 }
 
+/* The counters of service idx of this generation; NULL: none. */
+struct svcstat *
+engine_stat(struct engine *e, long idx)
+{
+	if (idx < 0 || (size_t)idx >= e->conf->nservices || e->svcst == NULL)
+		return NULL;
+	return e->svcst[idx];
+}
+
+void
+engine_count_accept(struct engine *e, long idx)
+{
+	struct svcstat	*st = engine_stat(e, idx);
+
+	if (st != NULL)
+		stats_add(&st->accepted, 1);
+}
+
+/* A refusal of service idx, reason an enum reason. */
+void
+engine_count_refusal(struct engine *e, long idx, int reason)
+{
+	stats_refused(engine_stat(e, idx), reason > 0 ? (unsigned)reason : 0);
+}
+
+void
+engine_count_bytes(struct engine *e, long idx, uint64_t in, uint64_t out)
+{
+	struct svcstat	*st = engine_stat(e, idx);
+
+	if (st == NULL)
+		return;
+	stats_add(&st->bytes_in, in);
+	stats_add(&st->bytes_out, out);
+}
+
 int
 engine_main(struct engine_init *ei)
 {
@@ -402,6 +438,18 @@ engine_main(struct engine_init *ei)
 		fatal("engine: calloc");
 	for (i = 0; i < e.conf->nservices; i++)
 		e.svc_hash[i] = limit_svc_hash(e.conf->services[i].name);
+	if ((e.svcst = calloc(e.conf->nservices + 1, sizeof(*e.svcst))) ==
+	    NULL)
+		fatal("engine: calloc");
+	if (ei->stats != NULL)
+		e.st = *ei->stats;
+	for (i = 0; i < e.conf->nservices; i++)
+		if ((e.svcst[i] = stats_service(&e.st,
+		    e.conf->services[i].name)) == NULL && e.st.v != NULL)
+			log_warnx("service=%s action=warn msg=\"no room for "
+			    "its counters: more than %d services since the "
+			    "start\"", e.conf->services[i].name,
+			    STATS_SERVICES);
 	if ((e.udpref = calloc(e.conf->nservices + 1, sizeof(*e.udpref))) ==
 	    NULL)
 		fatal("engine: calloc");
@@ -571,6 +619,7 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
 	    "local=%s%s", conf_proto_name(svc->proto), peer, lbuf,
 	    via_tcpmux ? " via=tcpmux" : "");
+	engine_count_accept(e, (long)idx);
 	e->active[idx]++;
 	if (svc->builtin == BUILTIN_TCPMUX) {
 		tcpmux_start(e, idx, fd, id, se);
@@ -605,6 +654,7 @@ engine_drop(struct engine *e, size_t idx, uint64_t id, struct srcent *se,
 		e->active[idx]--;
 	if (se != NULL)
 		srcent_release(se);
+	engine_count_refusal(e, (long)idx, REASON_ERROR);
 	log_conn(LOG_WARNING, id, e->conf->services[idx].name,
 	    "action=refuse reason=error msg=\"out of memory\"");
 	close(fd);

@@ -28,6 +28,7 @@
 #include "portmuxd.h"
 #include "proto.h"
 #include "scan.h"
+#include "stats.h"
 
 #include <event2/util.h>
 
@@ -111,6 +112,7 @@ struct xchild {
 	char			 service[MSG_NAMELEN];
 	pid_t			 pid;		/* 0 while pending */
 	uint64_t		 start_ms;
+	uint64_t		 start_us;	/* the spawn asked for */
 	bool			 exited;
 	struct elistener	*wait_lsn;	/* wait: re-armed at exit */
 	struct srcent		*se;		/* per_source slot held */
@@ -168,6 +170,8 @@ struct engine {
 	TAILQ_HEAD(, xchild)	 children;
 	uint64_t		*conn_ids;
 	struct srctab		 src;		/* per source group state */
+	struct stats		 st;		/* shared counters, stats.c */
+	struct svcstat		**svcst;	/* per service index, or NULL */
 	uint32_t		*svc_hash;	/* limit_svc_hash() per service */
 	/* UDP builtin refusals per service and reason (udp.c). */
 	struct udprefusal	(*udpref)[UDP_NREFUSAL];
@@ -195,6 +199,10 @@ struct engine {
 
 /* engine.c */
 uint64_t	 engine_next_id(struct engine *);
+struct svcstat	*engine_stat(struct engine *, long);
+void		 engine_count_accept(struct engine *, long);
+void		 engine_count_refusal(struct engine *, long, int);
+void		 engine_count_bytes(struct engine *, long, uint64_t, uint64_t);
 const char	*engine_svc_name(struct engine *, uint32_t);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
 		    const struct sockaddr *, const char *,

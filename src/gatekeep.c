@@ -195,6 +195,7 @@ gk_trap(struct engine *e, size_t idx, int fd, uint64_t id,
 	struct srckey		 k;
 
 	close(fd);
+	engine_count_refusal(e, (long)idx, REASON_TRAP);
 	log_conn(LOG_INFO, id, svc->name, "action=refuse proto=tcp peer=%s "
 	    "reason=trap", peer);
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
@@ -235,6 +236,8 @@ scan_seen(struct engine *e, const struct sockaddr *sa, uint16_t port,
 		(void)snprintf(addr, sizeof(addr), "unknown");
 	log_info("action=scan peer=%s kind=%s ports=%s", addr,
 	    syn ? "syn" : "connect", list);
+	if (e->st.proc != NULL)
+		stats_add(&e->st.proc->scans, 1);
 	guard_ban(e, &k, syn ? BAN_SYNSCAN : BAN_SCAN);
 }
 
@@ -307,6 +310,8 @@ knock_opened(struct engine *e, size_t idx, const struct srckey *k)
 	guard_group_fmt(k, g, sizeof(g));
 	log_info("service=%s action=knock peer=%s open=%us", svc->name, g,
 	    (svc->knock_open_ms + 999) / 1000);
+	if (e->st.proc != NULL)
+		stats_add(&e->st.proc->knocks, 1);
 	memset(&mk, 0, sizeof(mk));
 	mk.key = *k;
 	mk.service = (uint32_t)idx;

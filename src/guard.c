@@ -284,6 +284,7 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
 	uint64_t		 now = mono_ms();
 	uint32_t		 repeat;
 
+	engine_count_refusal(e, (long)idx, reason);
 	/*
 	 * Only a source that goes on above its rate earns a ban.  Not a
 	 * per_source or instances refusal: retrying when every connection

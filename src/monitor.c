@@ -54,6 +54,7 @@
 #include "portmuxd.h"
 #include "proto.h"
 #include "scan.h"
+#include "stats.h"
 
 #define RESTART_MAX	5		/* engine restarts ... */
 #define RESTART_WINDOW	60000		/* ... per minute, then exit 71 */
@@ -104,6 +105,7 @@ struct monitor {
 	struct rlimit	 orig_nofile;
 	uint64_t	*conn_ids;	/* shared with every engine */
 	struct srctab	 src;		/* shared with every engine */
+	struct stats	 stats;		/* counters, shared likewise */
 	struct bantab	 bans;		/* copied into each new engine */
 	struct mongate	 gate;		/* knock windows, the firewall */
 	bool		 stopping;
@@ -216,6 +218,9 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	*mon.conn_ids = 0;
 	if (srctab_init(&mon.src, SRCTAB_SIZE, true) == -1)
 		fatal("source table");
+	if (stats_init(&mon.stats) == -1)
+		fatal("counters");
+	mon.stats.proc->generation = mon.generation;
 	if (getrandom(&mon.src.seed, sizeof(mon.src.seed), 0) !=
 	    (ssize_t)sizeof(mon.src.seed))
 		mon.src.seed = mono_ms() ^ (uint64_t)getpid() << 32;
@@ -250,6 +255,7 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	mongate_stop(&mon.gate);
 	ban_clear(&mon.bans);
 	srctab_clear(&mon.src);
+	stats_clear(&mon.stats);
 	log_debug("action=stop msg=\"monitor exits\"");
 	return 0;
 }
@@ -482,6 +488,7 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		ei.children = &mon->children;
 		ei.conn_ids = mon->conn_ids;
 		ei.src = &mon->src;
+		ei.stats = &mon->stats;
 		ei.bans = &mon->bans;
 		ei.fresh = fresh;
 		ei.debug = mon->pmx->debug;
@@ -500,6 +507,8 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 	e->generation = mon->generation;
 	TAILQ_INSERT_TAIL(&mon->engines, e, entry);
 	mon->current = e;
+	if (fresh)
+		stats_add(&mon->stats.proc->restarts, 1);
 	if (reason != NULL)
 		log_info("action=start pid=%ld engine=%ld user=%s services=%zu "
 		    "reason=%s", (long)getpid(), (long)pid, mon->conf->user,
@@ -1200,6 +1209,9 @@ mon_reload(struct monitor *mon)
 	mon->conf = nconf;
 	mon->pmx->conf = nconf;
 	mon->generation++;
+	stats_add(&mon->stats.proc->reloads, 1);
+	__atomic_store_n(&mon->stats.proc->generation, mon->generation,
+	    __ATOMIC_RELAXED);
 	if (nconf->ban_max != mon->bans.max)
 		bans_resize(mon, nconf->ban_max);
 	mongate_reload(&mon->gate, old != NULL ? old->conf : nconf, nconf,

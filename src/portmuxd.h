@@ -401,6 +401,7 @@ struct engine_init {
 	struct childq	*children;	/* live children to adopt */
 	uint64_t	*conn_ids;	/* shared connection id counter */
 	struct srctab	*src;		/* shared source table */
+	struct stats	*stats;		/* shared counters */
 	struct bantab	*bans;		/* the monitor's bans, copied by fork */
 	bool		 fresh;		/* after a crash: recount connections */
 	bool		 debug;
@@ -411,6 +412,7 @@ struct engine_init {
 
 /* A queue of outgoing privsep messages (imsg.c). */
 struct qmsg;
+struct stats;
 struct msgq {
 	TAILQ_HEAD(, qmsg) head;
 	size_t		 queued;
@@ -521,6 +523,7 @@ uint32_t	*hash_heads(size_t, size_t *);
 int		 sa_ntop(const struct sockaddr *, char *, size_t, uint16_t *);
 size_t		 sa_fmt(const struct sockaddr *, char *, size_t);
 uint64_t	 mono_ms(void);
+uint64_t	 mono_us(void);
 void		 ms_timeval(struct timeval *, uint64_t);
 uint64_t	 wall_ms(void);
 int		 fd_nonblock(int, bool);

@@ -40,9 +40,11 @@
 #include "log.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "status.h"
 
 static void	 stderr_cb(evutil_socket_t, short, void *);
-static void	 acct_fmt(const struct tcp_info *, uint64_t, char *, size_t);
+static void	 acct_fmt(struct xchild *, const struct tcp_info *, uint64_t,
+		    char *, size_t);
 
 static struct xchild *
 xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
@@ -57,6 +59,7 @@ xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
 	x->stderr_fd = -1;
 	x->acct_fd = -1;
 	x->start_ms = mono_ms();
+	x->start_us = mono_us();
 	(void)snprintf(x->service, sizeof(x->service), "%s", name);
 	TAILQ_INSERT_TAIL(&e->children, x, entry);
 	return x;
@@ -248,24 +251,25 @@ priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
 	engine_send(e, MSG_SPAWN, id, &ms, sizeof(ms), fd);
 }
 
-static const char *
+/* The enum reason of a spawn the monitor refused. */
+static int
 fail_reason(int reason)
 {
 	switch (reason) {
 	case SPAWN_FAIL_INSTANCES:
-		return "instances";
+		return REASON_INSTANCES;
 	case SPAWN_FAIL_MAX_CHILDREN:
-		return "max_children";
+		return REASON_MAX_CHILDREN;
 	case SPAWN_FAIL_FORK:
-		return "fork";
+		return REASON_FORK;
 	case SPAWN_FAIL_EXEC:
-		return "exec";
+		return REASON_EXEC;
 	case SPAWN_FAIL_BADSRC:
-		return "badsrc";
+		return REASON_BADSRC;
 	case SPAWN_FAIL_OVERLOAD:
-		return "overload";
+		return REASON_OVERLOAD;
 	default:
-		return "error";
+		return REASON_ERROR;
 	}
 }
 
@@ -302,6 +306,7 @@ on_spawned(struct engine *e, uint64_t id, const void *p, int fd)
 		return;
 	}
 	x->pid = ok.pid;
+	stats_spawned(engine_stat(e, x->svc), mono_us() - x->start_us);
 	user = x->svc >= 0 ? e->conf->services[x->svc].user : NULL;
 	if (user != NULL)
 		log_conn(LOG_INFO, id, x->service, "action=spawn pid=%ld "
@@ -326,17 +331,18 @@ on_spawn_fail(struct engine *e, uint64_t id, const void *p)
 	memcpy(&f, p, sizeof(f));
 	if ((x = xchild_find(e, id)) == NULL)
 		return;
+	engine_count_refusal(e, x->svc, fail_reason(f.reason));
 	if (f.reason == SPAWN_FAIL_EXEC)
 		log_conn(LOG_WARNING, id, x->service, "action=refuse "
 		    "reason=exec stage=%s error=\"%s\"",
 		    spawn_stage_name(f.stage), strerror(f.error));
 	else if (f.error != 0)
 		log_conn(LOG_WARNING, id, x->service, "action=refuse "
-		    "reason=%s error=\"%s\"", fail_reason(f.reason),
-		    strerror(f.error));
+		    "reason=%s error=\"%s\"",
+		    guard_reason(fail_reason(f.reason)), strerror(f.error));
 	else
 		log_conn(LOG_INFO, id, x->service, "action=refuse reason=%s",
-		    fail_reason(f.reason));
+		    guard_reason(fail_reason(f.reason)));
 	child_done(x);
 	xchild_release(x, true);
 }
@@ -392,12 +398,13 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 		/* What the program wrote but the client has not acked yet. */
 		if (ioctl(x->acct_fd, SIOCOUTQ, &outq) == -1 || outq < 0)
 			outq = 0;
-		acct_fmt(&ti, (uint64_t)outq, acct, sizeof(acct));
+		acct_fmt(x, &ti, (uint64_t)outq, acct, sizeof(acct));
 	}
 	log_exit(id, x != NULL ? x->service : me.service, (long)me.pid,
 	    me.status, me.duration_ms, acct);
 	if (x == NULL)
 		return;
+	stats_exit(engine_stat(e, x->svc), me.status);
 	child_done(x);
 	if (x->stderr_fd != -1)
 		linger_bound(e, x);
@@ -410,10 +417,12 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
  * TIME_WAIT) bytes_received is one too many, and once our FIN is acked
  * (FIN_WAIT2, TIME_WAIT) so is bytes_acked.  States as in the kernel's
  * tcp_states.h, which no user header exports.  queued: what the program
- * wrote that the client has not acknowledged yet (SIOCOUTQ).
+ * wrote that the client has not acknowledged yet (SIOCOUTQ).  Counted
+ * in x's service too.
  */
 static void
-acct_fmt(const struct tcp_info *ti, uint64_t queued, char *buf, size_t size)
+acct_fmt(struct xchild *x, const struct tcp_info *ti, uint64_t queued,
+    char *buf, size_t size)
 {
 	enum { FIN_WAIT2 = 5, TIME_WAIT = 6, CLOSE_WAIT = 8, LAST_ACK = 9,
 	    CLOSING = 11 };
@@ -425,6 +434,7 @@ acct_fmt(const struct tcp_info *ti, uint64_t queued, char *buf, size_t size)
 		in--;
 	if (out > 0 && (st == FIN_WAIT2 || st == TIME_WAIT))
 		out--;
+	engine_count_bytes(x->e, x->svc, in, out + queued);
 	(void)snprintf(buf, size, " bytes_in=%llu bytes_out=%llu",
 	    (unsigned long long)in, (unsigned long long)(out + queued));
 }
@@ -655,4 +665,5 @@ priv_dump(struct engine *e)
 		log_conn(LOG_INFO, x->id, x->service, "action=dump pid=%ld "
 		    "stderr=%s", (long)x->pid, x->stderr_fd != -1 ? "open" :
 		    "closed");
+	status_log(e);
 }

@@ -560,6 +560,7 @@ relay_end(struct relay *r, const char *reason, int err)
 	int			 i;
 
 	relay_target_fmt(svc, r->target, target, sizeof(target));
+	engine_count_bytes(e, (long)r->svc, r->h[0].bytes, r->h[1].bytes);
 	if (err != 0)
 		(void)snprintf(errmsg, sizeof(errmsg), " error=\"%s\"",
 		    strerror(err));

@@ -141,16 +141,17 @@ tmux_say(struct tmux *t, const char *s)
 }
 
 static void
-tmux_refuse(struct tmux *t, const char *reason, const char *reply,
+tmux_refuse(struct tmux *t, int reason, const char *reply,
     const char *detail)
 {
 	const struct service	*svc = &t->e->conf->services[t->svc];
 
 	if (reply != NULL)
 		tmux_say(t, reply);
+	engine_count_refusal(t->e, (long)t->svc, reason);
 	log_conn(LOG_INFO, t->id, svc->name, "action=refuse proto=tcp peer=%s "
-	    "reason=%s%s%s", t->peerstr, reason, detail != NULL ? " " : "",
-	    detail != NULL ? detail : "");
+	    "reason=%s%s%s", t->peerstr, guard_reason(reason),
+	    detail != NULL ? " " : "", detail != NULL ? detail : "");
 	tmux_free(t, true);
 }
 
@@ -189,7 +190,7 @@ tmux_done(struct tmux *t, size_t len)
 		(void)log_quote(q, sizeof(q), t->name, len);
 		(void)snprintf(d, sizeof(d), "name=%s msg=\"NUL in the name\"",
 		    q);
-		tmux_refuse(t, "notfound", "-Service not available\r\n", d);
+		tmux_refuse(t, REASON_NOTFOUND, "-Service not available\r\n", d);
 		return;
 	}
 	if (strcasecmp(t->name, "HELP") == 0) {
@@ -199,7 +200,7 @@ tmux_done(struct tmux *t, size_t len)
 	(void)log_quote(q, sizeof(q), t->name, strlen(t->name));
 	if ((target = tcpmux_lookup(e->conf, t->name)) == -1) {
 		(void)snprintf(d, sizeof(d), "name=%s", q);
-		tmux_refuse(t, "notfound", "-Service not available\r\n", d);
+		tmux_refuse(t, REASON_NOTFOUND, "-Service not available\r\n", d);
 		return;
 	}
 	/*
@@ -249,7 +250,7 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 	    errno == EINTR))
 		return;
 	if (n <= 0) {
-		tmux_refuse(t, "error", NULL, n == 0 ? "msg=\"closed before "
+		tmux_refuse(t, REASON_ERROR, NULL, n == 0 ? "msg=\"closed before "
 		    "the name line\"" : "msg=\"recv\"");
 		return;
 	}
@@ -258,7 +259,7 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 	if (end >= 0)
 		n = end + 1;
 	if (recv(fd, t->name + t->have, (size_t)n, MSG_DONTWAIT) != n) {
-		tmux_refuse(t, "error", NULL, "msg=\"recv\"");
+		tmux_refuse(t, REASON_ERROR, NULL, "msg=\"recv\"");
 		return;
 	}
 	t->have += (size_t)n;
@@ -268,7 +269,7 @@ tmux_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (end >= 0 || t->have >= svc->tcpmux_maxlen + 2)
-		tmux_refuse(t, "error", "-Service name too long\r\n",
+		tmux_refuse(t, REASON_ERROR, "-Service name too long\r\n",
 		    "msg=\"name too long\"");
 }
 
@@ -294,7 +295,7 @@ tcpmux_stop_all(struct engine *e)
 static void
 tmux_timeout_cb(evutil_socket_t fd __unused, short what __unused, void *arg)
 {
-	tmux_refuse(arg, "timeout", NULL, NULL);
+	tmux_refuse(arg, REASON_TIMEOUT, NULL, NULL);
 }
 
 /* A new client of the tcpmux builtin; instance slot already taken. */
@@ -321,7 +322,7 @@ tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	t->se = se;
 	len = sizeof(t->peer);
 	if (getpeername(fd, (struct sockaddr *)&t->peer, &len) == -1) {
-		tmux_refuse(t, "error", NULL, "msg=\"getpeername\"");
+		tmux_refuse(t, REASON_ERROR, NULL, "msg=\"getpeername\"");
 		return;
 	}
 	(void)sa_fmt((struct sockaddr *)&t->peer, t->peerstr,
@@ -331,7 +332,7 @@ tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	    tmux_read_cb, t)) == NULL || event_add(t->ev, NULL) == -1 ||
 	    (t->deadline = evtimer_new(e->base, tmux_timeout_cb, t)) == NULL ||
 	    evtimer_add(t->deadline, &tv) == -1) {
-		tmux_refuse(t, "error", NULL, "msg=\"event\"");
+		tmux_refuse(t, REASON_ERROR, NULL, "msg=\"event\"");
 		return;
 	}
 }

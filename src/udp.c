@@ -98,6 +98,14 @@ enum udp_why {
 	UDP_OVERLOAD,
 };
 
+static const int udp_reasons[UDP_NREFUSAL] = {
+	[UDP_BADSRC] = REASON_BADSRC,
+	[UDP_BANNED] = REASON_BANNED,
+	[UDP_ACL] = REASON_ACL,
+	[UDP_KNOCK] = REASON_KNOCK,
+	[UDP_OVERLOAD] = REASON_OVERLOAD,
+};
+
 static const char *const udp_whys[UDP_NREFUSAL] = {
 	[UDP_BADSRC] = "badsrc",
 	[UDP_BANNED] = "banned",
@@ -125,6 +133,7 @@ udp_refuse(struct engine *e, size_t idx, uint64_t id, const char *peer,
 	int			 pri = why == UDP_OVERLOAD ? LOG_WARNING :
 	    LOG_INFO;
 
+	engine_count_refusal(e, (long)idx, udp_reasons[why]);
 	if (r->logged_ms != 0 && now - r->logged_ms < 1000) {
 		r->unlogged++;
 		log_conn(LOG_DEBUG, id, svc->name, "action=refuse proto=udp "
@@ -189,6 +198,7 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 	if (!limit_take(&se->reply, &svc->udp_reply_rate, now)) {
 		udp_log(se, id, svc, now, "action=refuse proto=udp peer=%s "
 		    "reason=rate", peer);
+		engine_count_refusal(e, (long)idx, REASON_RATE);
 		srcent_put(se);
 		return;
 	}
@@ -203,6 +213,8 @@ udp_one(struct engine *e, struct elistener *el, const struct service *svc,
 	}
 	udp_log(se, id, svc, now, "action=accept proto=udp peer=%s "
 	    "bytes_in=%zu bytes_out=%ld", peer, n, r < 0 ? 0 : r);
+	engine_count_accept(e, (long)idx);
+	engine_count_bytes(e, (long)idx, n, r < 0 ? 0 : (uint64_t)r);
 	srcent_put(se);
 }
 
@@ -314,6 +326,8 @@ udp_wait_cb(evutil_socket_t fd, short ev __unused, void *arg)
 		}
 		/* Drain the denied datagram: 1 byte read discards it all. */
 		(void)recv(fd, &b, 1, MSG_DONTWAIT);
+		engine_count_refusal(e, (long)el->l->service,
+		    why[0] == 'b' ? REASON_BANNED : REASON_ACL);
 		now = mono_ms();
 		limit_group((struct sockaddr *)&ss, svc->source_prefix4,
 		    svc->source_prefix6, &key);

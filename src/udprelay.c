@@ -185,6 +185,7 @@ sess_end(struct usess *s, const char *reason)
 		(void)snprintf(errmsg, sizeof(errmsg), " error=\"%s\"",
 		    strerror(s->err));
 	relay_target_fmt(svc, s->target, target, sizeof(target));
+	engine_count_bytes(f->e, (long)f->svc, s->bytes_in, s->bytes_out);
 	log_conn(pri, s->id, svc->name, "action=close proto=udp bytes_in=%llu "
 	    "bytes_out=%llu datagrams_in=%llu datagrams_out=%llu "
 	    "duration_ms=%llu%s%s target=%s%s",
@@ -293,6 +294,7 @@ full_log(struct udpfwd *f, uint64_t id, const char *peer, uint64_t now)
 {
 	const struct service	*svc = fsvc(f);
 
+	engine_count_refusal(f->e, (long)f->svc, REASON_OVERLOAD);
 	if (f->full_logged != 0 && now - f->full_logged < 1000) {
 		f->full_unlogged++;
 		return;
@@ -352,16 +354,19 @@ sess_new(struct udpfwd *f, struct elistener *el, uint32_t h,
 		if (se != NULL) {
 			guard_refuse(e, f->svc, se, why, id, pbuf);
 			srcent_put(se);
-		} else	/* the source table is full: no summary possible */
+		} else {	/* the source table is full: no summary */
+			engine_count_refusal(e, (long)f->svc, why);
 			log_conn(LOG_DEBUG, id, svc->name, "action=refuse "
 			    "proto=udp peer=%s reason=%s", pbuf,
 			    guard_reason(why));
+		}
 		return NULL;
 	}
 	/* Admitted: its open session keeps the entry from being recycled. */
 	srcent_put(se);
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		srcent_release(se);
+		engine_count_refusal(e, (long)f->svc, REASON_ERROR);
 		log_conn(LOG_WARNING, id, svc->name, "action=refuse proto=udp "
 		    "peer=%s reason=error error=\"%s\"", pbuf,
 		    strerror(errno));
@@ -387,6 +392,7 @@ sess_new(struct udpfwd *f, struct elistener *el, uint32_t h,
 	    (const struct sockaddr *)&el->l->addr.ss, lbuf, sizeof(lbuf));
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=udp peer=%s "
 	    "local=%s", pbuf, lbuf);
+	engine_count_accept(e, (long)f->svc);
 	if (upstream_open(s) == -1) {
 		sess_end(s, "connect");
 		return NULL;

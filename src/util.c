@@ -168,14 +168,26 @@ sa_fmt(const struct sockaddr *sa, char *buf, size_t size)
 	return n < 0 ? 0 : (size_t)n;
 }
 
-uint64_t
-mono_ms(void)
+static uint64_t
+mono_ns(void)
 {
 	struct timespec	 ts;
 
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+mono_ms(void)
+{
+	return mono_ns() / 1000000;
+}
+
+uint64_t
+mono_us(void)
+{
+	return mono_ns() / 1000;
 }
 
 /* Bans end at a wall clock time: they outlive a reboot of the engine. */

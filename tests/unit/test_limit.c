@@ -42,6 +42,7 @@
 #include <cmocka.h>
 
 #include "portmuxd.h"
+#include "race.h"
 
 #define SA(ss)	((const struct sockaddr *)(ss))
 
@@ -725,15 +726,13 @@ test_limit_srctab_flood_bounded(void **state)
 #define RACE_ROUNDS	300000
 
 static int
-race_run(struct srctab *t, uint32_t who, int go)
+race_run(void *arg, uint32_t who)
 {
+	struct srctab	*t = arg;
 	struct srckey	 k;
 	struct srcent	*e;
 	uint32_t	 i, got = 0, bad = 0;
-	char		 c;
 
-	if (read(go, &c, 1) != 1)
-		return 2;
 	for (i = 0; i < RACE_ROUNDS; i++) {
 		k = key_n(who * 0x10000U + i % RACE_KEYS);
 		if ((e = srctab_get(t, 7, &k, 1000 + i)) == NULL)
@@ -763,8 +762,7 @@ static void
 test_limit_srctab_shared_race(void **state)
 {
 	struct srctab	 t;
-	pid_t		 pid[2];
-	int		 go[2], st, i, live = 0;
+	int		 live = 0;
 	uint32_t	 n, who;
 	struct srckey	 k;
 	bool		 known;
@@ -774,24 +772,7 @@ test_limit_srctab_shared_race(void **state)
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(srctab_init(&t, 16, true), 0);
 	assert_int_equal(t.size, 16);
-	assert_int_equal(pipe(go), 0);
-	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
-		assert_true(pid[i] != -1);
-		if (pid[i] == 0) {
-			(void)close(go[1]);
-			_exit(race_run(&t, (uint32_t)i + 1, go[0]));
-		}
-	}
-	(void)close(go[0]);
-	/* Both start at once: each reads its byte. */
-	assert_int_equal(write(go[1], "gg", 2), 2);
-	(void)close(go[1]);
-	for (i = 0; i < 2; i++) {
-		assert_int_equal(waitpid(pid[i], &st, 0), pid[i]);
-		assert_true(WIFEXITED(st));
-		assert_int_equal(WEXITSTATUS(st), 0);
-	}
+	race2(race_run, &t);
 	for (j = 0; j < t.size; j++) {
 		assert_int_equal(t.v[j].pins, 0);
 		assert_int_equal(t.v[j].active, 0);
