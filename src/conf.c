@@ -173,6 +173,7 @@ static const char *const stderr_words[] = { "log", "client", "null", NULL };
 static const char *const logdest_words[] = { "syslog", "stderr", NULL };
 static const char *const scan_words[] = { "connect", "syn", NULL };
 static const char *const firewall_words[] = { "none", "nftables", NULL };
+static const char *const proxy_words[] = { "off", "v1", "v2", "any", NULL };
 static const char *const level_words[] = {
 	"error", "warn", "info", "debug", NULL
 };
@@ -264,6 +265,9 @@ static const struct keydef keydefs[] = {
 	{ "redirect_buffer",	K_SIZE,		4096, 1048576, NULL },
 	{ "udp_session_timeout", K_DURATION,	1, 0, NULL },
 	{ "udp_sessions",	K_UINT,		1, 1048576, NULL },
+	{ "proxy_protocol",	K_ENUM,		0, 0, proxy_words },
+	{ "proxy_timeout",	K_DURATION,	1, 0, NULL },
+	{ "trusted_proxies",	K_CIDR,		0, 0, NULL },
 };
 
 /* Keys only an exec'd service uses: an error on a builtin. */
@@ -307,6 +311,8 @@ static cfg_opt_t service_opts[] = {
 	LIST("gate"), SCALAR("redirect"), SCALAR("redirect_source"),
 	SCALAR("redirect_timeout"), SCALAR("redirect_buffer"),
 	SCALAR("udp_session_timeout"), SCALAR("udp_sessions"),
+	SCALAR("proxy_protocol"), SCALAR("proxy_timeout"),
+	LIST("trusted_proxies"),
 	CFG_END()
 };
 
@@ -1152,11 +1158,13 @@ svc_build(struct src *s, const struct conf *conf)
 	svc_addrs(s);
 	svc_knock(s);
 	svc_redirect(s);
+	svc_proxy(s);
 	src_acl(s, "allow", &svc->allow);
 	src_acl(s, "deny", &svc->deny);
 	check_exec(s);
 	check_gate(s, conf);
 	check_redirect(s);
+	check_proxy(s);
 	check_proto(s);
 	check_wait(s);
 	check_env(s);
@@ -2014,6 +2022,7 @@ svc_clear(struct service *svc)
 	free(svc->groups);
 	free(svc->allow.v);
 	free(svc->deny.v);
+	free(svc->trusted_proxies.v);
 	free(svc->chroot);
 	free(svc->path);
 	free(svc->knock);

@@ -236,6 +236,10 @@ void		 needs_root(struct src *, const char *, const char *);
 void		 svc_redirect(struct src *);
 void		 check_redirect(struct src *);
 
+/* confproxy.c: proxy_protocol, trusted_proxies, proxy_timeout. */
+void		 svc_proxy(struct src *);
+void		 check_proxy(struct src *);
+
 /* confgate.c: knocking, gates, scan detection and the firewall. */
 void		 conf_gatekeeper(struct src *, struct conf *);
 void		 svc_knock(struct src *);

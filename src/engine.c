@@ -413,6 +413,7 @@ engine_main(struct engine_init *ei)
 	msgq_init(&e.q);
 	TAILQ_INIT(&e.conns);
 	TAILQ_INIT(&e.tmuxes);
+	TAILQ_INIT(&e.pxins);
 	TAILQ_INIT(&e.relays);
 	TAILQ_INIT(&e.children);
 	if ((e.active = calloc(e.conf->nservices + 1, sizeof(*e.active))) ==
@@ -443,13 +444,9 @@ engine_main(struct engine_init *ei)
 		fatal("engine: calloc");
 	if (ei->stats != NULL)
 		e.st = *ei->stats;
+	/* Named by the monitor; none: it said so. */
 	for (i = 0; i < e.conf->nservices; i++)
-		if ((e.svcst[i] = stats_service(&e.st,
-		    e.conf->services[i].name)) == NULL && e.st.v != NULL)
-			log_warnx("service=%s action=warn msg=\"no room for "
-			    "its counters: more than %d services since the "
-			    "start\"", e.conf->services[i].name,
-			    STATS_SERVICES);
+		e.svcst[i] = stats_service(&e.st, e.conf->services[i].name);
 	if ((e.udpref = calloc(e.conf->nservices + 1, sizeof(*e.udpref))) ==
 	    NULL)
 		fatal("engine: calloc");
@@ -592,13 +589,13 @@ engine_svc_name(struct engine *e, uint32_t h)
 /*
  * Serve an admitted stream connection as service idx: a builtin,
  * tcpmux or a spawn.  se is the per_source slot it holds; ba the
- * listener's address, if known; via_tcpmux: the client named the
- * service through tcpmux (and got "+Go").
+ * listener's address, if known; o, if not NULL: the client named the
+ * service through tcpmux (and got "+Go"), or came through a proxy.
  */
 void
 engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
     const char *peer, struct srcent *se, const struct bindaddr *ba,
-    bool via_tcpmux)
+    const struct origin *o)
 {
 	const struct service	*svc = &e->conf->services[idx];
 	struct sockaddr_storage	 local;
@@ -617,8 +614,10 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 	else
 		(void)sa_fmt((struct sockaddr *)&local, lbuf, sizeof(lbuf));
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
-	    "local=%s%s", conf_proto_name(svc->proto), peer, lbuf,
-	    via_tcpmux ? " via=tcpmux" : "");
+	    "local=%s%s%s", conf_proto_name(svc->proto), peer, lbuf,
+	    o != NULL && (o->tcpmux || o->proxy != NULL) ? " via=" : "",
+	    o == NULL ? "" : o->tcpmux ? "tcpmux" : o->proxy != NULL ?
+	    o->proxy : "");
 	engine_count_accept(e, (long)idx);
 	e->active[idx]++;
 	if (svc->builtin == BUILTIN_TCPMUX) {
@@ -630,8 +629,12 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 		return;
 	}
 	if (svc->builtin == BUILTIN_NONE) {
-		priv_spawn(e, idx, fd, id, via_tcpmux ? SPAWN_TCPMUX : 0, NULL,
-		    0, NULL, se);
+		if (o != NULL && o->client != NULL)
+			priv_spawn(e, idx, fd, id, SPAWN_PROXY, o->client,
+			    o->clientlen, NULL, se);
+		else
+			priv_spawn(e, idx, fd, id, o != NULL && o->tcpmux ?
+			    SPAWN_TCPMUX : 0, NULL, 0, NULL, se);
 		return;
 	}
 	if ((c = conn_new(e, idx, id, se)) == NULL) {
@@ -660,10 +663,15 @@ engine_drop(struct engine *e, size_t idx, uint64_t id, struct srcent *se,
 	close(fd);
 }
 
-/* A new stream connection: admitted by guard.c, or refused at once. */
+/*
+ * A new stream connection: admitted by guard.c, or refused at once.  sa
+ * is the client: the socket's peer, or what a trusted proxy's header
+ * says (o).
+ */
 void
 engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
-    const struct sockaddr *sa, const char *peer, const struct bindaddr *ba)
+    const struct sockaddr *sa, const char *peer, const struct bindaddr *ba,
+    const struct origin *o)
 {
 	struct srcent	*se;
 	int		 r;
@@ -680,7 +688,7 @@ engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
 		gk_refused(e, idx, sa, r);
 		close(fd);
 	} else
-		engine_serve_admitted(e, idx, fd, id, peer, se, ba, false);
+		engine_serve_admitted(e, idx, fd, id, peer, se, ba, o);
 	if (se != NULL)
 		srcent_put(se);
 }
@@ -695,8 +703,12 @@ accept_cb(struct evconnlistener *evl __unused, evutil_socket_t fd,
 
 	el->delay_ms = BACKOFF_MIN_MS;
 	peer_fmt(fd, sa, peer, sizeof(peer));
-	engine_serve(e, el->l->service, fd, engine_next_id(e), sa, peer,
-	    &el->l->addr);
+	if (e->conf->services[el->l->service].proxy_versions != 0)
+		proxyin_start(e, el->l->service, fd, engine_next_id(e), sa,
+		    peer, &el->l->addr);
+	else
+		engine_serve(e, el->l->service, fd, engine_next_id(e), sa,
+		    peer, &el->l->addr, NULL);
 }
 
 /*
@@ -780,6 +792,7 @@ grace_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	while ((c = TAILQ_FIRST(&e->conns)) != NULL)
 		conn_free(c, "stop");
 	tcpmux_stop_all(e);
+	proxyin_stop_all(e);
 	relay_stop_all(e);
 	priv_stop(e, true);
 	event_base_loopexit(e->base, NULL);

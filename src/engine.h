@@ -97,6 +97,7 @@ enum reason {
 	REASON_ERROR,
 	REASON_KNOCK,
 	REASON_TRAP,
+	REASON_PROXY,
 };
 
 #define XCHILD_LINE	1024		/* a stderr line is cut here */
@@ -139,6 +140,19 @@ struct udprefusal {
 #define UDP_NREFUSAL	5		/* udp.c's reasons */
 
 struct tmux;	/* a tcpmux client reading its name line (tcpmux.c) */
+struct pxin;	/* a connection whose PROXY header is read (proxyin.c) */
+
+/*
+ * Where a stream connection came from, beyond its socket: named
+ * through tcpmux, or sent by a trusted proxy whose header named the
+ * client (client NULL: a LOCAL header, the proxy's own connection).
+ */
+struct origin {
+	bool			 tcpmux;
+	const struct sockaddr	*client;
+	socklen_t		 clientlen;
+	const char		*proxy;		/* its address, for via= */
+};
 struct relay;	/* a connection forwarded to a redirect target (relay.c) */
 struct udpfwd;	/* the sessions of a UDP redirect service (udprelay.c) */
 
@@ -161,8 +175,9 @@ struct engine {
 	uint32_t		*active;	/* per service index */
 	TAILQ_HEAD(, conn)	 conns;
 	TAILQ_HEAD(, tmux)	 tmuxes;
+	TAILQ_HEAD(, pxin)	 pxins;
 	TAILQ_HEAD(, relay)	 relays;
-	size_t			 nconns;	/* conns, tmuxes and relays */
+	size_t			 nconns;	/* conns, tmuxes, pxins, relays */
 	struct rpipe		*pipes;		/* the pool, relay.c */
 	size_t			 npipes;
 	uint64_t		 pipe_err_logged;
@@ -206,12 +221,12 @@ void		 engine_count_bytes(struct engine *, long, uint64_t, uint64_t);
 const char	*engine_svc_name(struct engine *, uint32_t);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
 		    const struct sockaddr *, const char *,
-		    const struct bindaddr *);
+		    const struct bindaddr *, const struct origin *);
 void		 engine_drop(struct engine *, size_t, uint64_t, struct srcent *,
 		    int);
 void		 engine_serve_admitted(struct engine *, size_t, int, uint64_t,
 		    const char *, struct srcent *, const struct bindaddr *,
-		    bool);
+		    const struct origin *);
 void		 engine_rearm(struct elistener *, uint64_t);
 void		 engine_wait_pause(struct elistener *, const char *, int);
 void		 engine_send(struct engine *, uint32_t, uint64_t, const void *,
@@ -225,6 +240,8 @@ int		 guard_admit(struct engine *, size_t, const struct sockaddr *,
 		    int, struct srcent **);
 void		 guard_refuse(struct engine *, size_t, struct srcent *, int,
 		    uint64_t, const char *);
+void		 guard_refuse_msg(struct engine *, size_t, struct srcent *, int,
+		    uint64_t, const char *, const char *);
 void		 guard_ban(struct engine *, const struct srckey *, int);
 void		 guard_ban_relayed(struct engine *, const struct msg_ban *);
 void		 guard_unban_log(const struct banent *, void *);
@@ -268,6 +285,12 @@ size_t		 tcpmux_trim(char *, size_t);
 bool		 tcpmux_name_ok(const char *, size_t);
 long		 tcpmux_lookup(const struct conf *, const char *);
 void		 tcpmux_stop_all(struct engine *);
+
+/* proxyin.c */
+void		 proxyin_start(struct engine *, size_t, int, uint64_t,
+		    const struct sockaddr *, const char *,
+		    const struct bindaddr *);
+void		 proxyin_stop_all(struct engine *);
 void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *);
 

@@ -63,6 +63,7 @@ static const char *const reasons[] = {
 	[REASON_ERROR] = "error",
 	[REASON_KNOCK] = "knock",
 	[REASON_TRAP] = "trap",
+	[REASON_PROXY] = "proxy",
 };
 
 /* In the order of enum ban_reason; a SYN scan is a scan to the reader. */
@@ -223,15 +224,21 @@ static unsigned int
 summary_slot(int reason)
 {
 	if (reason == REASON_KNOCK)
+		return SRC_NSUMMARY - 2;
+	if (reason == REASON_PROXY)
 		return SRC_NSUMMARY - 1;
-	return reason >= 1 && reason < SRC_NSUMMARY ? (unsigned int)reason - 1 :
-	    SRC_NSUMMARY;
+	return reason >= 1 && reason < SRC_NSUMMARY - 1 ?
+	    (unsigned int)reason - 1 : SRC_NSUMMARY;
 }
 
 static int
 slot_reason(unsigned int slot)
 {
-	return slot == SRC_NSUMMARY - 1 ? REASON_KNOCK : (int)slot + 1;
+	if (slot == SRC_NSUMMARY - 2)
+		return REASON_KNOCK;
+	if (slot == SRC_NSUMMARY - 1)
+		return REASON_PROXY;
+	return (int)slot + 1;
 }
 
 static void
@@ -280,6 +287,14 @@ void
 guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
     uint64_t id, const char *peer)
 {
+	guard_refuse_msg(e, idx, se, reason, id, peer, NULL);
+}
+
+/* The same, with a msg= for the line when it is logged in full. */
+void
+guard_refuse_msg(struct engine *e, size_t idx, struct srcent *se,
+    int reason, uint64_t id, const char *peer, const char *msg)
+{
 	const struct service	*svc = &e->conf->services[idx];
 	uint64_t		 now = mono_ms();
 	uint32_t		 repeat;
@@ -310,8 +325,9 @@ guard_refuse(struct engine *e, size_t idx, struct srcent *se, int reason,
 		}
 	}
 	log_conn(LOG_INFO, id, svc->name, "action=refuse proto=%s peer=%s "
-	    "reason=%s", conf_proto_name(svc->proto), peer,
-	    guard_reason(reason));
+	    "reason=%s%s%s%s", conf_proto_name(svc->proto), peer,
+	    guard_reason(reason), msg != NULL ? " msg=\"" : "",
+	    msg != NULL ? msg : "", msg != NULL ? "\"" : "");
 }
 
 /*

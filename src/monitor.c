@@ -123,6 +123,7 @@ struct monitor {
 static void	 mon_loop(struct monitor *);
 static int	 poll_grow(struct pollfd **, struct eproc ***, size_t *, size_t);
 static int	 engine_start(struct monitor *, const char *, bool);
+static void	 stats_names(struct monitor *, const struct conf *);
 static void	 mon_ban(struct monitor *, struct eproc *, struct msg_hdr *,
 		    const void *, int);
 static void	 mon_knock(struct monitor *, struct eproc *, struct msg_hdr *,
@@ -221,6 +222,7 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	if (stats_init(&mon.stats) == -1)
 		fatal("counters");
 	mon.stats.proc->generation = mon.generation;
+	stats_names(&mon, mon.conf);
 	if (getrandom(&mon.src.seed, sizeof(mon.src.seed), 0) !=
 	    (ssize_t)sizeof(mon.src.seed))
 		mon.src.seed = mono_ms() ^ (uint64_t)getpid() << 32;
@@ -425,6 +427,20 @@ mon_signal(struct monitor *mon)
 			break;
 		}
 	}
+}
+
+/* Entries for the counters of conf's services, before its engine. */
+static void
+stats_names(struct monitor *mon, const struct conf *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (stats_claim(&mon->stats, conf->services[i].name) == -1)
+			log_warnx("service=%s action=warn msg=\"no room for "
+			    "its counters: more than %d services since the "
+			    "start\"", conf->services[i].name,
+			    STATS_SERVICES);
 }
 
 /*
@@ -902,11 +918,33 @@ check_unix(const struct eproc *e, const struct service *svc, int fd,
  * socket of the service's kind, whose local port is the service's (or
  * tcpmux's).  The addresses come from the kernel, not from the engine.
  */
+/*
+ * A connection whose client a PROXY header named: the engine says who,
+ * but only for a service that takes headers, on a connection that comes
+ * from one of its trusted proxies, so an engine can never make a
+ * program see an address no trusted proxy could have sent.
+ */
+static int
+check_proxied(const struct service *svc, const struct msg_spawn *ms,
+    struct sockinfo *si)
+{
+	if (svc->proxy_versions == 0 || !acl_match(&svc->trusted_proxies,
+	    (const struct sockaddr *)&si->peer))
+		return -1;
+	if (!((ms->peer.ss_family == AF_INET && ms->peer_len ==
+	    sizeof(struct sockaddr_in)) || (ms->peer.ss_family == AF_INET6 &&
+	    ms->peer_len == sizeof(struct sockaddr_in6))))
+		return -1;
+	memcpy(&si->peer, &ms->peer, ms->peer_len);
+	return 0;
+}
+
 static int
 check_conn(const struct eproc *e, const struct service *svc, int fd,
-    uint32_t flags, struct sockinfo *si)
+    const struct msg_spawn *ms, struct sockinfo *si)
 {
 	const struct conf	*conf = e->conf;
+	uint32_t		 flags = ms->flags;
 	socklen_t		 len;
 
 	if (svc->proto == PROTO_UNIX)
@@ -923,7 +961,11 @@ check_conn(const struct eproc *e, const struct service *svc, int fd,
 	if (flags & SPAWN_TCPMUX)
 		return svc->tcpmux && tcpmux_port(conf, local_port(si)) ? 0 :
 		    -1;
-	return local_port(si) == svc->port ? 0 : -1;
+	if (local_port(si) != svc->port)
+		return -1;
+	if (flags & SPAWN_PROXY)
+		return check_proxied(svc, ms, si);
+	return 0;
 }
 
 /*
@@ -1029,7 +1071,8 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	if (ms.generation != e->generation ||
 	    ms.service >= e->conf->nservices ||
 	    e->conf->services[ms.service].builtin != BUILTIN_NONE ||
-	    (ms.flags & ~(SPAWN_WAIT | SPAWN_TCPMUX)) != 0 ||
+	    (ms.flags & ~(SPAWN_WAIT | SPAWN_TCPMUX | SPAWN_PROXY)) != 0 ||
+	    (ms.flags & SPAWN_PROXY && ms.flags & (SPAWN_WAIT | SPAWN_TCPMUX)) ||
 	    ms.peer_len > sizeof(ms.peer) ||
 	    !(ms.flags & SPAWN_WAIT) != !e->conf->services[ms.service].wait) {
 		close(fd);
@@ -1066,7 +1109,7 @@ mon_spawn(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 		return;
 	}
 	sock = svc->wait ? check_wait(mon, &ms, fd, &si) :
-	    check_conn(e, svc, fd, ms.flags, &si) == 0 ? fd : -1;
+	    check_conn(e, svc, fd, &ms, &si) == 0 ? fd : -1;
 	if (sock == -1) {
 		close(fd);
 		spawn_refuse(e, hdr->id, SPAWN_FAIL_BADSRC, errno);
@@ -1210,6 +1253,7 @@ mon_reload(struct monitor *mon)
 	mon->pmx->conf = nconf;
 	mon->generation++;
 	stats_add(&mon->stats.proc->reloads, 1);
+	stats_names(mon, nconf);
 	__atomic_store_n(&mon->stats.proc->generation, mon->generation,
 	    __ATOMIC_RELAXED);
 	if (nconf->ban_max != mon->bans.max)

@@ -188,6 +188,10 @@ struct service {
 	size_t		 ntargets;
 	struct bindaddr	 redirect_source; /* len 0: the kernel chooses */
 	uint32_t	 redirect_timeout_ms;
+	/* PROXY protocol in (proxyin.c): accepted versions, 0 if off. */
+	unsigned int	 proxy_versions;
+	struct acl	 trusted_proxies;
+	uint32_t	 proxy_timeout_ms;
 	uint32_t	 redirect_buffer;	/* bytes held per direction */
 	uint32_t	 udp_session_timeout_ms;
 	uint32_t	 udp_sessions;
@@ -298,7 +302,7 @@ struct bucket {
  * Refusals of one reason from one source group, counted between the
  * lines that log them: at most one line a second stands for them all.
  */
-#define SRC_NSUMMARY	9		/* reasons summarised per group */
+#define SRC_NSUMMARY	10		/* reasons summarised per group */
 struct refsum {
 	uint64_t	 logged_ms;	/* the last line of this reason */
 	uint32_t	 unlogged;	/* refusals since; atomic */

@@ -57,6 +57,7 @@ enum msg_type {
 
 #define SPAWN_WAIT	0x01	/* the fd is the service's listening socket */
 #define SPAWN_TCPMUX	0x02	/* a connection handed over by tcpmux */
+#define SPAWN_PROXY	0x04	/* peer: the client a trusted proxy named */
 
 struct msg_spawn {
 	uint64_t	 generation;

@@ -13,10 +13,11 @@
 /*
  * Counters since the start, shared by the engine generations.  A
  * service's entry is found by its name, so that it outlives a reload
- * that moves it in the file, and claimed with a compare-and-swap, as
- * the source table's entries are: the draining engine and the new one
- * may both be counting.  Entries are never freed; a service renamed or
- * removed keeps its counts and its entry.  Nothing in the table is used
+ * that moves it in the file.  The monitor names the entries of a
+ * generation before its engine starts; engines only look them up, and
+ * add with atomics (the draining engine and the new one may both be
+ * counting).  Entries are never freed; a service renamed or removed
+ * keeps its counts and its entry.  Nothing in the table is used
  * as a pointer or an index, so what a broken engine writes there skews
  * counts and nothing else.
  */
@@ -32,8 +33,6 @@
 #include "portmuxd.h"
 #include "stats.h"
 
-#define ST_FREE		0U
-#define ST_BUSY		1U
 #define ST_LIVE		2U
 
 /* 1 ms to 1 s, as a spawn takes: a fork, an exec, maybe a chroot. */
@@ -77,51 +76,62 @@ name_is(const struct svcstat *v, const char *name)
 }
 
 /*
- * The entry of the service called name, claimed if it has none.  NULL:
- * the table is full (or name too long), and the service counts nothing.
- * Called once per service when an engine starts, so a linear probe is
- * cheap enough.
+ * The slot of name: its entry, or the first free slot of its probe if
+ * it has none (free set), NULL if neither.  Only the monitor ever writes
+ * a name, so there is no race for a slot; an engine that scribbles on
+ * names (a broken one) can only hide counters from lookups.
  */
+static struct svcstat *
+stats_slot(struct stats *s, const char *name, bool *free)
+{
+	size_t		 i, n, len = strlen(name);
+	struct svcstat	*v;
+
+	*free = false;
+	if (s->v == NULL || len >= STATS_NAMELEN)
+		return NULL;
+	i = (size_t)hash_bytes(name, len, 0) % s->size;
+	for (n = 0; n < s->size; n++, i = (i + 1) % s->size) {
+		v = &s->v[i];
+		if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != ST_LIVE) {
+			*free = true;
+			return v;
+		}
+		if (name_is(v, name))
+			return v;
+	}
+	return NULL;
+}
+
+/* The entry of the service called name; NULL: it has none. */
 struct svcstat *
 stats_service(struct stats *s, const char *name)
 {
-	size_t		 i, n, idx, len = strlen(name);
 	struct svcstat	*v;
-	uint32_t	 st;
-	unsigned int	 spins;
+	bool		 free;
 
-	if (s->v == NULL || len >= STATS_NAMELEN)
-		return NULL;
-	idx = (size_t)hash_bytes(name, len, 0) % s->size;
-	for (n = 0; n < s->size; n++) {
-		i = (idx + n) % s->size;
-		v = &s->v[i];
-		/*
-		 * Another engine naming it is done within a few stores; one
-		 * that stopped half-way (killed, or broken) is not waited
-		 * for: the next entry will do.
-		 */
-		for (spins = 0; spins < 10000; spins++) {
-			st = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE);
-			if (st == ST_LIVE) {
-				if (name_is(v, name))
-					return v;
-				break;
-			}
-			if (st != ST_FREE)
-				continue;
-			if (!__atomic_compare_exchange_n(&v->state, &st,
-			    ST_BUSY, false, __ATOMIC_ACQ_REL,
-			    __ATOMIC_ACQUIRE))
-				continue;
-			memset(v->name, 0, sizeof(v->name));
-			memcpy(v->name, name, len);
-			__atomic_store_n(&v->state, ST_LIVE,
-			    __ATOMIC_RELEASE);
-			return v;
-		}
+	v = stats_slot(s, name, &free);
+	return free ? NULL : v;
+}
+
+/*
+ * The monitor: give name an entry, before any engine looks for it.
+ * -1: the table is full (or the name too long), and it counts nothing.
+ */
+int
+stats_claim(struct stats *s, const char *name)
+{
+	struct svcstat	*v;
+	bool		 free;
+
+	if ((v = stats_slot(s, name, &free)) == NULL)
+		return -1;
+	if (free) {
+		memset(v, 0, sizeof(*v));
+		memcpy(v->name, name, strlen(name));
+		__atomic_store_n(&v->state, ST_LIVE, __ATOMIC_RELEASE);
 	}
-	return NULL;
+	return 0;
 }
 
 void

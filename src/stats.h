@@ -26,7 +26,7 @@
 
 #define STATS_NAMELEN	72	/* as MSG_NAMELEN */
 #define STATS_SERVICES	1024	/* past that, a service counts nothing */
-#define STATS_REASONS	16	/* enum reason, 1..15 */
+#define STATS_REASONS	24	/* enum reason (1..16), and room */
 #define STATS_LAT	10	/* spawn latency buckets, then +Inf */
 
 enum stats_exit {
@@ -37,7 +37,7 @@ enum stats_exit {
 };
 
 struct svcstat {
-	uint32_t	 state;		/* claim word, as a source entry's */
+	uint32_t	 state;		/* live once the monitor named it */
 	char		 name[STATS_NAMELEN];
 	uint64_t	 accepted;
 	uint64_t	 refused[STATS_REASONS];
@@ -70,6 +70,7 @@ extern const uint64_t stats_lat_bounds[STATS_LAT];
 int		 stats_init(struct stats *);
 void		 stats_clear(struct stats *);
 struct svcstat	*stats_service(struct stats *, const char *);
+int		 stats_claim(struct stats *, const char *);
 void		 stats_add(uint64_t *, uint64_t);
 uint64_t	 stats_read(const uint64_t *);
 void		 stats_refused(struct svcstat *, unsigned int);

@@ -228,7 +228,7 @@ tmux_done(struct tmux *t, size_t len)
 	 * program's spawn is even asked for.
 	 */
 	engine_serve_admitted(e, (size_t)target, fd, id, peer, se, NULL,
-	    true);
+	    &(struct origin){ .tcpmux = true });
 	srcent_put(se);
 	tmux_free(t, false);
 }

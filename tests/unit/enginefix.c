@@ -143,6 +143,7 @@ ef_start(struct enginefix *f, const char *fmt, ...)
 	msgq_init(&e->q);
 	TAILQ_INIT(&e->conns);
 	TAILQ_INIT(&e->tmuxes);
+	TAILQ_INIT(&e->pxins);
 	TAILQ_INIT(&e->relays);
 	TAILQ_INIT(&e->children);
 	assert_non_null(e->active = calloc(e->conf->nservices + 1,

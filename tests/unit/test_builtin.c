@@ -606,7 +606,7 @@ serve_one(struct enginefix *f, size_t idx, int lfd,
 	assert_int_equal(guard_admit(e, idx, (struct sockaddr *)&ss, fd, &se),
 	    0);
 	*id = engine_next_id(e);
-	engine_serve_admitted(e, idx, fd, *id, "127.0.0.1", se, NULL, false);
+	engine_serve_admitted(e, idx, fd, *id, "127.0.0.1", se, NULL, NULL);
 	return cli;
 }
 

@@ -43,6 +43,10 @@ test_stats_same_name_same_entry(void **state)
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
 	assert_int_equal(s.size, STATS_SERVICES);
+	/* Only what the monitor named is found. */
+	assert_null(stats_service(&s, "echo"));
+	assert_int_equal(stats_claim(&s, "echo"), 0);
+	assert_int_equal(stats_claim(&s, "daytime"), 0);
 	a = stats_service(&s, "echo");
 	b = stats_service(&s, "daytime");
 	assert_non_null(a);
@@ -50,6 +54,12 @@ test_stats_same_name_same_entry(void **state)
 	assert_ptr_not_equal(a, b);
 	assert_string_equal(a->name, "echo");
 	assert_ptr_equal(stats_service(&s, "echo"), a);
+	/* Named again (a reload): the same entry, its counts kept. */
+	stats_add(&a->accepted, 3);
+	assert_int_equal(stats_claim(&s, "echo"), 0);
+	assert_ptr_equal(stats_service(&s, "echo"), a);
+	assert_int_equal(stats_read(&a->accepted), 3);
+	stats_add(&a->accepted, (uint64_t)-3);
 	/* A new table starts at zero. */
 	assert_int_equal(stats_read(&a->accepted), 0);
 	assert_int_equal(stats_refused_total(a), 0);
@@ -71,8 +81,10 @@ test_stats_full_and_long(void **state)
 	assert_int_equal(stats_init(&s), 0);
 	for (i = 0; i < STATS_SERVICES; i++) {
 		(void)snprintf(name, sizeof(name), "svc%zu", i);
+		assert_int_equal(stats_claim(&s, name), 0);
 		assert_non_null(stats_service(&s, name));
 	}
+	assert_int_equal(stats_claim(&s, "one-too-many"), -1);
 	assert_null(stats_service(&s, "one-too-many"));
 	assert_non_null(stats_service(&s, "svc0"));
 	assert_non_null(stats_service(&s, "svc1023"));
@@ -81,8 +93,10 @@ test_stats_full_and_long(void **state)
 	assert_int_equal(stats_init(&s), 0);
 	memset(lng, 'x', sizeof(lng) - 1);
 	lng[sizeof(lng) - 1] = '\0';
+	assert_int_equal(stats_claim(&s, lng), -1);
 	assert_null(stats_service(&s, lng));
 	lng[STATS_NAMELEN - 1] = '\0';		/* the longest that fits */
+	assert_int_equal(stats_claim(&s, lng), 0);
 	assert_non_null(stats_service(&s, lng));
 	assert_ptr_equal(stats_service(&s, lng), stats_service(&s, lng));
 	stats_clear(&s);
@@ -96,6 +110,7 @@ test_stats_refusals_and_exits(void **state)
 
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
+	assert_int_equal(stats_claim(&s, "shell"), 0);
 	v = stats_service(&s, "shell");
 	stats_refused(v, 4);
 	stats_refused(v, 4);
@@ -131,6 +146,7 @@ test_stats_latency_buckets(void **state)
 
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
+	assert_int_equal(stats_claim(&s, "shell"), 0);
 	v = stats_service(&s, "shell");
 	for (b = 0; b < STATS_LAT; b++) {
 		stats_spawned(v, stats_lat_bounds[b]);
@@ -149,8 +165,9 @@ test_stats_latency_buckets(void **state)
 }
 
 /*
- * Two engines at once (a reload): two processes claim the same 200
- * names and count into them.  One entry per name, and every count in.
+ * Two engines at once (a reload): the monitor named 200 services, two
+ * processes look them up and count into them.  One entry per name, and
+ * every count in.
  */
 #define RACE_NAMES	200
 #define RACE_ADDS	20000
@@ -180,9 +197,14 @@ test_stats_two_processes(void **state)
 	struct stats	 s;
 	size_t		 j, live = 0;
 	uint64_t	 total = 0;
+	char		 name[32];
 
 	(void)state;
 	assert_int_equal(stats_init(&s), 0);
+	for (j = 0; j < RACE_NAMES; j++) {
+		(void)snprintf(name, sizeof(name), "service-%zu", j);
+		assert_int_equal(stats_claim(&s, name), 0);
+	}
 	race2(race_run, &s);
 	for (j = 0; j < s.size; j++) {
 		if (s.v[j].name[0] == '\0')

@@ -90,6 +90,7 @@ setup(void **state)
 	    sizeof(*f->e.svcst)));
 	for (i = 0; i < f->e.conf->nservices; i++) {
 		svc = &f->e.conf->services[i];
+		assert_int_equal(stats_claim(&f->st, svc->name), 0);
 		f->e.svcst[i] = stats_service(&f->st, svc->name);
 		f->l[i].service = i;
 		f->l[i].proto = svc->proto;

@@ -335,7 +335,7 @@ mux_client(struct enginefix *f, int lfd, const struct sockaddr_in *lsin,
 	assert_int_equal(guard_admit(e, 0, (struct sockaddr *)&ss, fd, &se),
 	    0);
 	*id = engine_next_id(e);
-	engine_serve_admitted(e, 0, fd, *id, "127.0.0.1", se, NULL, false);
+	engine_serve_admitted(e, 0, fd, *id, "127.0.0.1", se, NULL, NULL);
 	assert_int_equal(send(cli, line, len, MSG_NOSIGNAL), (ssize_t)len);
 	return cli;
 }
