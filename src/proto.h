@@ -27,7 +27,7 @@
 
 #include "portmuxd.h"
 
-#define PROTO_VERSION	4
+#define PROTO_VERSION	5
 
 struct msg_hdr {
 	uint32_t	 type;
