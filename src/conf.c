@@ -174,6 +174,7 @@ static const char *const logdest_words[] = { "syslog", "stderr", NULL };
 static const char *const scan_words[] = { "connect", "syn", NULL };
 static const char *const firewall_words[] = { "none", "nftables", NULL };
 static const char *const proxy_words[] = { "off", "v1", "v2", "any", NULL };
+static const char *const proxy_out_words[] = { "off", "v1", "v2", NULL };
 static const char *const level_words[] = {
 	"error", "warn", "info", "debug", NULL
 };
@@ -266,6 +267,7 @@ static const struct keydef keydefs[] = {
 	{ "udp_session_timeout", K_DURATION,	1, 0, NULL },
 	{ "udp_sessions",	K_UINT,		1, 1048576, NULL },
 	{ "proxy_protocol",	K_ENUM,		0, 0, proxy_words },
+	{ "redirect_proxy",	K_ENUM,		0, 0, proxy_out_words },
 	{ "proxy_timeout",	K_DURATION,	1, 0, NULL },
 	{ "trusted_proxies",	K_CIDR,		0, 0, NULL },
 };
@@ -312,6 +314,7 @@ static cfg_opt_t service_opts[] = {
 	SCALAR("redirect_timeout"), SCALAR("redirect_buffer"),
 	SCALAR("udp_session_timeout"), SCALAR("udp_sessions"),
 	SCALAR("proxy_protocol"), SCALAR("proxy_timeout"),
+	SCALAR("redirect_proxy"),
 	LIST("trusted_proxies"),
 	CFG_END()
 };

@@ -34,6 +34,7 @@
 
 #include "conf.h"
 #include "portmuxd.h"
+#include "proxy.h"
 
 #define TARGETS_MAX	8	/* addresses of one name, tried in turn */
 
@@ -142,6 +143,9 @@ svc_redirect(struct src *s)
 	svc->udp_session_timeout_ms = src_dur(s, "udp_session_timeout",
 	    30 * 1000);
 	svc->udp_sessions = (uint32_t)src_num(s, "udp_sessions", 4096);
+	if ((v = src_str(s, "redirect_proxy")) != NULL)
+		svc->redirect_proxy = strcmp(v, "v1") == 0 ? PROXY_V1 :
+		    strcmp(v, "v2") == 0 ? PROXY_V2 : 0;
 	if ((v = src_str(s, "redirect_source")) != NULL &&
 	    confval_parse_addr(v, &svc->redirect_source) == 0 &&
 	    svc->redirect_source.wildcard)
@@ -202,7 +206,7 @@ void
 check_redirect(struct src *s)
 {
 	static const char *const keys[] = { "redirect_source",
-	    "redirect_timeout", "redirect_buffer", NULL };
+	    "redirect_timeout", "redirect_buffer", "redirect_proxy", NULL };
 	static const char *const udp_keys[] = { "udp_session_timeout",
 	    "udp_sessions", NULL };
 	struct service	*svc = s->svc;
@@ -233,6 +237,13 @@ check_redirect(struct src *s)
 	if (svc->wait)
 		src_msg(s, LVL_ERR, "wait", "a redirect cannot use wait = "
 		    "true: the engine itself serves every client");
+	if (svc->redirect_proxy != 0 && svc->proto == PROTO_UDP) {
+		if (own_key(s, "redirect_proxy"))
+			src_msg(s, LVL_ERR, "redirect_proxy", "redirect_proxy "
+			    "applies only to a redirect with protocol tcp or "
+			    "unix");
+		svc->redirect_proxy = 0;
+	}
 	for (i = 0; i < svc->ntargets; i++)
 		if (is_own_bind(svc, &svc->targets[i])) {
 			src_msg(s, LVL_ERR, "redirect", "redirect '%s' reaches "

@@ -625,7 +625,7 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 		return;
 	}
 	if (svc->redirect != NULL) {
-		relay_start(e, idx, fd, id, se);
+		relay_start(e, idx, fd, id, se, o != NULL ? o->client : NULL);
 		return;
 	}
 	if (svc->builtin == BUILTIN_NONE) {

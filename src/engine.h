@@ -296,7 +296,7 @@ void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
 
 /* relay.c */
 void		 relay_start(struct engine *, size_t, int, uint64_t,
-		    struct srcent *);
+		    struct srcent *, const struct sockaddr *);
 void		 relay_stop_all(struct engine *);
 void		 relay_pool_free(struct engine *);
 int		 relay_bind(const struct service *, int, int);

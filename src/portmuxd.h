@@ -188,6 +188,7 @@ struct service {
 	size_t		 ntargets;
 	struct bindaddr	 redirect_source; /* len 0: the kernel chooses */
 	uint32_t	 redirect_timeout_ms;
+	unsigned int	 redirect_proxy;	/* PROXY_V1/V2 to the target */
 	/* PROXY protocol in (proxyin.c): accepted versions, 0 if off. */
 	unsigned int	 proxy_versions;
 	struct acl	 trusted_proxies;

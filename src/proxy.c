@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proxy.h"
@@ -625,4 +626,102 @@ proxy_parse(const unsigned char *buf, size_t n, unsigned int versions,
 			return bad(out, "v2 header but only v1 accepted");
 	}
 	return bad(out, "not a proxy header");
+}
+
+/*
+ * IPv4 as IPv6 (::ffff:a.b.c.d), for a header whose two ends are of
+ * different families: the spec has both of one family.
+ */
+static void
+to_v6(const struct sockaddr *sa, struct sockaddr_in6 *out)
+{
+	const struct sockaddr_in	*sin;
+
+	if (sa->sa_family == AF_INET6) {
+		memcpy(out, sa, sizeof(*out));
+		return;
+	}
+	sin = (const struct sockaddr_in *)sa;
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	out->sin6_port = sin->sin_port;
+	out->sin6_addr.s6_addr[10] = 0xff;
+	out->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&out->sin6_addr.s6_addr[12], &sin->sin_addr, 4);
+}
+
+static bool
+is_inet(const struct sockaddr *sa)
+{
+	return sa != NULL && (sa->sa_family == AF_INET ||
+	    sa->sa_family == AF_INET6);
+}
+
+/*
+ * The header a redirect sends its target (redirect_proxy): version
+ * PROXY_V1 or PROXY_V2, the client src and the address it connected to
+ * dst.  Ends that are not IP (a unix client) give "PROXY UNKNOWN" or a
+ * v2 LOCAL header, which tell the target to keep what it sees.  Returns
+ * the length, 0 if size (PROXY_OUT_MAX is enough) is too small.
+ */
+size_t
+proxy_build(unsigned int version, const struct sockaddr *src,
+    const struct sockaddr *dst, unsigned char *buf, size_t size)
+{
+	struct sockaddr_in6	 s6, d6;
+	const struct sockaddr_in *s4, *d4;
+	char			 sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+	bool			 ip = is_inet(src) && is_inet(dst);
+	bool			 v4 = ip && src->sa_family == AF_INET &&
+	    dst->sa_family == AF_INET;
+	size_t			 alen = v4 ? V2_ADDR4 : V2_ADDR6;
+	int			 n;
+
+	if (ip && !v4) {
+		to_v6(src, &s6);
+		to_v6(dst, &d6);
+	}
+	s4 = (const struct sockaddr_in *)src;
+	d4 = (const struct sockaddr_in *)dst;
+	if (version == PROXY_V1) {
+		if (!ip)
+			n = snprintf((char *)buf, size, "PROXY UNKNOWN\r\n");
+		else if (v4 && inet_ntop(AF_INET, &s4->sin_addr, sa,
+		    sizeof(sa)) != NULL && inet_ntop(AF_INET, &d4->sin_addr,
+		    da, sizeof(da)) != NULL)
+			n = snprintf((char *)buf, size, "PROXY TCP4 %s %s %u "
+			    "%u\r\n", sa, da, ntohs(s4->sin_port),
+			    ntohs(d4->sin_port));
+		else if (!v4 && inet_ntop(AF_INET6, &s6.sin6_addr, sa,
+		    sizeof(sa)) != NULL && inet_ntop(AF_INET6, &d6.sin6_addr,
+		    da, sizeof(da)) != NULL)
+			n = snprintf((char *)buf, size, "PROXY TCP6 %s %s %u "
+			    "%u\r\n", sa, da, ntohs(s6.sin6_port),
+			    ntohs(d6.sin6_port));
+		else
+			return 0;
+		return n > 0 && (size_t)n < size ? (size_t)n : 0;
+	}
+	if (!ip)
+		alen = 0;
+	if (size < V2_HEAD + alen)
+		return 0;
+	memcpy(buf, v2_sig, V2_SIGLEN);
+	buf[V2_SIGLEN] = 0x20 | (ip ? V2_CMD_PROXY : V2_CMD_LOCAL);
+	buf[V2_SIGLEN + 1] = !ip ? V2_FAM_UNSPEC : v4 ? V2_FAM_TCP4 :
+	    V2_FAM_TCP6;
+	buf[V2_SIGLEN + 2] = 0;
+	buf[V2_SIGLEN + 3] = (unsigned char)alen;
+	if (v4) {
+		memcpy(buf + V2_HEAD, &s4->sin_addr, 4);
+		memcpy(buf + V2_HEAD + 4, &d4->sin_addr, 4);
+		memcpy(buf + V2_HEAD + 8, &s4->sin_port, 2);
+		memcpy(buf + V2_HEAD + 10, &d4->sin_port, 2);
+	} else if (ip) {
+		memcpy(buf + V2_HEAD, &s6.sin6_addr, 16);
+		memcpy(buf + V2_HEAD + 16, &d6.sin6_addr, 16);
+		memcpy(buf + V2_HEAD + 32, &s6.sin6_port, 2);
+		memcpy(buf + V2_HEAD + 34, &d6.sin6_port, 2);
+	}
+	return V2_HEAD + alen;
 }

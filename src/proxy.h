@@ -53,8 +53,13 @@ struct proxy_hdr {
 	const char		*why;	/* PROXY_BAD: static, lowercase */
 };
 
+/* What proxy_build() may write: a v1 line of TCP6, or a v2 TCP6 header. */
+#define PROXY_OUT_MAX	PROXY_V1_MAX
+
 /* proxy.c */
 enum proxy_result proxy_parse(const unsigned char *, size_t, unsigned int,
 		    struct proxy_hdr *);
+size_t		 proxy_build(unsigned int, const struct sockaddr *,
+		    const struct sockaddr *, unsigned char *, size_t);
 
 #endif /* PROXY_H */

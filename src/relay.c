@@ -46,6 +46,7 @@
 #include "engine.h"
 #include "log.h"
 #include "portmuxd.h"
+#include "proxy.h"
 
 #define POOL_MAX	256	/* empty pipes kept for later relays */
 #define PUMP_ROUNDS	4	/* fill and drain per wakeup, then yield */
@@ -80,6 +81,9 @@ struct relay {
 	uint64_t		 last_ms;	/* last byte moved */
 	size_t			 target;	/* index being tried */
 	int			 err;		/* of the last attempt */
+	/* redirect_proxy: the header the target gets first. */
+	unsigned char		 hdr[PROXY_OUT_MAX];
+	size_t			 hdrlen;
 };
 
 static void	 relay_end(struct relay *, const char *, int);
@@ -483,6 +487,13 @@ connect_cb(evutil_socket_t fd, short ev __unused, void *arg)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &r->err, &len) == -1)
 		r->err = errno;
+	/*
+	 * The header before any byte of the client's: a new connection's
+	 * send buffer takes it whole, so a short send is an error.
+	 */
+	if (r->err == 0 && r->hdrlen > 0 && send(fd, r->hdr, r->hdrlen,
+	    MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)r->hdrlen)
+		r->err = errno != 0 ? errno : EAGAIN;
 	if (r->err == 0) {
 		relay_go(r);
 		return;
@@ -494,9 +505,32 @@ connect_cb(evutil_socket_t fd, short ev __unused, void *arg)
 		relay_end(r, "connect", r->err);
 }
 
+/*
+ * The PROXY header for the target: the client (as a PROXY header in
+ * named it, or the socket's peer) and the address it connected to.
+ */
+static void
+relay_header(struct relay *r, int fd, const struct sockaddr *client)
+{
+	struct sockaddr_storage	 peer, local;
+	socklen_t		 len = sizeof(peer);
+
+	memset(&peer, 0, sizeof(peer));
+	memset(&local, 0, sizeof(local));
+	if (client == NULL && getpeername(fd, (struct sockaddr *)&peer,
+	    &len) == 0)
+		client = (struct sockaddr *)&peer;
+	len = sizeof(local);
+	if (getsockname(fd, (struct sockaddr *)&local, &len) == -1)
+		local.ss_family = AF_UNSPEC;
+	r->hdrlen = proxy_build(rsvc(r)->redirect_proxy, client,
+	    (struct sockaddr *)&local, r->hdr, sizeof(r->hdr));
+}
+
+/* client: the client a PROXY header named, or NULL: the socket's peer. */
 void
 relay_start(struct engine *e, size_t idx, int fd, uint64_t id,
-    struct srcent *se)
+    struct srcent *se, const struct sockaddr *client)
 {
 	const struct service	*svc = &e->conf->services[idx];
 	struct relay		*r;
@@ -525,6 +559,13 @@ relay_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	if ((r->tmo = evtimer_new(e->base, tmo_cb, r)) == NULL) {
 		relay_end(r, "error", errno);
 		return;
+	}
+	if (svc->redirect_proxy != 0) {
+		relay_header(r, fd, client);
+		if (r->hdrlen == 0) {
+			relay_end(r, "error", EINVAL);
+			return;
+		}
 	}
 	ms_timeval(&tv, svc->redirect_timeout_ms);
 	(void)evtimer_add(r->tmo, &tv);

@@ -10,7 +10,10 @@
 #  - an ACL applies to the client's address;
 #  - the bytes after the header reach the service (an echo);
 #  - a header from outside trusted_proxies, a malformed header, and none
-#    within proxy_timeout are refused with reason=proxy.
+#    within proxy_timeout are refused with reason=proxy;
+#  - redirect_proxy = v1|v2 sends the first client to a redirect's target
+#    (this daemon's own proxy_protocol services, and a plain listener
+#    that sees the v1 line exactly).
 . "$(dirname "$0")/lib.sh"
 
 need_root
@@ -53,6 +56,31 @@ service pecho {
   trusted_proxies = {127.0.0.1/32}
   builtin         = echo
 }
+
+# PROXY out: redirects that tell their target who the client is.
+service fwd2 {
+  protocol       = tcp
+  address        = {127.0.0.1}
+  port           = 2420
+  redirect       = "127.0.0.1:2411"
+  redirect_proxy = v2
+}
+
+service fwd1 {
+  protocol       = tcp
+  address        = {127.0.0.1}
+  port           = 2421
+  redirect       = "127.0.0.1:2412"
+  redirect_proxy = v1
+}
+
+service fwdraw {
+  protocol       = tcp
+  address        = {127.0.0.1}
+  port           = 2422
+  redirect       = "127.0.0.1:2430"
+  redirect_proxy = v1
+}
 EOF
 
 hcfg=$T/haproxy.cfg
@@ -82,7 +110,7 @@ backend b3
 EOF
 
 start_daemon "$conf"
-for p in 2410 2411 2412; do
+for p in 2410 2411 2412 2420 2421 2422; do
 	wait_listen $p 127.0.0.1 || fail "nothing listens on 127.0.0.1:$p"
 done
 haproxy -f "$hcfg" -db >"$T/haproxy.log" 2>&1 &
@@ -159,6 +187,33 @@ exec 6< <(sleep 4 | timeout 5 socat -t 1 - TCP4:127.0.0.1:2410,bind=127.0.0.1 2>
 wait_log ' service=pv1 action=refuse proto=tcp peer=127.0.0.1:[0-9]+ reason=proxy msg="no header in time"' 3 ||
     fail "no reason=proxy refusal within 3 s of a silent connection (proxy_timeout 1s)"
 exec 6<&-
+
+# PROXY out, v2 into a proxy_protocol = v2 service: its program sees
+# the first client, not the redirect.
+out=$(echo | via 127.0.0.8 2420)
+case "$out" in
+"ip=127.0.0.8 port="[0-9]*) ;;
+*) fail "fwd2 -> pv2: the program saw '$out', not 127.0.0.8" ;;
+esac
+# v1 into the echo: the header is consumed there, the bytes come back.
+out=$(printf 'through two\n' | via 127.0.0.9 2421)
+[ "$out" = "through two" ] || fail "fwd1 -> pecho: echo gave '$out'"
+wait_log ' service=pecho action=accept proto=tcp peer=127.0.0.9:[0-9]+ local=127.0.0.1:2412 via=127.0.0.1:[0-9]+$' 5 ||
+    fail "fwd1 -> pecho: no accept line with peer=127.0.0.9"
+# The v1 line as the spec spells it, seen by a plain listener.
+socat -u TCP4-LISTEN:2430,bind=127.0.0.1,reuseaddr "OPEN:$T/raw,creat,trunc" &
+PIDS+=($!)
+wait_listen 2430 127.0.0.1 || fail "the raw listener is not up"
+printf 'x' | timeout 5 socat -u - TCP4:127.0.0.1:2422,bind=127.0.0.10:40123,reuseaddr ||
+    fail "cannot connect to fwdraw"
+for i in $(seq 1 100); do
+	[ -s "$T/raw" ] && grep -q 'x$' "$T/raw" && break
+	sleep 0.05
+done
+want=$(printf 'PROXY TCP4 127.0.0.10 127.0.0.1 40123 2422\r\nx')
+[ "$(cat "$T/raw")" = "$want" ] ||
+    fail "fwdraw sent '$(od -c "$T/raw" | head -3)', not the v1 line then x"
+say "PROXY out: v2 and v1 understood, v1 line exact"
 
 proc_alive "$MONPID" || fail "portmuxd died"
 stop_daemon

@@ -46,6 +46,7 @@
 
 #include "log.h"
 #include "portmuxd.h"
+#include "proxy.h"
 #include "confmsg.h"
 
 /* Any host: the non-root rules, with "needs root" only a warning. */
@@ -315,6 +316,50 @@ test_confredir_wildcard(void **state __unused)
 	msgs_load_fails(HEAD "\tredirect = \"[::]:80\"\n}\n", ANYHOST,
 	    "t.conf:3: ", "service 'a': redirect '[::]:80': :: is no "
 	    "address to connect to");
+}
+
+/*
+ * redirect_proxy: the header a TCP or unix redirect's target gets
+ * first; off by default, an error without a redirect or on a UDP one,
+ * and from defaults it stays off where it cannot apply.
+ */
+static void
+test_confredir_proxy_out(void **state __unused)
+{
+	struct conf	*conf;
+	char		*m;
+
+	conf = load_ok(HEAD "\tredirect = \"127.0.0.1:8080\"\n}\n",
+	    CONF_AS_USER, &m);
+	assert_int_equal(conf->services[0].redirect_proxy, 0);
+	conf_free(conf);
+	free(m);
+	conf = load_ok(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	    "\tredirect_proxy = v1\n}\n", CONF_AS_USER, &m);
+	assert_int_equal(conf->services[0].redirect_proxy, PROXY_V1);
+	conf_free(conf);
+	free(m);
+	conf = load_ok(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	    "\tredirect_proxy = v2\n}\n", CONF_AS_USER, &m);
+	assert_int_equal(conf->services[0].redirect_proxy, PROXY_V2);
+	conf_free(conf);
+	free(m);
+	conf = load_ok("defaults {\n\tredirect_proxy = v2\n}\n"
+	    "service u {\n\tprotocol = udp\n\tport = 10000\n"
+	    "\tredirect = \"127.0.0.1:5353\"\n}\n", CONF_AS_USER, &m);
+	assert_int_equal(conf->services[0].redirect_proxy, 0);
+	conf_free(conf);
+	free(m);
+	msgs_load_fails(HEAD "\tbuiltin = echo\n\tredirect_proxy = v1\n}\n",
+	    ANYHOST, "t.conf:4: ", "service 'a': redirect_proxy needs "
+	    "redirect = \"host:port\"");
+	msgs_load_fails("service u {\n\tprotocol = udp\n\tport = 10000\n"
+	    "\tredirect = \"127.0.0.1:5353\"\n\tredirect_proxy = v1\n}\n",
+	    ANYHOST, "t.conf:5: ", "service 'u': redirect_proxy applies "
+	    "only to a redirect with protocol tcp or unix");
+	msgs_load_fails(HEAD "\tredirect = \"127.0.0.1:8080\"\n"
+	    "\tredirect_proxy = any\n}\n", ANYHOST, "t.conf:4: ",
+	    "service 'a': redirect_proxy 'any': expected off, v1 or v2");
 }
 
 /* A service that forwards to itself would loop until it ran out of fds. */
@@ -616,6 +661,7 @@ main(void)
 		cmocka_unit_test(test_confredir_bad_port),
 		cmocka_unit_test(test_confredir_wildcard),
 		cmocka_unit_test(test_confredir_self),
+		cmocka_unit_test(test_confredir_proxy_out),
 		cmocka_unit_test(test_confredir_with_program),
 		cmocka_unit_test(test_confredir_exec_keys),
 		cmocka_unit_test(test_confredir_wait),

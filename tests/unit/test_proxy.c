@@ -26,6 +26,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -1157,6 +1158,117 @@ test_proxy_robust_random(void **state __unused)
 	free(arena);
 }
 
+/* An IPv4 or IPv6 socket address, for proxy_build(). */
+static void
+build_sa(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in	*s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+	}
+}
+
+/*
+ * PROXY out (redirect_proxy): what proxy_build() writes is what the
+ * spec spells, and what proxy_parse() reads back the same, for both
+ * versions, both families, mixed ends (as IPv6) and a non-IP client
+ * (UNKNOWN, LOCAL); a buffer too small gives 0, never a cut header.
+ */
+static void
+test_proxy_build(void **state)
+{
+	static const struct {
+		const char	*src, *dst;
+		uint16_t	 sp, dp;
+		const char	*v1;
+		int		 fam;
+	} c[] = {
+		{ "192.0.2.7", "198.51.100.1", 40000, 80,
+		    "PROXY TCP4 192.0.2.7 198.51.100.1 40000 80\r\n", AF_INET },
+		{ "2001:db8::7", "2001:db8::1", 1, 65535,
+		    "PROXY TCP6 2001:db8::7 2001:db8::1 1 65535\r\n", AF_INET6 },
+		{ "192.0.2.7", "2001:db8::1", 5, 6,
+		    "PROXY TCP6 ::ffff:192.0.2.7 2001:db8::1 5 6\r\n",
+		    AF_INET6 },
+	};
+	struct sockaddr_storage	 src, dst;
+	struct sockaddr_un	 un;
+	struct proxy_hdr	 h;
+	unsigned char		 buf[PROXY_OUT_MAX];
+	size_t			 i, n;
+	unsigned int		 v;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		build_sa(&src, c[i].src, c[i].sp);
+		build_sa(&dst, c[i].dst, c[i].dp);
+		n = proxy_build(PROXY_V1, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst, buf, sizeof(buf));
+		assert_int_equal(n, strlen(c[i].v1));
+		assert_memory_equal(buf, c[i].v1, n);
+		/* One byte short: nothing rather than a cut line. */
+		assert_int_equal(proxy_build(PROXY_V1, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst, buf, n), 0);
+		for (v = PROXY_V1; v <= PROXY_V2; v++) {
+			n = proxy_build(v, (struct sockaddr *)&src,
+			    (struct sockaddr *)&dst, buf, sizeof(buf));
+			assert_true(n > 0);
+			assert_int_equal(proxy_parse(buf, n, v, &h),
+			    PROXY_DONE);
+			assert_int_equal(h.len, n);
+			assert_int_equal(h.version, (int)v);
+			assert_false(h.local);
+			assert_int_equal(h.src.ss_family, c[i].fam);
+			assert_int_equal(h.dst.ss_family, c[i].fam);
+			if (c[i].fam == AF_INET) {
+				assert_memory_equal(&h.src, &src,
+				    sizeof(struct sockaddr_in));
+				assert_memory_equal(&h.dst, &dst,
+				    sizeof(struct sockaddr_in));
+			} else {
+				const struct sockaddr_in6 *s6 =
+				    (const struct sockaddr_in6 *)&h.src;
+				const struct sockaddr_in6 *d6 =
+				    (const struct sockaddr_in6 *)&h.dst;
+
+				assert_int_equal(ntohs(s6->sin6_port),
+				    c[i].sp);
+				assert_int_equal(ntohs(d6->sin6_port),
+				    c[i].dp);
+			}
+			assert_int_equal(proxy_build(v,
+			    (struct sockaddr *)&src, (struct sockaddr *)&dst,
+			    buf, v == PROXY_V2 ? 15 : 10), 0);
+		}
+	}
+	/* A unix client: the target is told to keep what it sees. */
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	build_sa(&dst, "192.0.2.1", 80);
+	n = proxy_build(PROXY_V1, (struct sockaddr *)&un,
+	    (struct sockaddr *)&dst, buf, sizeof(buf));
+	assert_int_equal(n, strlen("PROXY UNKNOWN\r\n"));
+	assert_memory_equal(buf, "PROXY UNKNOWN\r\n", n);
+	n = proxy_build(PROXY_V2, (struct sockaddr *)&un,
+	    (struct sockaddr *)&dst, buf, sizeof(buf));
+	assert_int_equal(n, 16);
+	assert_int_equal(buf[12], 0x20);		/* LOCAL */
+	assert_int_equal(proxy_parse(buf, n, PROXY_V2, &h), PROXY_DONE);
+	assert_true(h.local);
+	assert_int_equal(proxy_build(PROXY_V1, NULL, (struct sockaddr *)&dst,
+	    buf, sizeof(buf)), strlen("PROXY UNKNOWN\r\n"));
+}
+
 int
 main(void)
 {
@@ -1179,6 +1291,7 @@ main(void)
 		cmocka_unit_test(test_proxy_versions),
 		cmocka_unit_test(test_proxy_robust_mutations),
 		cmocka_unit_test(test_proxy_robust_random),
+		cmocka_unit_test(test_proxy_build),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,7 +141,7 @@ relay_open(struct enginefix *f, int lfd, const struct sockaddr_in *lsin,
 	t->id = engine_next_id(e);
 	(void)snprintf(t->conn, sizeof(t->conn), "conn=%llu ",
 	    (unsigned long long)t->id);
-	relay_start(e, 0, t->rfd, t->id, se);
+	relay_start(e, 0, t->rfd, t->id, se, NULL);
 }
 
 static void
