@@ -59,7 +59,8 @@ check_proxy(struct src *s)
 	static const char *const keys[] = { "trusted_proxies",
 	    "proxy_timeout", NULL };
 	struct service	*svc = s->svc;
-	const char	*why = NULL;
+	const char	*why = NULL, *v = src_str(s, "proxy_protocol");
+	struct cfg_t	*from;
 	size_t		 i;
 
 	if (svc->proto != PROTO_TCP)
@@ -70,12 +71,19 @@ check_proxy(struct src *s)
 	else if (svc->builtin == BUILTIN_TCPMUX)
 		why = "is not supported with builtin = tcpmux: a target "
 		    "would be judged by the proxy's address";
+	else if (svc->port == 0)
+		why = "needs a port of the service's own: a connection "
+		    "through tcpmux has no header read";
 	if (why != NULL && svc->proxy_versions != 0) {
 		if (own_key(s, "proxy_protocol"))
 			src_msg(s, LVL_ERR, "proxy_protocol", "proxy_protocol "
 			    "%s", why);
 		svc->proxy_versions = 0;
 	}
+	/* Written but misplaced or misspelt: that is the one message. */
+	if (svc->proxy_versions == 0 && own_key(s, "proxy_protocol") &&
+	    (v == NULL || strcmp(v, "off") != 0))
+		return;
 	if (svc->proxy_versions == 0) {
 		for (i = 0; keys[i] != NULL; i++)
 			if (own_key(s, keys[i]))
@@ -84,7 +92,10 @@ check_proxy(struct src *s)
 				    keys[i]);
 		return;
 	}
-	if (svc->trusted_proxies.n == 0)
+	/* Entries written and all refused are reported at their line. */
+	from = src_from(s, "trusted_proxies");
+	if (svc->trusted_proxies.n == 0 && (from == NULL ||
+	    cfg_size(from, "trusted_proxies") == 0))
 		src_msg(s, LVL_ERR, "proxy_protocol", "proxy_protocol needs "
 		    "trusted_proxies: without them any client could send a "
 		    "header naming any address");
