@@ -462,6 +462,51 @@ test_confproxy_free(void **state __unused)
 	    ANYHOST, "t.conf:5: ", "trusted_proxies 'example.com'");
 }
 
+/*
+ * One message per mistake: a misplaced or misspelt proxy_protocol is
+ * not also "missing" for the keys next to it, and a list whose entries
+ * were all refused is not also reported as absent.  A service reached
+ * only through tcpmux never has a header read, so the key is an error
+ * there rather than a setting that does nothing.
+ */
+static void
+test_confproxy_one_message(void **state __unused)
+{
+	static const char *const texts[] = {
+		"service a {\n\tprotocol = udp\n\tport = 10000\n"
+		"\tbuiltin = echo\n\tproxy_protocol = v1\n" TRUSTED "}\n",
+		HEAD "\tproxy_protocol = v3\n" TRUSTED "}\n",
+		HEAD "\tproxy_protocol = v1\n"
+		"\ttrusted_proxies = {\"example.com\"}\n}\n",
+		HEAD "\tproxy_protocol = v1\n"
+		"\ttrusted_proxies = {10.0.0.0/33}\n}\n",
+	};
+	struct conf	*conf;
+	char		*m, *p;
+	size_t		 i, lines;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		conf = msgs_load(texts[i], ANYHOST, &m);
+		assert_null(conf);
+		for (lines = 0, p = m; (p = strstr(p, "t.conf:")) != NULL;
+		    p++)
+			lines++;
+		if (lines != 1) {
+			print_error("%zu messages for:\n%s\n%s", lines,
+			    texts[i], m);
+			fail();
+		}
+		assert_no_msg(m, "needs proxy_protocol");
+		assert_no_msg(m, "needs trusted_proxies");
+		free(m);
+	}
+	msgs_load_fails("service m {\n\tport = 10001\n\tbuiltin = tcpmux\n}\n"
+	    "service a {\n\ttcpmux = true\n\tbuiltin = echo\n"
+	    "\tproxy_protocol = v1\n" TRUSTED "}\n", ANYHOST, "t.conf:8: ",
+	    "service 'a': proxy_protocol needs a port of the service's own: "
+	    "a connection through tcpmux has no header read");
+}
+
 int
 main(void)
 {
@@ -479,6 +524,7 @@ main(void)
 		cmocka_unit_test(test_confproxy_defaults),
 		cmocka_unit_test(test_confproxy_reload),
 		cmocka_unit_test(test_confproxy_free),
+		cmocka_unit_test(test_confproxy_one_message),
 	};
 
 	log_init(1, LOG_DEBUG, LOG_DAEMON);
