@@ -42,6 +42,7 @@
 
 #include "builtin.h"
 #include "engine.h"
+#include "metrics.h"
 #include "portmuxd.h"
 
 #define OUT_HIGH	(64 * 1024)	/* echo: stop reading above this */
@@ -321,6 +322,8 @@ builtin_start(struct conn *c, int fd)
 			return -1;
 		c->bytes_out += n;
 		break;
+	case BUILTIN_METRICS:
+		return metrics_start(c);
 	case BUILTIN_TIME:
 		set_timeouts(c, false);
 		builtin_time_fmt(time(NULL), t);

@@ -97,8 +97,6 @@ static int	 report_cmp(const void *, const void *);
 static void	 reports_flush(struct loadctx *);
 
 static struct secinfo *sec_get(struct loadctx *, const cfg_t *);
-static struct secinfo *sec_add(struct loadctx *, const cfg_t *,
-		    const char *, int);
 static const char *prefix(const cfg_t *);
 static int	 opt_cb(cfg_t *, cfg_opt_t *, const char *, void *);
 static int	 sec_cb(cfg_t *, cfg_opt_t *, const char *, void *);
@@ -167,7 +165,8 @@ static struct src	*sort_srcs;
 static const char *const proto_words[] = { "tcp", "udp", "unix", NULL };
 /* In the order of enum builtin, after BUILTIN_NONE. */
 static const char *const builtin_words[] = {
-	"echo", "discard", "daytime", "chargen", "time", "tcpmux", "trap", NULL
+	"echo", "discard", "daytime", "chargen", "time", "tcpmux", "trap",
+	"metrics", NULL
 };
 static const char *const stderr_words[] = { "log", "client", "null", NULL };
 static const char *const logdest_words[] = { "syslog", "stderr", NULL };
@@ -216,6 +215,8 @@ static const struct keydef keydefs[] = {
 	{ "firewall",		K_ENUM,		0, 0, firewall_words },
 	{ "nft_table",		K_TABLE,	0, 0, NULL },
 	{ "never_ban",		K_CIDR,		0, 0, NULL },
+	{ "metrics",		K_HOSTPORT,	0, 0, NULL },
+	{ "metrics_allow",	K_CIDR,		0, 0, NULL },
 	{ "protocol",		K_ENUM,		0, 0, proto_words },
 	{ "port",		K_PORT,		0, 0, NULL },
 	{ "builtin",		K_ENUM,		0, 0, builtin_words },
@@ -327,6 +328,7 @@ static cfg_opt_t root_opts[] = {
 	SCALAR("reload_grace"), SCALAR("stop_grace"),
 	SCALAR("knock_max"), SCALAR("scan_ports"), SCALAR("scan_window"),
 	SCALAR("scan_detect"), SCALAR("scan_ban_time"), LIST("never_ban"),
+	SCALAR("metrics"), LIST("metrics_allow"),
 	SCALAR("firewall"), SCALAR("nft_table"),
 	/* MULTI, so that a second one is seen rather than merged. */
 	CFG_SEC("defaults", service_opts, CFGF_MULTI),
@@ -539,8 +541,9 @@ sec_get(struct loadctx *ctx, const cfg_t *sec)
 	return NULL;
 }
 
-static struct secinfo *
-sec_add(struct loadctx *ctx, const cfg_t *sec, const char *file, int line)
+struct secinfo *
+conf_sec_add(struct loadctx *ctx, const cfg_t *sec, const char *file,
+    int line)
 {
 	struct secinfo	*si;
 
@@ -639,7 +642,7 @@ sec_cb(cfg_t *cfg, cfg_opt_t *opt __unused, const char *value __unused,
 		    prefix(cfg), SEC_HOOK);
 		return 0;
 	}
-	(void)sec_add(ctx, cfg, file, line);
+	(void)conf_sec_add(ctx, cfg, file, line);
 	if (cfg->title == NULL)
 		return 0;
 	if (!confval_valid_svcname(cfg->title))
@@ -898,7 +901,7 @@ parse(struct loadctx *ctx)
 	if ((cfg = cfg_init(root_opts, CFGF_NONE)) == NULL)
 		fatal("conf: cfg_init");
 	(void)cfg_set_error_function(cfg, errfn);
-	(void)sec_add(ctx, cfg, ctx->mainfile, 1);
+	(void)conf_sec_add(ctx, cfg, ctx->mainfile, 1);
 	if (ctx->outlen == 0)
 		return cfg;
 	if ((fp = fmemopen(ctx->out, ctx->outlen, "r")) == NULL)
@@ -1097,10 +1100,11 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 		srcs[i].ctx = ctx;
 		srcs[i].sec = cfg_getnsec(root, "service", i);
 		if ((srcs[i].si = sec_get(ctx, srcs[i].sec)) == NULL)
-			srcs[i].si = sec_add(ctx, srcs[i].sec, ctx->mainfile,
+			srcs[i].si = conf_sec_add(ctx, srcs[i].sec, ctx->mainfile,
 			    1);
-		srcs[i].def = def;
-		srcs[i].di = di;
+		/* The metrics endpoint is the daemon's: no defaults. */
+		srcs[i].def = srcs[i].sec == ctx->metrics_sec ? NULL : def;
+		srcs[i].di = srcs[i].sec == ctx->metrics_sec ? NULL : di;
 		srcs[i].svc = &all[i];
 		srcs[i].own_exec = key_find(srcs[i].si, "server") != NULL ||
 		    key_find(srcs[i].si, "builtin") != NULL ||
@@ -1391,6 +1395,9 @@ check_exec(struct src *s)
 	if (svc->builtin == BUILTIN_TCPMUX && svc->proto != PROTO_TCP)
 		src_msg(s, LVL_ERR, "builtin", "builtin tcpmux needs protocol "
 		    "tcp");
+	if (svc->builtin == BUILTIN_METRICS && svc->proto == PROTO_UDP)
+		src_msg(s, LVL_ERR, "builtin", "builtin metrics needs "
+		    "protocol tcp or unix: it answers HTTP requests");
 	/* A UDP source is forged at will: a UDP trap would ban anyone. */
 	if (svc->builtin == BUILTIN_TRAP && svc->proto != PROTO_TCP)
 		src_msg(s, LVL_ERR, "builtin", "builtin trap needs protocol "
@@ -2072,7 +2079,7 @@ conf_builtin_name(enum builtin b)
 {
 	if (b == BUILTIN_NONE)
 		return "none";
-	if (b < BUILTIN_NONE || b > BUILTIN_TRAP)
+	if (b < BUILTIN_NONE || b > BUILTIN_METRICS)
 		return "unknown";
 	return builtin_words[b - 1];
 }
@@ -2133,6 +2140,15 @@ load_finish(struct loadctx *ctx)
 		conf->file = conf_estrdup(ctx->mainfile);
 		conf->as_root = ctx->as_root;
 		conf_global(ctx, cfg, conf);
+		if (conf_metrics(ctx, cfg, ctx->secs[0]) != NULL)
+			ctx->metrics_sec = cfg_gettsec(cfg, "service",
+			    "metrics");
+		else if (key_find(ctx->secs[0], "metrics") == NULL &&
+		    key_find(ctx->secs[0], "metrics_allow") != NULL)
+			conf_report(ctx, LVL_ERR, key_find(ctx->secs[0],
+			    "metrics_allow")->file, key_find(ctx->secs[0],
+			    "metrics_allow")->line, "metrics_allow needs "
+			    "metrics = \"address:port\"");
 		conf_services(ctx, cfg, conf);
 		(void)cfg_free(cfg);
 	}

@@ -145,6 +145,7 @@ struct loadctx {
 	struct secinfo	**secs;
 	size_t		 nsecs;
 	size_t		 sechint;	/* where sec_get() looks first */
+	const struct cfg_t *metrics_sec; /* made by conf_metrics(), or NULL */
 
 	/* The host: who starts portmuxd and what that allows. */
 	uid_t		 uid;
@@ -235,6 +236,12 @@ void		 needs_root(struct src *, const char *, const char *);
 /* confredir.c: redirect and its keys. */
 void		 svc_redirect(struct src *);
 void		 check_redirect(struct src *);
+
+/* confmetrics.c: metrics = "address:port", metrics_allow. */
+struct secinfo	*conf_metrics(struct loadctx *, struct cfg_t *,
+		    struct secinfo *);
+struct secinfo	*conf_sec_add(struct loadctx *, const struct cfg_t *,
+		    const char *, int);
 
 /* confproxy.c: proxy_protocol, trusted_proxies, proxy_timeout. */
 void		 svc_proxy(struct src *);

@@ -55,6 +55,7 @@ enum builtin {
 	BUILTIN_TIME,
 	BUILTIN_TCPMUX,
 	BUILTIN_TRAP,		/* close at once, ban the source */
+	BUILTIN_METRICS,	/* Prometheus text over HTTP (metrics.c) */
 };
 
 enum scan_detect {
