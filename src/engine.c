@@ -674,17 +674,24 @@ engine_serve(struct engine *e, size_t idx, int fd, uint64_t id,
     const struct origin *o)
 {
 	struct srcent	*se;
+	char		 via[200];
+	const char	*who = peer;
 	int		 r;
 
+	/* A refusal line names the proxy too, as the accept line would. */
+	if (o != NULL && o->proxy != NULL) {
+		(void)snprintf(via, sizeof(via), "%s via=%s", peer, o->proxy);
+		who = via;
+	}
 	r = guard_admit(e, idx, sa, fd, &se);
 	/* A trap catches whoever is not banned yet, whatever the limits. */
 	if (e->conf->services[idx].builtin == BUILTIN_TRAP &&
 	    r != REASON_BANNED) {
 		if (r == 0)
 			srcent_release(se);
-		gk_trap(e, idx, fd, id, sa, peer);
+		gk_trap(e, idx, fd, id, sa, who);
 	} else if (r != 0) {
-		guard_refuse(e, idx, se, r, id, peer);
+		guard_refuse(e, idx, se, r, id, who);
 		gk_refused(e, idx, sa, r);
 		close(fd);
 	} else

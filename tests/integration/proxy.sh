@@ -141,7 +141,7 @@ say "v1: $line"
 # per_source = 1 counts the client: the same client again is refused...
 out=$(echo | via 127.0.0.2 2400)
 [ -z "$out" ] || fail "pv1: a second connection of 127.0.0.2 was served: $out"
-wait_log ' service=pv1 action=refuse proto=tcp peer=127.0.0.2:[0-9]+ reason=per_source' 5 ||
+wait_log ' service=pv1 action=refuse proto=tcp peer=127.0.0.2:[0-9]+ via=127.0.0.1:[0-9]+ reason=per_source' 5 ||
     fail "pv1: no per_source refusal for 127.0.0.2"
 # ... another client is not.
 out=$(echo | via 127.0.0.3 2400)
@@ -152,7 +152,7 @@ esac
 # The ACL judges the client too.
 out=$(echo | via 127.0.0.4 2400)
 [ -z "$out" ] || fail "pv1: denied 127.0.0.4 was served: $out"
-wait_log ' service=pv1 action=refuse proto=tcp peer=127.0.0.4:[0-9]+ reason=acl' 5 ||
+wait_log ' service=pv1 action=refuse proto=tcp peer=127.0.0.4:[0-9]+ via=127.0.0.1:[0-9]+ reason=acl' 5 ||
     fail "pv1: no acl refusal for 127.0.0.4"
 exec 5<&-
 
