@@ -50,7 +50,8 @@ struct pxin {
 	struct event		*ev;
 	struct event		*deadline;
 	const struct bindaddr	*ba;
-	char			 proxy[80];	/* the socket's peer */
+	struct sockaddr_storage	 sa;		/* the socket's peer */
+	char			 proxy[80];
 	uint64_t		 start_ms;
 	size_t			 have;
 	unsigned char		 buf[PROXY_MAX];
@@ -92,17 +93,12 @@ proxy_refuse(struct engine *e, size_t idx, uint64_t id,
 		srcent_put(se);
 }
 
+/* Counted under the address accept gave: a reset peer has no name. */
 static void
 pxin_refuse(struct pxin *p, const char *msg)
 {
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-
-	memset(&ss, 0, sizeof(ss));
-	if (getpeername(p->fd, (struct sockaddr *)&ss, &len) == -1)
-		ss.ss_family = AF_UNSPEC;
-	proxy_refuse(p->e, p->svc, p->id, (struct sockaddr *)&ss, p->proxy,
-	    msg);
+	proxy_refuse(p->e, p->svc, p->id, (struct sockaddr *)&p->sa,
+	    p->proxy, msg);
 	pxin_free(p, true);
 }
 
@@ -112,20 +108,16 @@ pxin_done(struct pxin *p, const struct proxy_hdr *h)
 {
 	struct engine		*e = p->e;
 	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
+	socklen_t		 len;
 	struct origin		 o;
 	char			 peer[80];
 	int			 fd = p->fd;
 
 	memset(&o, 0, sizeof(o));
 	o.proxy = p->proxy;
-	if (h->local) {
-		/* The proxy's own connection (a health check). */
-		if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1) {
-			pxin_refuse(p, "getpeername");
-			return;
-		}
-	} else {
+	if (h->local)
+		ss = p->sa;	/* the proxy's own connection, a health check */
+	else {
 		if (sa_copy_norm((const struct sockaddr *)&h->src, &ss) == -1) {
 			pxin_refuse(p, "header address");
 			return;
@@ -151,6 +143,7 @@ pxin_read_cb(evutil_socket_t fd, short what __unused, void *arg)
 	const struct service	*svc = &p->e->conf->services[p->svc];
 	struct proxy_hdr	 h;
 	enum proxy_result	 r;
+	char			 msg[96];
 	ssize_t			 n;
 	size_t			 take;
 
@@ -159,8 +152,13 @@ pxin_read_cb(evutil_socket_t fd, short what __unused, void *arg)
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))
 		return;
-	if (n <= 0) {
-		pxin_refuse(p, n == 0 ? "closed before the header" : "recv");
+	if (n == 0) {
+		pxin_refuse(p, "closed before the header");
+		return;
+	}
+	if (n == -1) {
+		(void)snprintf(msg, sizeof(msg), "recv: %s", strerror(errno));
+		pxin_refuse(p, msg);
 		return;
 	}
 	r = proxy_parse(p->buf, p->have + (size_t)n, svc->proxy_versions, &h);
@@ -218,6 +216,8 @@ proxyin_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	p->id = id;
 	p->fd = fd;
 	p->ba = ba;
+	if (sa_copy_norm(sa, &p->sa) == -1)
+		p->sa.ss_family = AF_UNSPEC;
 	p->start_ms = mono_ms();
 	(void)snprintf(p->proxy, sizeof(p->proxy), "%s", peer);
 	ms_timeval(&tv, svc->proxy_timeout_ms);
