@@ -665,6 +665,36 @@ test_proxyin_closed_early(void **state)
 }
 
 /*
+ * A proxy that resets in the middle of its header: the refusal is still
+ * the proxy's, by the address accept gave (getpeername() fails on a
+ * reset socket), and says what recv said.
+ */
+static void
+test_proxyin_reset(void **state)
+{
+	static const char	 part[] = "PROXY ";
+	struct enginefix	*f = *state;
+	struct linger		 lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in	 lsin;
+	struct pconn		 pc;
+	size_t			 nfds;
+	int			 lfd;
+
+	lfd = ef_tcp_listen("127.0.0.1", 16, &lsin);
+	ef_start(f, SVC, "v1", "127.0.0.1/32", "5s");
+	nfds = ef_fds_open();
+	px_open(f, lfd, &lsin, NULL, &pc);
+	px_send(pc.cli, part, sizeof(part) - 1);
+	px_consumed(f, &pc, sizeof(part) - 1);
+	assert_int_equal(setsockopt(pc.cli, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof(lg)), 0);
+	(void)close(pc.cli);
+	expect_refuse(f, &pc, "127.0.0.1", "recv: Connection reset by peer");
+	assert_int_equal(f->e.nconns, 0);
+	finish(f, lfd, nfds);
+}
+
+/*
  * The grace period is over (grace_cb()): a connection still waiting for
  * its header is closed with reason=stop and the bytes it took, and its
  * count given back.  One already served is not the reader's to close.
@@ -741,6 +771,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_proxyin_timeout,
 		    ef_setup, ef_teardown),
 		cmocka_unit_test_setup_teardown(test_proxyin_closed_early,
+		    ef_setup, ef_teardown),
+		cmocka_unit_test_setup_teardown(test_proxyin_reset,
 		    ef_setup, ef_teardown),
 		cmocka_unit_test_setup_teardown(test_proxyin_stop_all,
 		    ef_setup, ef_teardown),
