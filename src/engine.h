@@ -250,6 +250,7 @@ int		 guard_init(struct engine *, bool);
 
 /* gatekeep.c */
 int		 gk_init(struct engine *, const struct engine_init *);
+void		 gk_window(struct engine *, const struct knockwin *);
 void		 gk_free(struct engine *);
 bool		 gk_knocked(struct engine *, size_t, const struct sockaddr *);
 void		 gk_refused(struct engine *, size_t, const struct sockaddr *,

@@ -76,6 +76,32 @@ any_knock(const struct conf *conf)
 }
 
 /*
+ * A window another engine opened (a reload's old one, or one before a
+ * crash, kept by the monitor): open here too, for a service of the same
+ * name that has a knock, until the same time.
+ */
+void
+gk_window(struct engine *e, const struct knockwin *w)
+{
+	const struct conf	*conf = e->conf;
+	struct srckey		 k;
+	uint64_t		 now = mono_ms(), wall = wall_ms();
+	size_t			 j;
+
+	if (e->knocks.max == 0 || w->until <= wall)
+		return;
+	for (j = 0; j < conf->nservices; j++)
+		if (conf->services[j].nknock > 0 && strncmp(
+		    conf->services[j].name, w->service, sizeof(w->service)) == 0)
+			break;
+	if (j == conf->nservices)
+		return;
+	k = w->key;
+	(void)knock_set_open(&e->knocks, (uint32_t)j, &k,
+	    now + (w->until - wall));
+}
+
+/*
  * The tables, the windows a previous engine opened (kept by the
  * monitor, in wall clock time) and the packet socket.
  */
@@ -83,9 +109,7 @@ int
 gk_init(struct engine *e, const struct engine_init *ei)
 {
 	const struct conf	*conf = e->conf;
-	struct srckey		 k;
-	uint64_t		 now = mono_ms(), wall = wall_ms();
-	size_t			 i, j;
+	size_t			 i;
 
 	e->sniff_fd = -1;
 	if (any_knock(conf) && knock_init(&e->knocks, conf->knock_max,
@@ -94,20 +118,8 @@ gk_init(struct engine *e, const struct engine_init *ei)
 	if (conf->scan_ports > 0 && scan_init(&e->scans, SCAN_MAX, seed64()) ==
 	    -1)
 		return -1;
-	for (i = 0; e->knocks.max > 0 && i < ei->nknocks; i++) {
-		if (ei->knocks[i].until <= wall)
-			continue;
-		for (j = 0; j < conf->nservices; j++)
-			if (conf->services[j].nknock > 0 &&
-			    strcmp(conf->services[j].name,
-			    ei->knocks[i].service) == 0)
-				break;
-		if (j == conf->nservices)
-			continue;
-		k = ei->knocks[i].key;
-		(void)knock_set_open(&e->knocks, (uint32_t)j, &k,
-		    now + (ei->knocks[i].until - wall));
-	}
+	for (i = 0; i < ei->nknocks; i++)
+		gk_window(e, &ei->knocks[i]);
 	if ((e->sniff_fd = ei->sniff_fd) == -1)
 		return 0;
 	e->sniff_ev = event_new(e->base, e->sniff_fd, EV_READ | EV_PERSIST,

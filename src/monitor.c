@@ -797,6 +797,7 @@ mon_knock(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
     const void *buf, int fd)
 {
 	struct msg_knock	 mk;
+	struct knockwin		 kw;
 
 	if (hdr->len != sizeof(mk) || fd != -1) {
 		if (fd != -1)
@@ -805,8 +806,22 @@ mon_knock(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 		return;
 	}
 	memcpy(&mk, buf, sizeof(mk));
-	if (mongate_knock(&mon->gate, e->conf, e->generation, &mk) == -1)
+	if (mongate_knock(&mon->gate, e->conf, e->generation, &mk) == -1) {
 		eproc_kill(mon, e, "bad knock message");
+		return;
+	}
+	/*
+	 * The old engine of a reload knocked after the new one was
+	 * forked with the windows known then: tell the new one.
+	 */
+	if (mon->current != NULL && mon->current != e) {
+		memset(&kw, 0, sizeof(kw));
+		(void)snprintf(kw.service, sizeof(kw.service), "%s",
+		    e->conf->services[mk.service].name);
+		kw.key = mk.key;
+		kw.until = mk.until;
+		eproc_send(mon->current, MSG_KNOCK, 0, &kw, sizeof(kw), -1);
+	}
 }
 
 static void

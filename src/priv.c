@@ -536,6 +536,8 @@ payload_len(uint32_t type)
 		return sizeof(struct msg_adopt);
 	case MSG_BAN:
 		return sizeof(struct msg_ban);
+	case MSG_KNOCK:
+		return sizeof(struct knockwin);
 	default:
 		return (size_t)-1;
 	}
@@ -601,6 +603,13 @@ priv_dispatch(struct engine *e, struct msg_hdr *hdr, const void *p, int fd)
 
 		memcpy(&mb, p, sizeof(mb));
 		guard_ban_relayed(e, &mb);
+		break;
+	}
+	case MSG_KNOCK: {
+		struct knockwin	 kw;
+
+		memcpy(&kw, p, sizeof(kw));
+		gk_window(e, &kw);
 		break;
 	}
 	}

@@ -53,6 +53,7 @@ enum msg_type {
 	MSG_DUMP,		/* no payload: log the state (SIGUSR1) */
 	MSG_ADOPT,		/* struct msg_adopt [+ stderr pipe] */
 	MSG_BAN,		/* struct msg_ban: made by another engine */
+	MSG_KNOCK,		/* struct knockwin: opened by another engine */
 };
 
 #define SPAWN_WAIT	0x01	/* the fd is the service's listening socket */
