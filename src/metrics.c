@@ -200,6 +200,15 @@ active(struct evbuffer *b, struct engine *e)
 	}
 }
 
+/* A metric of the daemon as a whole: one sample, no labels. */
+static void
+scalar(struct evbuffer *b, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	head(b, name, type, help);
+	(void)evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
 static void
 process(struct evbuffer *b, struct engine *e)
 {
@@ -214,32 +223,22 @@ process(struct evbuffer *b, struct engine *e)
 	for (i = 0; i < e->bans.size; i++)
 		if (e->bans.v[i].used && e->bans.v[i].until > now)
 			bans++;
-	head(b, "portmuxd_children", "gauge", "Service programs running.");
-	(void)evbuffer_add_printf(b, "portmuxd_children %zu\n", children);
-	head(b, "portmuxd_bans", "gauge", "Source groups banned now.");
-	(void)evbuffer_add_printf(b, "portmuxd_bans %zu\n", bans);
+	scalar(b, "portmuxd_children", "gauge", "Service programs running.",
+	    children);
+	scalar(b, "portmuxd_bans", "gauge", "Source groups banned now.", bans);
 	if (p == NULL)
 		return;
-	head(b, "portmuxd_knocks_opened_total", "counter", "Knock sequences "
-	    "completed, each opening a window.");
-	(void)evbuffer_add_printf(b, "portmuxd_knocks_opened_total %llu\n",
-	    (unsigned long long)stats_read(&p->knocks));
-	head(b, "portmuxd_scans_detected_total", "counter", "Port scans "
-	    "detected.");
-	(void)evbuffer_add_printf(b, "portmuxd_scans_detected_total %llu\n",
-	    (unsigned long long)stats_read(&p->scans));
-	head(b, "portmuxd_reloads_total", "counter", "Configurations "
-	    "reloaded and taken.");
-	(void)evbuffer_add_printf(b, "portmuxd_reloads_total %llu\n",
-	    (unsigned long long)stats_read(&p->reloads));
-	head(b, "portmuxd_config_generation", "gauge", "The generation of "
-	    "the configuration served, 1 at the start.");
-	(void)evbuffer_add_printf(b, "portmuxd_config_generation %llu\n",
-	    (unsigned long long)stats_read(&p->generation));
-	head(b, "portmuxd_engine_restarts_total", "counter", "Engines "
-	    "started again after one died.");
-	(void)evbuffer_add_printf(b, "portmuxd_engine_restarts_total %llu\n",
-	    (unsigned long long)stats_read(&p->restarts));
+	scalar(b, "portmuxd_knocks_opened_total", "counter", "Knock sequences "
+	    "completed, each opening a window.", stats_read(&p->knocks));
+	scalar(b, "portmuxd_scans_detected_total", "counter", "Port scans "
+	    "detected.", stats_read(&p->scans));
+	scalar(b, "portmuxd_reloads_total", "counter", "Configurations "
+	    "reloaded and taken.", stats_read(&p->reloads));
+	scalar(b, "portmuxd_config_generation", "gauge", "The generation of "
+	    "the configuration served, 1 at the start.",
+	    stats_read(&p->generation));
+	scalar(b, "portmuxd_engine_restarts_total", "counter", "Engines "
+	    "started again after one died.", stats_read(&p->restarts));
 }
 
 /* The whole exposition, into b. */
