@@ -317,6 +317,82 @@ engine_unix(const struct engine_init *ei)
 	(void)waitpid(pid, NULL, 0);
 }
 
+/*
+ * A connection to service svc's listener (port) from src, accepted
+ * here, and a spawn asked for it as a PROXY header's client 10.9.8.7.
+ * The reply; *client: the client end, to read what the program says.
+ */
+static int
+proxied(const struct engine_init *ei, uint64_t id, size_t svc, int port,
+    const char *src, uint32_t flags, int *client)
+{
+	struct sockaddr_in	 sin, from, *claim;
+	struct msg_spawn	 ms;
+	int			 lfd = listener_of(ei, svc), c, s, one = 1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(&from, 0, sizeof(from));
+	from.sin_family = AF_INET;
+	if (lfd == -1 || inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+	    (c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	(void)setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(c, (struct sockaddr *)&from, sizeof(from)) == -1 ||
+	    connect(c, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    fcntl(lfd, F_SETFL, 0) == -1 ||
+	    (s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		close(c);
+		return -1;
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.generation = ei->generation;
+	ms.service = (uint32_t)svc;
+	ms.flags = flags;
+	claim = (struct sockaddr_in *)&ms.peer;
+	claim->sin_family = AF_INET;
+	claim->sin_port = htons(4321);
+	(void)inet_pton(AF_INET, "10.9.8.7", &claim->sin_addr);
+	ms.peer_len = sizeof(*claim);
+	*client = c;
+	if (chan_send(ei->chan, MSG_SPAWN, id, &ms, sizeof(ms), s) == -1)
+		return -1;
+	return chan_reply(ei->chan, 5000);
+}
+
+/*
+ * Claimed clients: the monitor takes a PROXY header's client from the
+ * engine only for a proxy_protocol service, on a connection from one of
+ * its trusted_proxies; never with tcpmux.
+ */
+static void
+engine_proxy(const struct engine_init *ei)
+{
+	char	 buf[64];
+	ssize_t	 n;
+	int	 c, r;
+
+	r = proxied(ei, 1, 0, TCP_PORT, "127.0.0.5", SPAWN_PROXY, &c);
+	report("untrusted %s", reply_name(r));
+	close(c);
+	r = proxied(ei, 2, 1, TCP_PORT + 1, "127.0.0.1", SPAWN_PROXY, &c);
+	report("no-proxy-service %s", reply_name(r));
+	close(c);
+	r = proxied(ei, 3, 0, TCP_PORT, "127.0.0.1", SPAWN_PROXY, &c);
+	memset(buf, 0, sizeof(buf));
+	n = r == MSG_SPAWNED ? read(c, buf, sizeof(buf) - 1) : -1;
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	report("trusted %s %s", reply_name(r), n > 0 ? buf : "-");
+	close(c);
+	report("combined sent");
+	r = proxied(ei, 4, 0, TCP_PORT, "127.0.0.1", SPAWN_PROXY |
+	    SPAWN_TCPMUX, &c);
+	report("combined %s", reply_name(r));
+}
+
 /* The engine of generation POLL_GENS asks for a spawn; the others idle. */
 static void
 engine_poll(const struct engine_init *ei)
@@ -426,6 +502,8 @@ hostile_engine(struct engine_init *ei)
 		engine_queue(ei);
 	else if (strcmp(scenario, "ban") == 0)
 		engine_ban(ei);
+	else if (strcmp(scenario, "proxy") == 0)
+		engine_proxy(ei);
 	return idle(ei->chan);
 }
 
@@ -446,6 +524,14 @@ conf_text(void)
 		    "{\"192.0.2.0/24\"}\nservice t {\n protocol = tcp\n "
 		    "address = {\"127.0.0.1\"}\n port = %d\n builtin = echo\n "
 		    "source_prefix4 = 24\n}\n", common, TCP_PORT);
+	else if (strcmp(scenario, "proxy") == 0)
+		(void)snprintf(buf, sizeof(buf), "%sservice p {\n protocol = "
+		    "tcp\n address = {\"127.0.0.1\"}\n port = %d\n server = "
+		    "/bin/sh\n args = {sh, -c, \"echo $TCPREMOTEIP\"}\n user = "
+		    "daemon\n proxy_protocol = v1\n trusted_proxies = "
+		    "{127.0.0.1/32}\n}\nservice q {\n protocol = tcp\n "
+		    "address = {\"127.0.0.1\"}\n port = %d\n server = /bin/true"
+		    "\n user = daemon\n}\n", common, TCP_PORT, TCP_PORT + 1);
 	else
 		(void)snprintf(buf, sizeof(buf), "%sreload_grace = 300s\n"
 		    "max_children = 100\nservice t {\n protocol = tcp\n "
@@ -716,6 +802,30 @@ judge_ban(pid_t mon, int rd)
 	monitor_stop(mon);
 }
 
+static void
+judge_proxy(pid_t mon, int rd)
+{
+	char	 r[256];
+
+	expect_report(rd, "start ", NULL, 0, 10000);
+	expect_report(rd, "untrusted ", r, sizeof(r), 10000);
+	if (strcmp(r, "untrusted refused") != 0)
+		die("a claimed client on a connection from outside "
+		    "trusted_proxies: %s", r);
+	expect_report(rd, "no-proxy-service ", r, sizeof(r), 10000);
+	if (strcmp(r, "no-proxy-service refused") != 0)
+		die("a claimed client for a service without proxy_protocol: "
+		    "%s", r);
+	expect_report(rd, "trusted ", r, sizeof(r), 10000);
+	if (strcmp(r, "trusted spawned 10.9.8.7") != 0)
+		die("a claimed client from a trusted proxy: %s", r);
+	expect_report(rd, "combined sent", NULL, 0, 10000);
+	if (!log_has("spawn request for an unknown service", 10000))
+		die("SPAWN_PROXY with SPAWN_TCPMUX: the engine was not killed");
+	expect_report(rd, "start ", NULL, 0, 10000);	/* restarted */
+	monitor_stop(mon);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -723,7 +833,7 @@ main(int argc, char *argv[])
 	int	 rd;
 
 	if (argc != 3)
-		die("usage: hostile unix|poll|queue|ban DIR");
+		die("usage: hostile unix|poll|queue|ban|proxy DIR");
 	scenario = argv[1];
 	(void)snprintf(dir, sizeof(dir), "%s", argv[2]);
 	(void)signal(SIGPIPE, SIG_IGN);
@@ -736,6 +846,8 @@ main(int argc, char *argv[])
 		judge_queue(mon, rd);
 	else if (strcmp(scenario, "ban") == 0)
 		judge_ban(mon, rd);
+	else if (strcmp(scenario, "proxy") == 0)
+		judge_proxy(mon, rd);
 	else
 		die("unknown scenario %s", scenario);
 	printf("ok\n");
