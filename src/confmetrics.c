@@ -62,6 +62,7 @@ conf_metrics(struct loadctx *ctx, cfg_t *root, struct secinfo *gsi)
 	char		 host[256], port[32];
 	struct bindaddr	 ba;
 	struct secinfo	*si;
+	uint16_t	 pn;
 	cfg_t		*sec;
 	unsigned int	 i, n;
 
@@ -70,6 +71,20 @@ conf_metrics(struct loadctx *ctx, cfg_t *root, struct secinfo *gsi)
 	if (confval_split_hostport(v, host, sizeof(host), port,
 	    sizeof(port)) == -1)
 		return NULL;		/* reported by the value check */
+	if (conf_parse_port(port, PROTO_TCP, &pn) == -1) {
+		conf_report(ctx, LVL_ERR, kl->file, kl->line, "metrics '%s': "
+		    "port '%s' is neither 1 to 65535 nor a tcp service of "
+		    "/etc/services", conf_vis(v), conf_vis(port));
+		return NULL;
+	}
+	if (cfg_size(root, "metrics_allow") == 0 &&
+	    key_find(gsi, "metrics_allow") != NULL) {
+		kl = key_find(gsi, "metrics_allow");
+		conf_report(ctx, LVL_ERR, kl->file, kl->line, "metrics_allow "
+		    "= {} would let anyone read the metrics; to mean that, "
+		    "write {0.0.0.0/0, ::/0}");
+		return NULL;
+	}
 	if (confval_parse_addr(host, &ba) == -1) {
 		conf_report(ctx, LVL_ERR, kl->file, kl->line, "metrics '%s': "
 		    "'%s' is not an IP address (names are not accepted)",

@@ -60,7 +60,8 @@ head(struct evbuffer *b, const char *name, const char *type,
 static bool
 runs_programs(const struct service *svc)
 {
-	return svc->builtin == BUILTIN_NONE && svc->redirect == NULL;
+	return svc->builtin == BUILTIN_NONE && svc->redirect == NULL &&
+	    svc->ngate == 0;
 }
 
 /* Service names are [A-Za-z0-9._-]; escaped anyway, as the format says. */
@@ -121,9 +122,11 @@ refused(struct evbuffer *b, struct engine *e)
 		for (r = 1; r <= REASON_PROXY; r++) {
 			series(b, "portmuxd_refused_total",
 			    e->conf->services[i].name);
+			/* A reason not known (slot 0) counts as an error. */
 			(void)evbuffer_add_printf(b, ",reason=\"%s\"} %llu\n",
 			    guard_reason(r), (unsigned long long)
-			    stats_read(&st->refused[r]));
+			    (stats_read(&st->refused[r]) + (r == REASON_ERROR ?
+			    stats_read(&st->refused[0]) : 0)));
 		}
 	}
 }
@@ -277,25 +280,35 @@ static int
 respond(struct conn *c, const char *line, struct evbuffer *out)
 {
 	struct evbuffer	*body;
-	char		 method[8], path[256], version[16];
-	const char	*status = "200 OK", *q;
+	const char	*status = "200 OK", *q, *path, *version, *method = line;
 	int		 code = 200;
 	bool		 head_only = false;
-	size_t		 len;
+	size_t		 len, mlen = 0, plen = 0;
 
 	if ((body = evbuffer_new()) == NULL)
 		return -1;
-	if (sscanf(line, "%7s %255s %15s", method, path, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) != 0) {
+	/* METHOD SP PATH SP HTTP/1.x, whatever their lengths. */
+	if ((path = strchr(line, ' ')) != NULL) {
+		mlen = (size_t)(path - line);
+		path++;
+		if ((version = strchr(path, ' ')) != NULL) {
+			plen = (size_t)(version - path);
+			version++;
+		}
+	} else
+		version = NULL;
+	if (path == NULL || version == NULL || mlen == 0 || plen == 0 ||
+	    strncmp(version, "HTTP/1.", 7) != 0 || strlen(version) != 8) {
 		code = 400;
 		status = "400 Bad Request";
-	} else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+	} else if ((mlen != 3 || strncmp(method, "GET", 3) != 0) &&
+	    (mlen != 4 || strncmp(method, "HEAD", 4) != 0)) {
 		code = 405;
 		status = "405 Method Not Allowed";
 	} else {
-		head_only = strcmp(method, "HEAD") == 0;
-		len = (q = strchr(path, '?')) != NULL ? (size_t)(q - path) :
-		    strlen(path);
+		head_only = mlen == 4;
+		len = (q = memchr(path, '?', plen)) != NULL ?
+		    (size_t)(q - path) : plen;
 		if (len != strlen("/metrics") ||
 		    strncmp(path, "/metrics", len) != 0) {
 			code = 404;
