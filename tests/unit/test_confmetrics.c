@@ -322,7 +322,8 @@ static void
 test_confmetrics_port(void **state __unused)
 {
 	msgs_load_fails("\nmetrics = \"127.0.0.1:0\"\n", ANYHOST,
-	    "t.conf:2: ", "port '0'");
+	    "t.conf:2: ", "metrics '127.0.0.1:0': port '0' is neither 1 to "
+	    "65535 nor a tcp service of /etc/services");
 	msgs_load_fails("\nmetrics = \"127.0.0.1:70000\"\n", ANYHOST,
 	    "t.conf:2: ", "port '70000'");
 	msgs_load_fails("\nmetrics = \"[::1]:65536\"\n", ANYHOST,
@@ -351,6 +352,10 @@ test_confmetrics_allow_alone(void **state __unused)
 	    "metrics_allow needs metrics = \"address:port\"");
 	msgs_load_fails("metrics_allow = {127.0.0.1}\n", ANYHOST,
 	    "t.conf:1: ", "metrics_allow needs metrics");
+	/* {} is no list at all, not "everyone". */
+	msgs_load_fails("metrics = \"127.0.0.1:9101\"\nmetrics_allow = {}\n",
+	    ANYHOST, "t.conf:2: ", "metrics_allow = {} would let anyone read "
+	    "the metrics; to mean that, write {0.0.0.0/0, ::/0}");
 }
 
 static void

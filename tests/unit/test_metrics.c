@@ -1257,7 +1257,20 @@ test_metrics_http_errors(void **state)
 	BAD("GET /metrics FTP/1.0\r\n\r\n", "400 Bad Request");
 	BAD("GET /metrics HTTP/2.0\r\n\r\n", "400 Bad Request");
 	BAD("\r\n\r\n", "400 Bad Request");
+	/* A method of any length is judged as a method. */
+	BAD("PROPFIND /metrics HTTP/1.1\r\n\r\n", "405 Method Not Allowed");
+	BAD("GET /metrics HTTP/1.10\r\n\r\n", "400 Bad Request");
 #undef BAD
+	/* A long query string is still /metrics. */
+	assert_non_null(big = malloc(600));
+	(void)strcpy(big, "GET /metrics?");
+	for (i = strlen(big); i < 560; i++)
+		big[i] = 'q';
+	(void)strcpy(big + 560, " HTTP/1.0\r\n\r\n");
+	n = exchange(f, idx, lfd, &lsin, big, strlen(big), 0, buf, RESP_MAX);
+	parse_resp(buf, n, &r);
+	assert_int_equal(r.code, 200);
+	free(big);
 	n = exchange(f, idx, lfd, &lsin, "PUT /metrics HTTP/1.0\r\n\r\n", 25,
 	    0, buf, RESP_MAX);
 	parse_resp(buf, n, &r);
