@@ -33,20 +33,15 @@
 void
 svc_proxy(struct src *s)
 {
-	struct service	*svc = s->svc;
-	const char	*v;
+	/* In the order of the words: off, v1, v2, any. */
+	static const unsigned int	 masks[] = { 0, PROXY_V1, PROXY_V2,
+	    PROXY_V1 | PROXY_V2 };
+	struct service			*svc = s->svc;
 
 	svc->proxy_timeout_ms = src_dur(s, "proxy_timeout", 5 * 1000);
 	src_acl(s, "trusted_proxies", &svc->trusted_proxies);
-	if ((v = src_str(s, "proxy_protocol")) == NULL)
-		return;
-	if (strcmp(v, "v1") == 0)
-		svc->proxy_versions = PROXY_V1;
-	else if (strcmp(v, "v2") == 0)
-		svc->proxy_versions = PROXY_V2;
-	else if (strcmp(v, "any") == 0)
-		svc->proxy_versions = PROXY_V1 | PROXY_V2;
-	/* "off", or a bad word already reported: none. */
+	/* A bad word, already reported, is off. */
+	svc->proxy_versions = masks[src_enum(s, "proxy_protocol", 0)];
 }
 
 /*

@@ -143,9 +143,9 @@ svc_redirect(struct src *s)
 	svc->udp_session_timeout_ms = src_dur(s, "udp_session_timeout",
 	    30 * 1000);
 	svc->udp_sessions = (uint32_t)src_num(s, "udp_sessions", 4096);
-	if ((v = src_str(s, "redirect_proxy")) != NULL)
-		svc->redirect_proxy = strcmp(v, "v1") == 0 ? PROXY_V1 :
-		    strcmp(v, "v2") == 0 ? PROXY_V2 : 0;
+	/* The words are off, v1, v2: their index is the version's bit. */
+	_Static_assert(PROXY_V1 == 1 && PROXY_V2 == 2, "redirect_proxy words");
+	svc->redirect_proxy = (unsigned int)src_enum(s, "redirect_proxy", 0);
 	if ((v = src_str(s, "redirect_source")) != NULL &&
 	    confval_parse_addr(v, &svc->redirect_source) == 0 &&
 	    svc->redirect_source.wildcard)
