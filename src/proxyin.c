@@ -118,13 +118,9 @@ pxin_done(struct pxin *p, const struct proxy_hdr *h)
 	if (h->local)
 		ss = p->sa;	/* the proxy's own connection, a health check */
 	else {
-		if (sa_copy_norm((const struct sockaddr *)&h->src, &ss) == -1) {
-			pxin_refuse(p, "header address");
-			return;
-		}
-		len = ss.ss_family == AF_INET ?
-		    (socklen_t)sizeof(struct sockaddr_in) :
-		    (socklen_t)sizeof(struct sockaddr_in6);
+		ss = h->src;
+		len = h->srclen;
+		sa_normalize(&ss, &len);
 		o.client = (const struct sockaddr *)&ss;
 		o.clientlen = len;
 	}
