@@ -601,6 +601,8 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 	struct sockaddr_storage	 local;
 	socklen_t		 llen = sizeof(local);
 	char			 lbuf[128];
+	const char		*via = o == NULL ? NULL : o->tcpmux ? "tcpmux" :
+	    o->proxy;
 	struct conn		*c;
 
 	if (svc->proto == PROTO_UNIX)
@@ -615,9 +617,7 @@ engine_serve_admitted(struct engine *e, size_t idx, int fd, uint64_t id,
 		(void)sa_fmt((struct sockaddr *)&local, lbuf, sizeof(lbuf));
 	log_conn(LOG_INFO, id, svc->name, "action=accept proto=%s peer=%s "
 	    "local=%s%s%s", conf_proto_name(svc->proto), peer, lbuf,
-	    o != NULL && (o->tcpmux || o->proxy != NULL) ? " via=" : "",
-	    o == NULL ? "" : o->tcpmux ? "tcpmux" : o->proxy != NULL ?
-	    o->proxy : "");
+	    via != NULL ? " via=" : "", via != NULL ? via : "");
 	engine_count_accept(e, (long)idx);
 	e->active[idx]++;
 	if (svc->builtin == BUILTIN_TCPMUX) {

@@ -112,7 +112,6 @@ struct xchild {
 	long			 svc;		/* index, -1: not this gen's */
 	char			 service[MSG_NAMELEN];
 	pid_t			 pid;		/* 0 while pending */
-	uint64_t		 start_ms;
 	uint64_t		 start_us;	/* the spawn asked for */
 	bool			 exited;
 	struct elistener	*wait_lsn;	/* wait: re-armed at exit */

@@ -58,7 +58,6 @@ xchild_new(struct engine *e, uint64_t id, long svc, const char *name)
 	x->svc = svc;
 	x->stderr_fd = -1;
 	x->acct_fd = -1;
-	x->start_ms = mono_ms();
 	x->start_us = mono_us();
 	(void)snprintf(x->service, sizeof(x->service), "%s", name);
 	TAILQ_INSERT_TAIL(&e->children, x, entry);
@@ -288,7 +287,7 @@ child_done(struct xchild *x)
 		close(x->acct_fd);
 	x->acct_fd = -1;
 	if (x->wait_lsn != NULL && !e->stopping)
-		engine_rearm(x->wait_lsn, mono_ms() - x->start_ms);
+		engine_rearm(x->wait_lsn, (mono_us() - x->start_us) / 1000);
 	x->wait_lsn = NULL;
 }
 
