@@ -124,3 +124,21 @@ msgs_load_fails(const char *text, int flags, const char *prefix, const char *why
 	assert_msg(m, prefix, why);
 	free(m);
 }
+
+/*
+ * The load of text succeeds (else the test fails, saying why); *m gets
+ * what it said.
+ */
+struct conf *
+msgs_load_ok(const char *text, int flags, char **m)
+{
+	struct conf	*conf;
+
+	conf = msgs_load(text, flags, m);
+	if (conf == NULL) {
+		print_error("failed:\n%s\nwith:\n%s", text, *m);
+		free(*m);
+		fail();
+	}
+	return conf;
+}

@@ -28,6 +28,7 @@ struct conf	*msgs_load_file(const char *, int, char **);
 bool		 msgs_has(const char *, const char *, const char *);
 void		 msgs_load_fails(const char *, int, const char *,
 		    const char *);
+struct conf	*msgs_load_ok(const char *, int, char **);
 
 /* A line of m starts with pfx and holds txt. */
 #define assert_msg(m, pfx, txt) do {					\

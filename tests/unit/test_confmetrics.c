@@ -64,14 +64,8 @@ static bool	 allows(const struct service *, const char *);
 static struct conf *
 load_ok(const char *text, int flags, char **m)
 {
-	struct conf	*conf;
+	struct conf	*conf = msgs_load_ok(text, flags, m);
 
-	conf = msgs_load(text, flags, m);
-	if (conf == NULL) {
-		print_error("failed:\n%s\nwith:\n%s", text, *m);
-		free(*m);
-		fail();
-	}
 	if (**m != '\0') {
 		print_error("loaded:\n%s\nbut said:\n%s", text, *m);
 		fail();

@@ -69,14 +69,8 @@ static void	 assert_same_acl(const struct acl *, const struct acl *);
 static struct conf *
 load_ok(const char *text, int flags, size_t n, char **m)
 {
-	struct conf	*conf;
+	struct conf	*conf = msgs_load_ok(text, flags, m);
 
-	conf = msgs_load(text, flags, m);
-	if (conf == NULL) {
-		print_error("failed:\n%s\nwith:\n%s", text, *m);
-		free(*m);
-		fail();
-	}
 	assert_int_equal(conf->nservices, n);
 	return conf;
 }

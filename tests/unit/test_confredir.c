@@ -66,14 +66,8 @@ static void	 assert_in4(const struct bindaddr *, const char *, uint16_t);
 static struct conf *
 load_ok(const char *text, int flags, char **m)
 {
-	struct conf	*conf;
+	struct conf	*conf = msgs_load_ok(text, flags, m);
 
-	conf = msgs_load(text, flags, m);
-	if (conf == NULL) {
-		print_error("failed:\n%s\nwith:\n%s", text, *m);
-		free(*m);
-		fail();
-	}
 	assert_int_equal(conf->nservices, 1);
 	return conf;
 }
