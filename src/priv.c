@@ -43,6 +43,7 @@
 #include "status.h"
 
 static void	 stderr_cb(evutil_socket_t, short, void *);
+static bool	 acct_read(int, struct tcp_info *, int *);
 static void	 acct_fmt(struct xchild *, const struct tcp_info *, uint64_t,
 		    char *, size_t);
 
@@ -381,7 +382,6 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 	struct msg_exit	 me;
 	struct xchild	*x;
 	struct tcp_info	 ti;
-	socklen_t	 tilen = sizeof(ti);
 	char		 acct[64];
 	int		 outq;
 
@@ -392,13 +392,9 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 	if (x != NULL && x->stderr_fd != -1 && !stderr_drain(x))
 		stderr_close(x);
 	acct[0] = '\0';
-	if (x != NULL && x->acct_fd != -1 && getsockopt(x->acct_fd,
-	    IPPROTO_TCP, TCP_INFO, &ti, &tilen) == 0) {
-		/* What the program wrote but the client has not acked yet. */
-		if (ioctl(x->acct_fd, SIOCOUTQ, &outq) == -1 || outq < 0)
-			outq = 0;
+	if (x != NULL && x->acct_fd != -1 && acct_read(x->acct_fd, &ti,
+	    &outq))
 		acct_fmt(x, &ti, (uint64_t)outq, acct, sizeof(acct));
-	}
 	log_exit(id, x != NULL ? x->service : me.service, (long)me.pid,
 	    me.status, me.duration_ms, acct);
 	if (x == NULL)
@@ -408,6 +404,39 @@ on_child_exit(struct engine *e, uint64_t id, const void *p)
 	if (x->stderr_fd != -1)
 		linger_bound(e, x);
 	xchild_release(x, false);
+}
+
+/*
+ * TCP_INFO and what the program wrote that the client has not acked
+ * yet (SIOCOUTQ), as one snapshot: an ack arriving between the two
+ * reads would move bytes from the queue to bytes_acked unseen and lose
+ * them from the sum, so the pair is taken again until bytes_acked is
+ * the same on both sides of the queue read (it only grows).  The
+ * program has exited, so nothing is added to the queue meanwhile.
+ */
+static bool
+acct_read(int fd, struct tcp_info *ti, int *outq)
+{
+	struct tcp_info	 after;
+	socklen_t	 len;
+	int		 tries;
+
+	len = sizeof(*ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) == -1)
+		return false;
+	for (tries = 0; tries < 16; tries++) {
+		if (ioctl(fd, SIOCOUTQ, outq) == -1 || *outq < 0)
+			*outq = 0;
+		len = sizeof(after);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &after, &len) == -1)
+			return false;
+		if (after.tcpi_bytes_acked == ti->tcpi_bytes_acked &&
+		    after.tcpi_state == ti->tcpi_state)
+			return true;
+		*ti = after;
+	}
+	/* Still moving: the last pair, off by what one ack moved. */
+	return true;
 }
 
 /*
