@@ -227,3 +227,46 @@ ban_expire(struct bantab *t, uint64_t now,
 	}
 	return n;
 }
+
+/* Whether a and b share addresses: one of the two contains the other. */
+bool
+ban_key_overlap(const struct srckey *a, const struct srckey *b)
+{
+	unsigned int	 p = a->prefix < b->prefix ? a->prefix : b->prefix;
+	unsigned int	 bytes = p / 8, bits = p % 8;
+	uint8_t		 mask;
+
+	if (a->family != b->family)
+		return false;
+	if (memcmp(a->addr, b->addr, bytes) != 0)
+		return false;
+	if (bits == 0)
+		return true;
+	mask = (uint8_t)(0xff << (8 - bits));
+	return (a->addr[bytes] & mask) == (b->addr[bytes] & mask);
+}
+
+/*
+ * portmuxctl unban: remove every ban that covers an address of k or
+ * lies inside it, calling cb on each before it goes.  Returns how many.
+ */
+size_t
+ban_remove_overlapping(struct bantab *t, const struct srckey *k,
+    void (*cb)(const struct banent *, void *), void *arg)
+{
+	size_t	 i, n = 0;
+
+	if (t->count == 0)
+		return 0;
+	for (i = 0; i < t->size; ) {
+		if (t->v[i].used && ban_key_overlap(&t->v[i].key, k)) {
+			if (cb != NULL)
+				cb(&t->v[i], arg);
+			ban_remove_slot(t, i);
+			n++;
+			continue;	/* the slot may hold a shifted entry */
+		}
+		i++;
+	}
+	return n;
+}

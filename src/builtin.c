@@ -42,6 +42,7 @@
 
 #include "builtin.h"
 #include "engine.h"
+#include "control.h"
 #include "metrics.h"
 #include "portmuxd.h"
 
@@ -324,6 +325,8 @@ builtin_start(struct conn *c, int fd)
 		break;
 	case BUILTIN_METRICS:
 		return metrics_start(c);
+	case BUILTIN_CONTROL:
+		return control_start(c);
 	case BUILTIN_TIME:
 		set_timeouts(c, false);
 		builtin_time_fmt(time(NULL), t);

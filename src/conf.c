@@ -166,8 +166,9 @@ static const char *const proto_words[] = { "tcp", "udp", "unix", NULL };
 /* In the order of enum builtin, after BUILTIN_NONE. */
 static const char *const builtin_words[] = {
 	"echo", "discard", "daytime", "chargen", "time", "tcpmux", "trap",
-	"metrics", NULL
+	"metrics", "control", NULL
 };
+static const char *const none_words[] = { "none", NULL };
 static const char *const stderr_words[] = { "log", "client", "null", NULL };
 static const char *const logdest_words[] = { "syslog", "stderr", NULL };
 static const char *const scan_words[] = { "connect", "syn", NULL };
@@ -217,6 +218,8 @@ static const struct keydef keydefs[] = {
 	{ "never_ban",		K_CIDR,		0, 0, NULL },
 	{ "metrics",		K_HOSTPORT,	0, 0, NULL },
 	{ "metrics_allow",	K_CIDR,		0, 0, NULL },
+	{ "control",		K_SOCKPATH,	0, 0, none_words },
+	{ "control_group",	K_ACCOUNT,	0, 0, NULL },
 	{ "protocol",		K_ENUM,		0, 0, proto_words },
 	{ "port",		K_PORT,		0, 0, NULL },
 	{ "builtin",		K_ENUM,		0, 0, builtin_words },
@@ -329,6 +332,7 @@ static cfg_opt_t root_opts[] = {
 	SCALAR("knock_max"), SCALAR("scan_ports"), SCALAR("scan_window"),
 	SCALAR("scan_detect"), SCALAR("scan_ban_time"), LIST("never_ban"),
 	SCALAR("metrics"), LIST("metrics_allow"),
+	SCALAR("control"), SCALAR("control_group"),
 	SCALAR("firewall"), SCALAR("nft_table"),
 	/* MULTI, so that a second one is seen rather than merged. */
 	CFG_SEC("defaults", service_opts, CFGF_MULTI),
@@ -1084,6 +1088,7 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	struct service	*all;
 	struct src	*srcs;
 	cfg_t		*def = NULL;
+	bool		 own;
 	size_t		 nen = 0;
 
 	if (nd > 0 && (di = sec_get(ctx, cfg_getnsec(root, "defaults", 0))) !=
@@ -1102,9 +1107,11 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 		if ((srcs[i].si = sec_get(ctx, srcs[i].sec)) == NULL)
 			srcs[i].si = conf_sec_add(ctx, srcs[i].sec, ctx->mainfile,
 			    1);
-		/* The metrics endpoint is the daemon's: no defaults. */
-		srcs[i].def = srcs[i].sec == ctx->metrics_sec ? NULL : def;
-		srcs[i].di = srcs[i].sec == ctx->metrics_sec ? NULL : di;
+		/* The daemon's own endpoints take no defaults. */
+		own = srcs[i].sec == ctx->metrics_sec ||
+		    srcs[i].sec == ctx->control_sec;
+		srcs[i].def = own ? NULL : def;
+		srcs[i].di = own ? NULL : di;
 		srcs[i].svc = &all[i];
 		srcs[i].own_exec = key_find(srcs[i].si, "server") != NULL ||
 		    key_find(srcs[i].si, "builtin") != NULL ||
@@ -1398,6 +1405,9 @@ check_exec(struct src *s)
 	if (svc->builtin == BUILTIN_METRICS && svc->proto == PROTO_UDP)
 		src_msg(s, LVL_ERR, "builtin", "builtin metrics needs "
 		    "protocol tcp or unix: it answers HTTP requests");
+	if (svc->builtin == BUILTIN_CONTROL && s->sec != s->ctx->control_sec)
+		src_msg(s, LVL_ERR, "builtin", "builtin control is the control "
+		    "socket's; set control = \"/path\" at the top level");
 	/* A UDP source is forged at will: a UDP trap would ban anyone. */
 	if (svc->builtin == BUILTIN_TRAP && svc->proto != PROTO_TCP)
 		src_msg(s, LVL_ERR, "builtin", "builtin trap needs protocol "
@@ -2079,7 +2089,7 @@ conf_builtin_name(enum builtin b)
 {
 	if (b == BUILTIN_NONE)
 		return "none";
-	if (b < BUILTIN_NONE || b > BUILTIN_METRICS)
+	if (b < BUILTIN_NONE || b > BUILTIN_CONTROL)
 		return "unknown";
 	return builtin_words[b - 1];
 }
@@ -2149,6 +2159,7 @@ load_finish(struct loadctx *ctx)
 			    "metrics_allow")->file, key_find(ctx->secs[0],
 			    "metrics_allow")->line, "metrics_allow needs "
 			    "metrics = \"address:port\"");
+		ctx->control_sec = conf_control(ctx, cfg, ctx->secs[0]);
 		conf_services(ctx, cfg, conf);
 		(void)cfg_free(cfg);
 	}

@@ -146,6 +146,7 @@ struct loadctx {
 	size_t		 nsecs;
 	size_t		 sechint;	/* where sec_get() looks first */
 	const struct cfg_t *metrics_sec; /* made by conf_metrics(), or NULL */
+	const struct cfg_t *control_sec; /* made by conf_control(), or NULL */
 
 	/* The host: who starts portmuxd and what that allows. */
 	uid_t		 uid;
@@ -237,7 +238,13 @@ void		 needs_root(struct src *, const char *, const char *);
 void		 svc_redirect(struct src *);
 void		 check_redirect(struct src *);
 
+/* confcontrol.c: control = "/path" | none, control_group. */
+struct cfg_t	*conf_control(struct loadctx *, struct cfg_t *,
+		    struct secinfo *);
+
 /* confmetrics.c: metrics = "address:port", metrics_allow. */
+void		 conf_key_add(struct secinfo *, const char *, const char *,
+		    int);
 struct secinfo	*conf_metrics(struct loadctx *, struct cfg_t *,
 		    struct secinfo *);
 struct secinfo	*conf_sec_add(struct loadctx *, const struct cfg_t *,

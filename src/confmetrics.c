@@ -39,8 +39,9 @@
 static const char *const default_allow[] = { "127.0.0.0/8", "::1/128",
     NULL };
 
-static void
-key_add(struct secinfo *si, const char *key, const char *file, int line)
+/* A key of a section built here, as if written at file:line. */
+void
+conf_key_add(struct secinfo *si, const char *key, const char *file, int line)
 {
 	struct keyline	*kl;
 
@@ -116,11 +117,11 @@ conf_metrics(struct loadctx *ctx, cfg_t *root, struct secinfo *gsi)
 		si = conf_sec_add(ctx, sec, kl->file, kl->line);
 	si->file = kl->file;
 	si->line = kl->line;
-	key_add(si, "builtin", kl->file, kl->line);
-	key_add(si, "port", kl->file, kl->line);
-	key_add(si, "address", kl->file, kl->line);
+	conf_key_add(si, "builtin", kl->file, kl->line);
+	conf_key_add(si, "port", kl->file, kl->line);
+	conf_key_add(si, "address", kl->file, kl->line);
 	if ((kl = key_find(gsi, "metrics_allow")) == NULL)
 		kl = key_find(gsi, "metrics");
-	key_add(si, "allow", kl->file, kl->line);
+	conf_key_add(si, "allow", kl->file, kl->line);
 	return si;
 }

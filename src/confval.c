@@ -508,6 +508,8 @@ confval_check_value(const struct keydef *k, const char *v, char *why,
 		return -1;
 	case K_PATH:
 	case K_SOCKPATH:
+		if (k->words != NULL && confval_parse_enum(k->words, v) != -1)
+			return 0;
 		if (v[0] != '/') {
 			(void)snprintf(why, len, "not an absolute path");
 			return -1;

@@ -56,6 +56,8 @@ conn_free(struct conn *c, const char *reason)
 	struct engine	*e = c->e;
 	uint64_t	 out = c->bytes_out;
 
+	if (c->ctl_lines != NULL)
+		evbuffer_free(c->ctl_lines);
 	if (c->bev != NULL) {
 		/* Count only what reached the socket. */
 		size_t	 pending = evbuffer_get_length(

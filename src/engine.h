@@ -36,6 +36,7 @@ struct event;
 struct event_base;
 struct evconnlistener;
 struct bufferevent;
+struct evbuffer;
 
 struct engine;
 
@@ -78,6 +79,10 @@ struct conn {
 	uint64_t		 chargen_line;
 	struct srcent		*se;		/* per_source slot held */
 	bool			 closing;	/* flush, then close */
+	/* The control socket: an answer the monitor is to give. */
+	bool			 ctl_wait;
+	bool			 ctl_unban;
+	struct evbuffer		*ctl_lines;	/* reload problems so far */
 };
 
 /* The reason= vocabulary of refusals (DESIGN.md, Logging). */
@@ -113,6 +118,8 @@ struct xchild {
 	char			 service[MSG_NAMELEN];
 	pid_t			 pid;		/* 0 while pending */
 	uint64_t		 start_us;	/* the spawn asked for */
+	char			 peer[64];	/* for portmuxctl; "" unknown */
+	char			 local[64];
 	bool			 exited;
 	struct elistener	*wait_lsn;	/* wait: re-armed at exit */
 	struct srcent		*se;		/* per_source slot held */
@@ -234,6 +241,7 @@ void		 engine_check_done(struct engine *);
 
 /* guard.c */
 const char	*guard_reason(int);
+const char	*guard_ban_reason(int);
 void		 guard_group_fmt(const struct srckey *, char *, size_t);
 int		 guard_admit(struct engine *, size_t, const struct sockaddr *,
 		    int, struct srcent **);
@@ -295,6 +303,9 @@ void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *);
 
 /* relay.c */
+struct conn_row;
+void		 relay_rows(struct engine *,
+		    void (*)(const struct conn_row *, void *), void *);
 void		 relay_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *, const struct sockaddr *);
 void		 relay_stop_all(struct engine *);

@@ -435,6 +435,14 @@ sweep_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 	}
 }
 
+const char *
+guard_ban_reason(int r)
+{
+	if (r < BAN_RATE || r > BAN_SYNSCAN)
+		return "unknown";
+	return ban_reasons[r];
+}
+
 void
 guard_unban_log(const struct banent *b, void *arg __unused)
 {

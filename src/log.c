@@ -318,15 +318,35 @@ log_emit(int pri, char *buf, size_t size)
 	batch_len += n;
 }
 
+/* Who also gets warnings and errors while set (log_capture()). */
+static void	(*capture_cb)(int, const char *, void *);
+static void	*capture_arg;
+
+/*
+ * Hand every warning and error to cb as well as to the log, until
+ * called again with NULL: a reload asked for by portmuxctl tells it the
+ * problems it logged.
+ */
+void
+log_capture(void (*cb)(int, const char *, void *), void *arg)
+{
+	capture_cb = cb;
+	capture_arg = arg;
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	int	 saved_errno = errno;
 	char	 buf[8192];
 
-	if (pri > log_level)
+	if (pri > log_level && (capture_cb == NULL || pri > LOG_WARNING))
 		return;
 	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (capture_cb != NULL && pri <= LOG_WARNING)
+		capture_cb(pri, buf, capture_arg);
+	if (pri > log_level)
+		return;
 	log_emit(pri, buf, sizeof(buf));
 	errno = saved_errno;
 }

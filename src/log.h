@@ -46,6 +46,7 @@ __dead void fatalx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 __dead void fatalc(int, const char *, ...)
 	    __attribute__((__format__(printf, 2, 3)));
 size_t	log_quote(char *, size_t, const void *, size_t);
+void	log_capture(void (*)(int, const char *, void *), void *);
 int	log_batch(void (*)(void *), void *);
 void	log_flush(void);
 void	log_tee(int);

@@ -135,7 +135,9 @@ static void	 mon_read(struct monitor *, struct eproc *);
 static void	 mon_spawn(struct monitor *, struct eproc *, struct msg_hdr *,
 		    const void *, int);
 static void	 mon_reap(struct monitor *);
-static void	 mon_reload(struct monitor *);
+static void	 mon_reload(struct monitor *, struct eproc *, uint64_t);
+static void	 mon_unban(struct monitor *, struct eproc *, struct msg_hdr *,
+		    const void *, int);
 static void	 wait_listeners_check(struct monitor *);
 static void	 mon_stop(struct monitor *);
 static void	 mon_dump(struct monitor *);
@@ -416,7 +418,7 @@ mon_signal(struct monitor *mon)
 			mon_reap(mon);
 			break;
 		case SIGHUP:
-			mon_reload(mon);
+			mon_reload(mon, NULL, 0);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -719,6 +721,18 @@ mon_read(struct monitor *mon, struct eproc *e)
 		case MSG_KNOCK_NEW:
 			mon_knock(mon, e, &hdr, buf, fd);
 			break;
+		case MSG_CTL_RELOAD:
+			if (hdr.len != 0 || fd != -1) {
+				if (fd != -1)
+					close(fd);
+				eproc_kill(mon, e, "bad control message");
+				return;
+			}
+			mon_reload(mon, e, hdr.id);
+			break;
+		case MSG_CTL_UNBAN:
+			mon_unban(mon, e, &hdr, buf, fd);
+			break;
 		default:
 			if (fd != -1)
 				close(fd);
@@ -789,6 +803,44 @@ mon_ban(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
 	mongate_ban(&mon->gate, &mb.key, mb.until);
 	if (mon->current != NULL && mon->current != e)
 		eproc_send(mon->current, MSG_BAN, 0, &mb, sizeof(mb), -1);
+}
+
+/*
+ * portmuxctl unban through engine e: lift every ban the prefix
+ * overlaps, here, in the firewall and in every engine, and say how many.
+ */
+static void
+mon_unban(struct monitor *mon, struct eproc *e, struct msg_hdr *hdr,
+    const void *buf, int fd)
+{
+	struct msg_unban	 mu;
+	struct msg_ctl_done	 md;
+	struct eproc		*x;
+	size_t			 n;
+
+	if (hdr->len != sizeof(mu) || fd != -1) {
+		if (fd != -1)
+			close(fd);
+		eproc_kill(mon, e, "bad unban message");
+		return;
+	}
+	memcpy(&mu, buf, sizeof(mu));
+	if ((mu.key.family != AF_INET && mu.key.family != AF_INET6) ||
+	    mu.key.prefix > (mu.key.family == AF_INET ? 32 : 128)) {
+		eproc_kill(mon, e, "bad unban message");
+		return;
+	}
+	n = ban_remove_overlapping(&mon->bans, &mu.key, NULL, NULL);
+	if (n > 0)
+		mongate_reload(&mon->gate, mon->conf, mon->conf, &mon->bans);
+	TAILQ_FOREACH(x, &mon->engines, entry)
+		if (x->fd != -1)
+			eproc_send(x, MSG_UNBAN, 0, &mu, sizeof(mu), -1);
+	memset(&md, 0, sizeof(md));
+	md.ok = 1;
+	md.count = (uint32_t)n;
+	md.generation = mon->generation;
+	eproc_send(e, MSG_CTL_DONE, hdr->id, &md, sizeof(md), -1);
 }
 
 /* A knock opened a service: keep the window, open its gates. */
@@ -1231,8 +1283,8 @@ wait_listeners_check(struct monitor *mon)
  * SIGHUP: all or nothing.  A new configuration that fails to load or to
  * bind leaves the running generation untouched.
  */
-static void
-mon_reload(struct monitor *mon)
+static int
+mon_reload_run(struct monitor *mon)
 {
 	struct conf	*nconf;
 	struct listener	*nls;
@@ -1241,17 +1293,18 @@ mon_reload(struct monitor *mon)
 	struct msg_stop	 ms;
 
 	if (mon->stopping)
-		return;
-	if ((nconf = conf_load(mon->pmx->conf_path, 0)) == NULL) {
+		return -1;
+	if ((nconf = conf_load(mon->pmx->conf_path,
+	    mon->pmx->foreground ? CONF_FOREGROUND : 0)) == NULL) {
 		log_warnx("action=warn msg=\"reload failed, keeping generation "
 		    "%llu\"", (unsigned long long)mon->generation);
-		return;
+		return -1;
 	}
 	if (listen_open_all(nconf, mon->ls, mon->nls, &nls, &nn) == -1) {
 		log_warnx("action=warn msg=\"reload failed, keeping generation "
 		    "%llu\"", (unsigned long long)mon->generation);
 		conf_free(nconf);
-		return;
+		return -1;
 	}
 	listen_close_all(mon->ls, mon->nls);
 	free(mon->ls);
@@ -1294,6 +1347,51 @@ mon_reload(struct monitor *mon)
 	log_info("action=reload generation=%llu services=%zu engine=%ld",
 	    (unsigned long long)mon->generation, nconf->nservices,
 	    mon->current != NULL ? (long)mon->current->pid : -1L);
+	return 0;
+}
+
+/* A reload problem for the portmuxctl that asked (log_capture()). */
+#define CTL_MAX_LINES	50
+struct reload_req {
+	struct eproc	*e;
+	uint64_t	 id;
+	unsigned int	 lines;
+};
+
+static void
+reload_line(int pri __unused, const char *line, void *arg)
+{
+	struct reload_req	*rq = arg;
+	struct msg_ctl_line	 ml;
+
+	if (rq->lines++ >= CTL_MAX_LINES || rq->e->fd == -1)
+		return;
+	memset(&ml, 0, sizeof(ml));
+	(void)snprintf(ml.text, sizeof(ml.text), "%s", line);
+	eproc_send(rq->e, MSG_CTL_LINE, rq->id, &ml, sizeof(ml), -1);
+}
+
+/*
+ * SIGHUP, or portmuxctl reload through engine e (then id is its
+ * connection, told the problems and the outcome).
+ */
+static void
+mon_reload(struct monitor *mon, struct eproc *e, uint64_t id)
+{
+	struct reload_req	 rq = { e, id, 0 };
+	struct msg_ctl_done	 md;
+	int			 rc;
+
+	if (e != NULL)
+		log_capture(reload_line, &rq);
+	rc = mon_reload_run(mon);
+	log_capture(NULL, NULL);
+	if (e == NULL || e->fd == -1)
+		return;
+	memset(&md, 0, sizeof(md));
+	md.ok = rc == 0;
+	md.generation = mon->generation;
+	eproc_send(e, MSG_CTL_DONE, id, &md, sizeof(md), -1);
 }
 
 static void

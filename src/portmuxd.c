@@ -236,7 +236,8 @@ main(int argc, char *argv[])
 		fatal("getrlimit");
 	if (check)
 		check_mode(pmx->conf_path);
-	pmx->conf = conf_load(pmx->conf_path, check ? CONF_CHECK_ONLY : 0);
+	pmx->conf = conf_load(pmx->conf_path, (check ? CONF_CHECK_ONLY : 0) |
+	    (pmx->foreground ? CONF_FOREGROUND : 0));
 	if (pmx->conf == NULL) {
 		free(conf_abs);
 		return EX_CONFIG;

@@ -56,6 +56,7 @@ enum builtin {
 	BUILTIN_TCPMUX,
 	BUILTIN_TRAP,		/* close at once, ban the source */
 	BUILTIN_METRICS,	/* Prometheus text over HTTP (metrics.c) */
+	BUILTIN_CONTROL,	/* the control socket (control.c) */
 };
 
 enum scan_detect {
@@ -428,6 +429,7 @@ struct msgq {
 /* How conf_load() treats host-dependent problems. */
 #define CONF_CHECK_ONLY	0x01	/* -n: unknown users etc. are warnings */
 #define CONF_AS_USER	0x02	/* non-root rules even as root (tests) */
+#define CONF_FOREGROUND	0x04	/* -F: no default control socket */
 
 /* ban.c */
 int		 ban_init(struct bantab *, size_t, uint64_t);
@@ -439,6 +441,9 @@ const struct banent *ban_find(const struct bantab *, const struct sockaddr *,
 bool		 ban_key_canonical(const struct srckey *);
 bool		 never_ban(const struct conf *, const struct srckey *);
 size_t		 ban_expire(struct bantab *, uint64_t,
+		    void (*)(const struct banent *, void *), void *);
+bool		 ban_key_overlap(const struct srckey *, const struct srckey *);
+size_t		 ban_remove_overlapping(struct bantab *, const struct srckey *,
 		    void (*)(const struct banent *, void *), void *);
 
 /* conf.c */
@@ -528,6 +533,8 @@ uint64_t	 hash_bytes(const void *, size_t, uint64_t);
 uint32_t	*hash_heads(size_t, size_t *);
 int		 sa_ntop(const struct sockaddr *, char *, size_t, uint16_t *);
 size_t		 sa_fmt(const struct sockaddr *, char *, size_t);
+void		 fd_peer_fmt(int, char *, size_t);
+void		 fd_local_fmt(int, char *, size_t);
 uint64_t	 mono_ms(void);
 uint64_t	 mono_us(void);
 void		 ms_timeval(struct timeval *, uint64_t);

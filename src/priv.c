@@ -36,6 +36,7 @@
 
 #include <event2/event.h>
 
+#include "control.h"
 #include "engine.h"
 #include "log.h"
 #include "portmuxd.h"
@@ -232,6 +233,11 @@ priv_spawn(struct engine *e, size_t idx, int fd, uint64_t id, uint32_t flags,
 	}
 	x->wait_lsn = el;
 	x->se = se;
+	if (peer != NULL)
+		(void)sa_fmt(peer, x->peer, sizeof(x->peer));
+	else if (el == NULL)
+		fd_peer_fmt(fd, x->peer, sizeof(x->peer));
+	fd_local_fmt(fd, x->local, sizeof(x->local));
 	/*
 	 * accounting: keep a copy to read TCP_INFO at the exit; never read
 	 * or written, since the child shares its file description.
@@ -566,6 +572,12 @@ payload_len(uint32_t type)
 		return sizeof(struct msg_ban);
 	case MSG_KNOCK:
 		return sizeof(struct knockwin);
+	case MSG_UNBAN:
+		return sizeof(struct msg_unban);
+	case MSG_CTL_LINE:
+		return sizeof(struct msg_ctl_line);
+	case MSG_CTL_DONE:
+		return sizeof(struct msg_ctl_done);
 	default:
 		return (size_t)-1;
 	}
@@ -631,6 +643,30 @@ priv_dispatch(struct engine *e, struct msg_hdr *hdr, const void *p, int fd)
 
 		memcpy(&mb, p, sizeof(mb));
 		guard_ban_relayed(e, &mb);
+		break;
+	}
+	case MSG_UNBAN: {
+		struct msg_unban	 mu;
+
+		memcpy(&mu, p, sizeof(mu));
+		/* The current engine logs each; a draining one only drops. */
+		(void)ban_remove_overlapping(&e->bans, &mu.key,
+		    e->stopping ? NULL : guard_unban_log, NULL);
+		break;
+	}
+	case MSG_CTL_LINE: {
+		struct msg_ctl_line	 ml;
+
+		memcpy(&ml, p, sizeof(ml));
+		ml.text[sizeof(ml.text) - 1] = '\0';
+		control_line(e, hdr->id, ml.text);
+		break;
+	}
+	case MSG_CTL_DONE: {
+		struct msg_ctl_done	 md;
+
+		memcpy(&md, p, sizeof(md));
+		control_done(e, hdr->id, &md);
 		break;
 	}
 	case MSG_KNOCK: {

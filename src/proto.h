@@ -27,7 +27,7 @@
 
 #include "portmuxd.h"
 
-#define PROTO_VERSION	5
+#define PROTO_VERSION	6
 
 struct msg_hdr {
 	uint32_t	 type;
@@ -44,6 +44,8 @@ enum msg_type {
 	MSG_SPAWN = 100,	/* struct msg_spawn + the client socket */
 	MSG_BAN_NEW,		/* struct msg_ban: a ban this engine made */
 	MSG_KNOCK_NEW,		/* struct msg_knock: a knock opened a service */
+	MSG_CTL_RELOAD,		/* no payload: portmuxctl reload, id its conn */
+	MSG_CTL_UNBAN,		/* struct msg_unban: portmuxctl unban */
 
 	/* monitor -> engine */
 	MSG_SPAWNED = 200,	/* struct msg_spawned [+ stderr pipe] */
@@ -54,6 +56,27 @@ enum msg_type {
 	MSG_ADOPT,		/* struct msg_adopt [+ stderr pipe] */
 	MSG_BAN,		/* struct msg_ban: made by another engine */
 	MSG_KNOCK,		/* struct knockwin: opened by another engine */
+	MSG_UNBAN,		/* struct msg_unban: lift the bans it overlaps */
+	MSG_CTL_LINE,		/* struct msg_ctl_line: a reload problem */
+	MSG_CTL_DONE,		/* struct msg_ctl_done: the answer to a MSG_CTL_* */
+};
+
+/* A ban key, or any prefix to lift the bans it overlaps. */
+struct msg_unban {
+	struct srckey	 key;
+	uint8_t		 pad[6];
+};
+
+/* A line of the reply to a control request, NUL-terminated. */
+#define MSG_CTL_TEXT	240
+struct msg_ctl_line {
+	char		 text[MSG_CTL_TEXT];
+};
+
+struct msg_ctl_done {
+	int32_t		 ok;		/* 1: done; 0: refused, lines said why */
+	uint32_t	 count;		/* unban: bans lifted */
+	uint64_t	 generation;	/* reload: the one now running */
 };
 
 #define SPAWN_WAIT	0x01	/* the fd is the service's listening socket */

@@ -47,6 +47,7 @@
 #include "log.h"
 #include "portmuxd.h"
 #include "proxy.h"
+#include "status.h"
 
 #define POOL_MAX	256	/* empty pipes kept for later relays */
 #define PUMP_ROUNDS	4	/* fill and drain per wakeup, then yield */
@@ -658,4 +659,28 @@ relay_stop_all(struct engine *e)
 
 	while ((r = TAILQ_FIRST(&e->relays)) != NULL)
 		relay_end(r, "stop", 0);
+}
+
+/* Each relay as a row of portmuxctl connections. */
+void
+relay_rows(struct engine *e, void (*cb)(const struct conn_row *, void *),
+    void *arg)
+{
+	struct conn_row		 row;
+	struct relay		*r;
+	uint64_t		 now = mono_ms();
+
+	TAILQ_FOREACH(r, &e->relays, entry) {
+		memset(&row, 0, sizeof(row));
+		row.id = r->id;
+		row.service = rsvc(r)->name;
+		fd_peer_fmt(r->fd[0], row.peer, sizeof(row.peer));
+		fd_local_fmt(r->fd[0], row.local, sizeof(row.local));
+		row.age_ms = now - r->start_ms;
+		row.counted = true;
+		row.bytes_in = r->h[0].bytes;
+		row.bytes_out = r->h[1].bytes;
+		row.state = r->cev != NULL ? "connecting" : "relay";
+		cb(&row, arg);
+	}
 }

@@ -94,25 +94,45 @@ status_row(struct engine *e, const struct elistener *el,
 		r->last = guard_reason((int)last);
 }
 
+/*
+ * The fields of r after its service, as the log and the control socket
+ * write them; a unix path that needs it is quoted.
+ */
+size_t
+status_fields(const struct status_row *r, char *buf, size_t size)
+{
+	char	 lim[16], local[2 * sizeof(r->local) + 3];
+	int	 n;
+
+	if (r->limit == LIMIT_UNLIMITED)
+		(void)snprintf(lim, sizeof(lim), "unlimited");
+	else
+		(void)snprintf(lim, sizeof(lim), "%u", r->limit);
+	if (r->local[strcspn(r->local, " \"\\=")] != '\0' ||
+	    r->local[0] == '\0')
+		(void)log_quote(local, sizeof(local), r->local,
+		    strlen(r->local));
+	else
+		(void)snprintf(local, sizeof(local), "%s", r->local);
+	n = snprintf(buf, size, "proto=%s local=%s state=%s kind=%s%s "
+	    "active=%u limit=%s accepted=%llu refused=%llu last_refusal=%s",
+	    r->proto, local, r->state, r->kind, r->knock ? " gate=knock" : "",
+	    r->active, lim, (unsigned long long)r->accepted,
+	    (unsigned long long)r->refused, r->last);
+	return n < 0 ? 0 : (size_t)n;
+}
+
 /* SIGUSR1: the table in the log, a line per listener. */
 void
 status_log(struct engine *e)
 {
 	struct status_row	 r;
-	char			 lim[16];
+	char			 f[512];
 	size_t			 i;
 
 	for (i = 0; i < e->nlsn; i++) {
 		status_row(e, &e->lsn[i], &r);
-		if (r.limit == LIMIT_UNLIMITED)
-			(void)snprintf(lim, sizeof(lim), "unlimited");
-		else
-			(void)snprintf(lim, sizeof(lim), "%u", r.limit);
-		log_info("service=%s action=dump proto=%s local=%s state=%s "
-		    "kind=%s%s active=%u limit=%s accepted=%llu refused=%llu "
-		    "last_refusal=%s", r.service, r.proto, r.local, r.state,
-		    r.kind, r.knock ? " gate=knock" : "", r.active, lim,
-		    (unsigned long long)r.accepted,
-		    (unsigned long long)r.refused, r.last);
+		(void)status_fields(&r, f, sizeof(f));
+		log_info("service=%s action=dump %s", r.service, f);
 	}
 }

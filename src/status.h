@@ -35,8 +35,23 @@ struct status_row {
 	const char	*last;		/* reason of the last refusal, or "-" */
 };
 
+/* One open connection as portmuxctl connections shows it. */
+struct conn_row {
+	uint64_t	 id;
+	const char	*service;
+	char		 peer[64];	/* "" unknown */
+	char		 local[64];
+	long		 pid;		/* exec'd program, or 0 */
+	uint64_t	 age_ms;
+	bool		 counted;	/* the bytes below are known */
+	uint64_t	 bytes_in;	/* from the client */
+	uint64_t	 bytes_out;	/* to the client */
+	const char	*state;
+};
+
 void	 status_row(struct engine *, const struct elistener *,
 	    struct status_row *);
+size_t	 status_fields(const struct status_row *, char *, size_t);
 void	 status_log(struct engine *);
 
 #endif

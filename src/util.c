@@ -218,3 +218,37 @@ ms_timeval(struct timeval *tv, uint64_t ms)
 	tv->tv_sec = (time_t)(ms / 1000);
 	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
 }
+
+/*
+ * The ends of fd, for the connections table; "" if not known.  A unix
+ * peer is told by its credentials, as the log names it.
+ */
+void
+fd_peer_fmt(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	struct ucred		 cr;
+	socklen_t		 crlen = sizeof(cr);
+
+	buf[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family != AF_UNIX)
+		(void)sa_fmt((struct sockaddr *)&ss, buf, size);
+	else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0)
+		(void)snprintf(buf, size, "uid:%u/pid:%ld", (unsigned)cr.uid,
+		    (long)cr.pid);
+}
+
+void
+fd_local_fmt(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	buf[0] = '\0';
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family != AF_UNIX)
+		(void)sa_fmt((struct sockaddr *)&ss, buf, size);
+}
