@@ -1131,7 +1131,8 @@ conf_services(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 			    "reloads; the other services are served");
 			nen--;
 		}
-	if (n == 0)
+	/* The control socket alone serves nothing. */
+	if (n == (ctx->control_sec != NULL ? 1U : 0U))
 		conf_report(ctx, LVL_ERR, ctx->mainfile, 1,
 		    "no service defined");
 	else if (nen == 0)
@@ -1784,7 +1785,8 @@ svc_host(struct src *s)
 		    "outgoing connection may hold it", svc->port, ctx->eph_lo,
 		    ctx->eph_hi);
 	/* Socket permissions guard a unix socket; CIDRs mean nothing. */
-	if (svc->proto == PROTO_UNIX && ctx->global_acl)
+	if (svc->proto == PROTO_UNIX && ctx->global_acl &&
+	    s->sec != ctx->control_sec)
 		src_msg(s, LVL_WARN, "protocol", "the global allow and deny "
 		    "lists do not apply to a unix service: its path's mode "
 		    "and owner decide who connects");

@@ -56,10 +56,10 @@ conf_control(struct loadctx *ctx, cfg_t *root, struct secinfo *gsi)
 	if (kl != NULL) {
 		file = kl->file;
 		line = kl->line;
-	} else if (ctx->flags & CONF_FOREGROUND)
-		v = "none";
-	else
+	} else if (ctx->flags & CONF_DAEMON)
 		v = RUNSTATEDIR "/portmuxd.sock";
+	else
+		v = "none";
 	if (strcmp(v, "none") == 0) {
 		if (gl != NULL)
 			conf_report(ctx, LVL_ERR, gl->file, gl->line,

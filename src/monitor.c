@@ -1295,7 +1295,7 @@ mon_reload_run(struct monitor *mon)
 	if (mon->stopping)
 		return -1;
 	if ((nconf = conf_load(mon->pmx->conf_path,
-	    mon->pmx->foreground ? CONF_FOREGROUND : 0)) == NULL) {
+	    mon->pmx->foreground ? 0 : CONF_DAEMON)) == NULL) {
 		log_warnx("action=warn msg=\"reload failed, keeping generation "
 		    "%llu\"", (unsigned long long)mon->generation);
 		return -1;

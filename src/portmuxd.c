@@ -113,6 +113,21 @@ pidfile_mkdirs(const char *path)
 	return 0;
 }
 
+/* The control socket's directory is $runstatedir too, by default. */
+static void
+control_mkdirs(const struct conf *conf)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->nservices; i++)
+		if (conf->services[i].builtin == BUILTIN_CONTROL &&
+		    conf->services[i].path != NULL &&
+		    pidfile_mkdirs(conf->services[i].path) == -1)
+			log_warn("action=warn service=%s path=%s msg=\"cannot "
+			    "create its directory\"", conf->services[i].name,
+			    conf->services[i].path);
+}
+
 static int
 pidfile_write(const char *path)
 {
@@ -237,7 +252,7 @@ main(int argc, char *argv[])
 	if (check)
 		check_mode(pmx->conf_path);
 	pmx->conf = conf_load(pmx->conf_path, (check ? CONF_CHECK_ONLY : 0) |
-	    (pmx->foreground ? CONF_FOREGROUND : 0));
+	    (pmx->foreground ? 0 : CONF_DAEMON));
 	if (pmx->conf == NULL) {
 		free(conf_abs);
 		return EX_CONFIG;
@@ -256,6 +271,7 @@ main(int argc, char *argv[])
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("action=warn msg=\"raising RLIMIT_NOFILE\"");
 	}
+	control_mkdirs(pmx->conf);
 	if (listen_open_all(pmx->conf, NULL, 0, &ls, &nls) == -1) {
 		rc = EX_OSERR;
 		goto out;

@@ -429,7 +429,7 @@ struct msgq {
 /* How conf_load() treats host-dependent problems. */
 #define CONF_CHECK_ONLY	0x01	/* -n: unknown users etc. are warnings */
 #define CONF_AS_USER	0x02	/* non-root rules even as root (tests) */
-#define CONF_FOREGROUND	0x04	/* -F: no default control socket */
+#define CONF_DAEMON	0x04	/* no -F: the default control socket */
 
 /* ban.c */
 int		 ban_init(struct bantab *, size_t, uint64_t);

@@ -622,7 +622,8 @@ test_confgate_trap_loads(void **state __unused)
 	    "trap");
 	assert_string_equal(conf_builtin_name(BUILTIN_TCPMUX), "tcpmux");
 	assert_string_equal(conf_builtin_name(BUILTIN_METRICS), "metrics");
-	assert_string_equal(conf_builtin_name(BUILTIN_METRICS + 1), "unknown");
+	assert_string_equal(conf_builtin_name(BUILTIN_CONTROL), "control");
+	assert_string_equal(conf_builtin_name(BUILTIN_CONTROL + 1), "unknown");
 	conf_free(conf);
 	free(m);
 }
