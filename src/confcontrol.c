@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "log.h"
@@ -60,7 +61,7 @@ conf_control(struct loadctx *ctx, cfg_t *root, struct secinfo *gsi)
 		v = RUNSTATEDIR "/portmuxd.sock";
 	else
 		v = "none";
-	if (strcmp(v, "none") == 0) {
+	if (strcasecmp(v, "none") == 0) {
 		if (gl != NULL)
 			conf_report(ctx, LVL_ERR, gl->file, gl->line,
 			    "control_group needs a control socket%s",
