@@ -144,12 +144,14 @@ row()
 		[ "$got" = "$v" ] || fail "$cmd, row $sel: $k=$got, not $v"
 	done
 }
+# echo: the client, and the redirect's connection to it.
 row status "r['service']=='echo'" proto tcp local 127.0.0.1:2400 \
-    state listen kind builtin:echo active 1 limit 10 accepted 1 refused 0 \
+    state listen kind builtin:echo active 2 limit 10 accepted 2 refused 0 \
     last_refusal -
 row status "r['service']=='sleeper'" kind exec active 1 accepted 1
 row status "r['service']=='relay'" kind redirect active 1 accepted 1
-row status "r['service']=='trap'" kind trap accepted 0
+row status "r['service']=='trap'" kind trap accepted 0 refused 1 \
+    last_refusal trap
 row status "r['service']=='gated'" kind builtin:echo gate knock refused 1 \
     last_refusal knock
 row status "r['service']=='holder'" kind wait state waiting active 1
@@ -167,9 +169,9 @@ cat "$T/conns.out" >&2
 spid=$(grep -m1 -E ' service=sleeper action=spawn ' "$LOG" | sed 's/.* pid=\([0-9]*\).*/\1/')
 hpid=$(grep -m1 -E ' service=holder action=spawn ' "$LOG" | sed 's/.* pid=\([0-9]*\).*/\1/')
 eid=$(grep -m1 -E ' service=echo action=accept ' "$LOG" | sed 's/^conn=\([0-9]*\) .*/\1/')
-row connections "r['service']=='echo'" conn "$eid" local 127.0.0.1:2400 \
+row connections "r['conn']==$eid" service echo local 127.0.0.1:2400 \
     bytes_in 5 bytes_out 5 state builtin
-[[ $(json connections "[r['peer'] for r in d if r['service']=='echo'][0]") =~ ^127\.0\.0\.1:[0-9]+$ ]] ||
+[[ $(json connections "[r['peer'] for r in d if r['conn']==$eid][0]") =~ ^127\.0\.0\.1:[0-9]+$ ]] ||
     fail "connections: echo's peer is not 127.0.0.1:PORT"
 row connections "r['service']=='relay'" local 127.0.0.1:2403 bytes_in 5 \
     bytes_out 5 state relay
@@ -195,14 +197,14 @@ got=$(echo back | timeout 5 socat -T 2 - TCP4:127.0.0.1:2400,bind=127.0.0.9 2>/d
 # cannot connect.
 as()
 {
-	timeout 20 setpriv --reuid="$1" --regid="$1" --init-groups \
-	    "$CTL" -s "$sock" "${@:2}"
+	timeout 20 setpriv --reuid="$1" --regid="$2" --init-groups \
+	    "$CTL" -s "$sock" "${@:3}"
 }
-as daemon status >/dev/null 2>&1 || fail "user daemon (control_group) cannot read status"
-as daemon unban 127.0.0.9 >/dev/null 2>&1
+as daemon daemon status >/dev/null 2>&1 || fail "user daemon (control_group) cannot read status"
+as daemon daemon unban 127.0.0.9 >/dev/null 2>&1
 rc=$?
 [ $rc = 77 ] || fail "user daemon: unban exit $rc, not 77"
-as nobody status >/dev/null 2>&1
+as nobody nogroup status >/dev/null 2>&1
 rc=$?
 [ $rc = 77 ] || fail "user nobody: status exit $rc, not 77"
 
