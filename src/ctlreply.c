@@ -301,15 +301,32 @@ reply_json_record(FILE *out, const struct record *rec)
 	fputc('}', out);
 }
 
+/* Short headers for the wide columns, so that a table fits 80 columns. */
+static const char *
+header(const char *key)
+{
+	static const char *const alias[][2] = {
+		{ "accepted", "accepted" }, { "refused", "refused" },
+		{ "last_refusal", "last" }, { "bytes_in", "in" },
+		{ "bytes_out", "out" }, { "remaining_s", "remaining" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (strcmp(key, alias[i][0]) == 0)
+			return alias[i][1];
+	return key;
+}
+
 /*
- * Records as aligned columns: the keys of the first record in order,
+ * Records as aligned columns (headers: header()): the keys of the first record in order,
  * then any a later one adds; "-" where a record has none; numbers to
  * the right.
  */
 void
 reply_table(FILE *out, const struct record *rec, size_t n)
 {
-	const char	**keys = NULL, *v;
+	const char	**keys = NULL, *v, *h;
 	size_t		 *w = NULL, nk = 0, i, j, k, len;
 	bool		 *num = NULL;
 
@@ -324,8 +341,8 @@ reply_table(FILE *out, const struct record *rec, size_t n)
 			w = xrealloc(w, nk + 1, sizeof(*w));
 			num = xrealloc(num, nk + 1, sizeof(*num));
 			keys[nk] = rec[i].f[j].key;
-			w[nk] = strlen(keys[nk]);
-			num[nk] = true;
+			w[nk] = strlen(header(keys[nk]));
+			num[nk] = false;
 			nk++;
 		}
 	for (i = 0; i < n; i++)
@@ -334,14 +351,22 @@ reply_table(FILE *out, const struct record *rec, size_t n)
 			len = v != NULL ? strlen(v) : 1;
 			if (len > w[k])
 				w[k] = len;
+			if (v != NULL && reply_is_number(v))
+				num[k] = true;
+		}
+	/* A column is numeric when its values are numbers or "-". */
+	for (i = 0; i < n; i++)
+		for (k = 0; k < nk; k++) {
+			v = reply_get(&rec[i], keys[k]);
 			if (v != NULL && !reply_is_number(v) &&
 			    strcmp(v, "-") != 0)
 				num[k] = false;
 		}
 	for (k = 0; k < nk; k++) {
-		for (j = 0; keys[k][j] != '\0'; j++)
-			fputc(keys[k][j] >= 'a' && keys[k][j] <= 'z' ?
-			    keys[k][j] - 'a' + 'A' : keys[k][j], out);
+		h = header(keys[k]);
+		for (j = 0; h[j] != '\0'; j++)
+			fputc(h[j] >= 'a' && h[j] <= 'z' ? h[j] - 'a' + 'A' :
+			    h[j], out);
 		if (k + 1 < nk)
 			fprintf(out, "%*s", (int)(w[k] - j + 2), "");
 	}
