@@ -207,17 +207,6 @@ chargen_fill(struct conn *c)
 	}
 }
 
-/* Finish: send what is queued, then close (from write_cb). */
-static void
-finish(struct conn *c)
-{
-	c->closing = true;
-	bufferevent_disable(c->bev, EV_READ);
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c, NULL);
-}
-
 static void
 read_cb(struct bufferevent *bev, void *arg)
 {
@@ -244,11 +233,8 @@ write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			conn_free(c, NULL);
+	if (conn_write_done(c))
 		return;
-	}
 	if (c->service->builtin == BUILTIN_CHARGEN)
 		chargen_fill(c);
 	else if (c->service->builtin == BUILTIN_ECHO)
@@ -279,7 +265,7 @@ event_cb(struct bufferevent *bev __unused, short what, void *arg)
 		 * bufferevent stopped reading); discard is done.
 		 */
 		if (c->service->builtin == BUILTIN_ECHO)
-			finish(c);
+			conn_finish(c);
 		else if (c->service->builtin != BUILTIN_CHARGEN)
 			conn_free(c, NULL);
 	}
@@ -341,6 +327,6 @@ builtin_start(struct conn *c, int fd)
 		return -1;
 	if (c->service->builtin == BUILTIN_DAYTIME ||
 	    c->service->builtin == BUILTIN_TIME)
-		finish(c);
+		conn_finish(c);
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "engine.h"
 #include "log.h"
@@ -80,4 +81,30 @@ conn_free(struct conn *c, const char *reason)
 	e->nconns--;
 	free(c);
 	engine_check_done(e);
+}
+
+/*
+ * Send what is queued, then close: c's write callback calls
+ * conn_write_done() once the output is empty.  The write low-water
+ * mark goes to 0 so that the callback comes only then.
+ */
+void
+conn_finish(struct conn *c)
+{
+	c->closing = true;
+	(void)bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c, NULL);
+}
+
+/* A write callback's first step: true if c is gone or closing. */
+bool
+conn_write_done(struct conn *c)
+{
+	if (!c->closing)
+		return false;
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_free(c, NULL);
+	return true;
 }

@@ -52,7 +52,6 @@
 /* A reply waiting on the monitor holds the client this long at most. */
 #define CONTROL_WAIT_MS	30000
 
-static void	 finish(struct conn *);
 
 static void
 reply_error(struct evbuffer *out, const char *code, const char *msg)
@@ -362,16 +361,7 @@ control_done(struct engine *e, uint64_t id, const struct msg_ctl_done *d)
 	}
 	(void)evbuffer_add_printf(out, "end\n");
 	c->bytes_out = evbuffer_get_length(out);
-	finish(c);
-}
-
-static void
-finish(struct conn *c)
-{
-	c->closing = true;
-	(void)bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c, NULL);
+	conn_finish(c);
 }
 
 static void
@@ -399,7 +389,7 @@ read_cb(struct bufferevent *bev, void *arg)
 			(void)evbuffer_drain(in, n);
 			reply_error(out, "usage", "request too long");
 			c->bytes_out += evbuffer_get_length(out);
-			finish(c);
+			conn_finish(c);
 		}
 		return;
 	}
@@ -414,7 +404,7 @@ read_cb(struct bufferevent *bev, void *arg)
 		    "msg=\"SO_PEERCRED\" error=\"%s\"", strerror(errno));
 		reply_error(out, "failed", "cannot tell who is asking");
 		free(line);
-		finish(c);
+		conn_finish(c);
 		return;
 	}
 	if (control_request(c, line, (uint32_t)cr.uid) == 0) {
@@ -425,17 +415,13 @@ read_cb(struct bufferevent *bev, void *arg)
 	}
 	free(line);
 	c->bytes_out += evbuffer_get_length(out);
-	finish(c);
+	conn_finish(c);
 }
 
 static void
-write_cb(struct bufferevent *bev, void *arg)
+write_cb(struct bufferevent *bev __unused, void *arg)
 {
-	struct conn	*c = arg;
-
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) ==
-	    0)
-		conn_free(c, NULL);
+	(void)conn_write_done(arg);
 }
 
 static void

@@ -283,6 +283,8 @@ void		 priv_dump(struct engine *);
 /* conn.c */
 struct conn	*conn_new(struct engine *, size_t, uint64_t, struct srcent *);
 void		 conn_free(struct conn *, const char *);
+void		 conn_finish(struct conn *);
+bool		 conn_write_done(struct conn *);
 
 /* builtin.c */
 int		 builtin_start(struct conn *, int);

@@ -332,15 +332,6 @@ respond(struct conn *c, const char *line, struct evbuffer *out)
 }
 
 static void
-metrics_finish(struct conn *c)
-{
-	c->closing = true;
-	(void)bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		conn_free(c, NULL);
-}
-
-static void
 metrics_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn		*c = arg;
@@ -365,7 +356,7 @@ metrics_read_cb(struct bufferevent *bev, void *arg)
 			    "Header Fields Too Large\r\nContent-Length: 0\r\n"
 			    "Connection: close\r\n\r\n");
 			c->bytes_out += evbuffer_get_length(out) - before;
-			metrics_finish(c);
+			conn_finish(c);
 		}
 		return;
 	}
@@ -380,17 +371,13 @@ metrics_read_cb(struct bufferevent *bev, void *arg)
 	(void)evbuffer_drain(in, evbuffer_get_length(in));
 	c->bytes_in += n;
 	c->bytes_out += evbuffer_get_length(out) - before;
-	metrics_finish(c);
+	conn_finish(c);
 }
 
 static void
-metrics_write_cb(struct bufferevent *bev, void *arg)
+metrics_write_cb(struct bufferevent *bev __unused, void *arg)
 {
-	struct conn	*c = arg;
-
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) ==
-	    0)
-		conn_free(c, NULL);
+	(void)conn_write_done(arg);
 }
 
 static void
