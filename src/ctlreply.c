@@ -133,13 +133,18 @@ reply_parse_line(const char *s, size_t len, struct record *rec, char *err,
 	long		 n;
 
 	memset(rec, 0, sizeof(*rec));
+	if (len == 0) {
+		(void)snprintf(err, errlen, "an empty line");
+		return -1;
+	}
 	while (i < len) {
 		for (k = i; k < len && ((s[k] >= 'a' && s[k] <= 'z') ||
 		    s[k] == '_'); k++)
 			;
 		if (k == i || k >= len || s[k] != '=') {
 			(void)snprintf(err, errlen, "expected key=value at "
-			    "'%.20s'", s + i);
+			    "'%.*s'", (int)(len - i < 20 ? len - i : 20),
+			    s + i);
 			goto bad;
 		}
 		f.key = xrealloc(NULL, k - i + 1, 1);
@@ -209,12 +214,16 @@ reply_parse(const char *buf, size_t len, struct reply *r, char *err,
 			    memcmp(p, er, sizeof(er) - 1) == 0) {
 				if (reply_parse_line(p + sizeof(er) - 1,
 				    l - (sizeof(er) - 1), &r->head, err,
-				    errlen) == -1 ||
-				    reply_get(&r->head, "code") == NULL)
+				    errlen) == -1)
 					goto bad;
+				if (reply_get(&r->head, "code") == NULL) {
+					(void)snprintf(err, errlen, "an error "
+					    "without code=");
+					goto bad;
+				}
 			} else {
 				(void)snprintf(err, errlen, "not a portmuxd/1 "
-				    "answer: '%.40s'", p);
+				    "answer: '%.*s'", (int)(l < 40 ? l : 40), p);
 				goto bad;
 			}
 		} else if (l == 3 && memcmp(p, "end", 3) == 0)

@@ -154,7 +154,7 @@ main(int argc, char *argv[])
 {
 	const char	*path = RUNSTATEDIR "/portmuxd.sock", *cmd;
 	struct reply	 r;
-	char		 req[1024], err[256], *buf;
+	char		 req[1024], err[256] = "", *buf;
 	bool		 json = false;
 	size_t		 len;
 	long		 secs = 10;
