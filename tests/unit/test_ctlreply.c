@@ -599,7 +599,7 @@ test_table(void **state)
 	free(s);
 	reply_free(&r);
 
-	/* A text column last is not padded; '_' stays in the header. */
+	/* A text column last is not padded; remaining_s is REMAINING. */
 	parse_ok("portmuxd/1 ok\n"
 	    "addr=192.0.2.1 remaining_s=60\n"
 	    "addr=2001:db8::1 remaining_s=3600 reason=\"too many\"\n"
@@ -607,9 +607,9 @@ test_table(void **state)
 	reply_table(mem_open(&m), r.rec, r.nrec);
 	s = mem_close(&m);
 	assert_string_equal(s,
-	    "ADDR         REMAINING_S  REASON\n"
-	    "192.0.2.1             60  -\n"
-	    "2001:db8::1         3600  too many\n");
+	    "ADDR         REMAINING  REASON\n"
+	    "192.0.2.1           60  -\n"
+	    "2001:db8::1       3600  too many\n");
 	free(s);
 	reply_free(&r);
 
@@ -626,6 +626,20 @@ test_table(void **state)
 	    "  1  1\n"
 	    "  -  007\n"
 	    "100  2\n");
+	free(s);
+	reply_free(&r);
+
+	/* Only "-" in a column (a pid nobody has): text, to the left. */
+	parse_ok("portmuxd/1 ok\n"
+	    "pid=- state=builtin\n"
+	    "pid=- state=relay\n"
+	    "end\n", &r);
+	reply_table(mem_open(&m), r.rec, r.nrec);
+	s = mem_close(&m);
+	assert_string_equal(s,
+	    "PID  STATE\n"
+	    "-    builtin\n"
+	    "-    relay\n");
 	free(s);
 	reply_free(&r);
 }
