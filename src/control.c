@@ -139,6 +139,8 @@ rows_connections(struct engine *e, struct evbuffer *out)
 		conn_row_out(&r, out);
 	}
 	relay_rows(e, conn_row_out, out);
+	tcpmux_rows(e, conn_row_out, out);
+	proxyin_rows(e, conn_row_out, out);
 	TAILQ_FOREACH(x, &e->children, entry) {
 		if (x->exited)
 			continue;

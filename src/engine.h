@@ -308,6 +308,10 @@ void		 tcpmux_start(struct engine *, size_t, int, uint64_t,
 struct conn_row;
 void		 relay_rows(struct engine *,
 		    void (*)(const struct conn_row *, void *), void *);
+void		 tcpmux_rows(struct engine *,
+		    void (*)(const struct conn_row *, void *), void *);
+void		 proxyin_rows(struct engine *,
+		    void (*)(const struct conn_row *, void *), void *);
 void		 relay_start(struct engine *, size_t, int, uint64_t,
 		    struct srcent *, const struct sockaddr *);
 void		 relay_stop_all(struct engine *);

@@ -37,6 +37,7 @@
 #include <event2/event.h>
 
 #include "engine.h"
+#include "status.h"
 #include "log.h"
 #include "portmuxd.h"
 #include "proxy.h"
@@ -236,5 +237,22 @@ proxyin_stop_all(struct engine *e)
 		    "reason=stop", p->have,
 		    (unsigned long long)(mono_ms() - p->start_ms));
 		pxin_free(p, true);
+	}
+}
+
+/* Each connection still sending its PROXY header, as a row. */
+void
+proxyin_rows(struct engine *e, void (*cb)(const struct conn_row *, void *),
+    void *arg)
+{
+	struct conn_row	 row;
+	struct pxin	*t;
+
+	TAILQ_FOREACH(t, &e->pxins, entry) {
+		conn_row_fill(&row, t->id, e->conf->services[t->svc].name,
+		    t->fd, t->start_ms, "proxy-header");
+		row.counted = true;
+		row.bytes_in = t->have;
+		cb(&row, arg);
 	}
 }

@@ -668,19 +668,13 @@ relay_rows(struct engine *e, void (*cb)(const struct conn_row *, void *),
 {
 	struct conn_row		 row;
 	struct relay		*r;
-	uint64_t		 now = mono_ms();
 
 	TAILQ_FOREACH(r, &e->relays, entry) {
-		memset(&row, 0, sizeof(row));
-		row.id = r->id;
-		row.service = rsvc(r)->name;
-		fd_peer_fmt(r->fd[0], row.peer, sizeof(row.peer));
-		fd_local_fmt(r->fd[0], row.local, sizeof(row.local));
-		row.age_ms = now - r->start_ms;
+		conn_row_fill(&row, r->id, rsvc(r)->name, r->fd[0], r->start_ms,
+		    r->cev != NULL ? "connecting" : "relay");
 		row.counted = true;
 		row.bytes_in = r->h[0].bytes;
 		row.bytes_out = r->h[1].bytes;
-		row.state = r->cev != NULL ? "connecting" : "relay";
 		cb(&row, arg);
 	}
 }

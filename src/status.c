@@ -122,6 +122,20 @@ status_fields(const struct status_row *r, char *buf, size_t size)
 	return n < 0 ? 0 : (size_t)n;
 }
 
+/* A connection the engine holds by its socket fd, as a row. */
+void
+conn_row_fill(struct conn_row *r, uint64_t id, const char *service, int fd,
+    uint64_t start_ms, const char *state)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->service = service;
+	fd_peer_fmt(fd, r->peer, sizeof(r->peer));
+	fd_local_fmt(fd, r->local, sizeof(r->local));
+	r->age_ms = mono_ms() - start_ms;
+	r->state = state;
+}
+
 /* SIGUSR1: the table in the log, a line per listener. */
 void
 status_log(struct engine *e)

@@ -52,6 +52,8 @@ struct conn_row {
 void	 status_row(struct engine *, const struct elistener *,
 	    struct status_row *);
 size_t	 status_fields(const struct status_row *, char *, size_t);
+void	 conn_row_fill(struct conn_row *, uint64_t, const char *, int,
+	    uint64_t, const char *);
 void	 status_log(struct engine *);
 
 #endif

@@ -37,6 +37,7 @@
 #include <event2/event.h>
 
 #include "engine.h"
+#include "status.h"
 #include "log.h"
 #include "portmuxd.h"
 #include "proto.h"
@@ -334,5 +335,22 @@ tcpmux_start(struct engine *e, size_t idx, int fd, uint64_t id,
 	    evtimer_add(t->deadline, &tv) == -1) {
 		tmux_refuse(t, REASON_ERROR, NULL, "msg=\"event\"");
 		return;
+	}
+}
+
+/* Each connection still sending its service name, as a row. */
+void
+tcpmux_rows(struct engine *e, void (*cb)(const struct conn_row *, void *),
+    void *arg)
+{
+	struct conn_row	 row;
+	struct tmux	*t;
+
+	TAILQ_FOREACH(t, &e->tmuxes, entry) {
+		conn_row_fill(&row, t->id, e->conf->services[t->svc].name,
+		    t->fd, t->start_ms, "tcpmux-name");
+		row.counted = true;
+		row.bytes_in = t->have;
+		cb(&row, arg);
 	}
 }

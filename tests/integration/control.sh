@@ -1,6 +1,7 @@
 #!/bin/bash
 # The control socket and portmuxctl(8) against a running daemon with
-# builtin, exec, wait, redirect, trap and knock-gated services:
+# builtin, exec, wait, redirect, trap, knock-gated, PROXY and tcpmux
+# services:
 # status, connections and bans checked field by field, the JSON of each
 # carrying the same values as the table; unban lifts a trap's ban (and
 # the source connects again); reload answers with the new generation,
@@ -64,6 +65,30 @@ service gated {
   knock    = {"tcp:7401"}
 }
 
+service behind {
+  protocol        = tcp
+  address         = {127.0.0.1}
+  port            = 2407
+  builtin         = echo
+  proxy_protocol  = v1
+  trusted_proxies = {127.0.0.0/8}
+  proxy_timeout   = 1m
+}
+
+service mux {
+  protocol = tcp
+  address  = {127.0.0.1}
+  port     = 2408
+  builtin  = tcpmux
+  tcpmux_timeout = 1m
+}
+
+service named {
+  protocol = tcp
+  builtin  = echo
+  tcpmux   = true
+}
+
 service holder {
   protocol = tcp
   address  = {127.0.0.1}
@@ -78,7 +103,7 @@ EOF
 }
 write_conf ""
 start_daemon "$conf"
-for p in 2400 2402 2403 2404 2405 2406; do
+for p in 2400 2402 2403 2404 2405 2406 2407 2408; do
 	wait_listen $p 127.0.0.1 || fail "nothing listens on 127.0.0.1:$p"
 done
 [ -S "$sock" ] || fail "no control socket $sock"
@@ -115,6 +140,12 @@ exec 7<>/dev/tcp/127.0.0.1/2402 || fail "cannot connect to sleeper"
 wait_log ' service=sleeper action=spawn ' 5 || fail "sleeper not started"
 exec 8<>/dev/tcp/127.0.0.1/2406 || fail "cannot connect to holder"
 wait_log ' service=holder action=spawn ' 5 || fail "holder not started"
+# Half a PROXY header: the connection waits for the rest.
+exec 9<>/dev/tcp/127.0.0.1/2407 || fail "cannot connect to behind"
+printf 'PROXY TCP4' >&9
+# Half a tcpmux name: it waits for the LF.
+exec 4<>/dev/tcp/127.0.0.1/2408 || fail "cannot connect to mux"
+printf 'nam' >&4
 # A knock-gated service refuses without the knock.
 timeout 5 socat -T 2 - TCP4:127.0.0.1:2405 </dev/null >/dev/null 2>&1
 wait_log ' service=gated action=refuse ' 5 || fail "gated did not refuse"
@@ -160,7 +191,7 @@ row status "r['service']=='control'" proto unix local "$sock" \
 # The table says the same as the JSON.
 grep -E '^echo +tcp +127\.0\.0\.1:2400 +listen +builtin:echo ' \
     "$T/status.out" >/dev/null || fail "status table: no echo row as expected"
-[ "$(json status "len(d)")" = 7 ] || fail "status: not 7 rows"
+[ "$(json status "len(d)")" = 9 ] || fail "status: not 9 rows"
 
 # connections
 ctl connections >"$T/conns.out" 2>&1 || fail "connections: $(cat "$T/conns.out")"
@@ -178,6 +209,15 @@ row connections "r['service']=='relay'" local 127.0.0.1:2403 bytes_in 5 \
 row connections "r['service']=='sleeper'" pid "$spid" local 127.0.0.1:2402 \
     state exec
 row connections "r['service']=='holder'" pid "$hpid" state wait
+# The engine has read the 10 and the 3 bytes once it says so: poll, bounded.
+for i in $(seq 50); do
+	[ "$(json connections "sorted(r['bytes_in'] for r in d if r['service'] in ('behind','mux'))")" = "[3, 10]" ] && break
+	sleep 0.1
+done
+row connections "r['service']=='behind'" local 127.0.0.1:2407 bytes_in 10 \
+    state proxy-header
+row connections "r['service']=='mux'" local 127.0.0.1:2408 bytes_in 3 \
+    state tcpmux-name
 
 # bans and unban
 row bans "r['addr']=='127.0.0.9/32'" reason trap
@@ -239,7 +279,7 @@ grep -q "control.conf:[0-9]*:" "$T/rl.err" ||
 say "a broken reload: $(head -2 "$T/rl.err" | tr '\n' ' ')"
 [ "$(json stats "d['generation']")" = 2 ] || fail "the broken reload changed the generation"
 
-exec 5<&- 6<&- 7<&- 8<&-
+exec 4<&- 5<&- 6<&- 7<&- 8<&- 9<&-
 stop_daemon
 [ -e "$sock" ] && fail "the control socket is left after the stop"
 ok
