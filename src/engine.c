@@ -465,6 +465,8 @@ engine_main(struct engine_init *ei)
 		fatalx("engine: log batch");
 	listeners_start(&e, ei->ls, ei->nls);
 	priv_adopt_inherited(&e, ei->children, ei->fresh);
+	/* The monitor tells the service manager (READY=1). */
+	engine_send(&e, MSG_READY, 0, NULL, 0, -1);
 
 	if (event_base_dispatch(e.base) == -1)
 		fatalx("engine: event loop failed");

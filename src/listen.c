@@ -42,6 +42,7 @@
 
 #include "log.h"
 #include "portmuxd.h"
+#include "sdlisten.h"
 
 static int	 inet_open(const struct service *, const struct bindaddr *);
 static int	 unix_open(const struct service *, bool, char *, size_t);
@@ -291,10 +292,40 @@ bind_error(const struct service *svc, const struct bindaddr *ba, bool fatal)
 	    svc->port);
 }
 
+/*
+ * The socket the service manager passed for svc at ba, if there is one
+ * and no listener built so far took it: l then uses it as it is, and
+ * gets the generation's backlog and keepalive as a kept socket does.
+ */
+static bool
+open_passed(const struct service *svc, const struct bindaddr *ba,
+    const struct sdlisten *passed, const struct listener *built,
+    size_t nbuilt, struct listener *l)
+{
+	size_t	 k;
+	int	 i;
+
+	if ((i = sdlisten_match(passed, svc, ba)) == -1)
+		return false;
+	for (k = 0; k < nbuilt; k++)
+		if (built[k].fd == passed->v[i].fd)
+			return false;
+	l->fd = passed->v[i].fd;
+	l->passed = true;
+	l->backlog = -1;	/* unknown: reused_apply() sets it */
+	if (svc->proto == PROTO_UNIX && unix_record(l, svc) == -1) {
+		l->fd = -1;
+		return false;
+	}
+	return true;
+}
+
 /* One listener of svc (ba is NULL for unix): reuse one of old or open. */
 static int
 open_one(const struct service *svc, const struct bindaddr *ba,
-    struct listener *old, size_t nold, int *taken, struct listener *l)
+    struct listener *old, size_t nold, int *taken,
+    const struct sdlisten *passed, const struct listener *built,
+    size_t nbuilt, struct listener *l)
 {
 	static const struct bindaddr none;
 	size_t	 k;
@@ -312,6 +343,7 @@ open_one(const struct service *svc, const struct bindaddr *ba,
 		taken[k] = 1;
 		l->fd = old[k].fd;
 		l->reused = true;
+		l->passed = old[k].passed;
 		l->path = old[k].path;
 		l->dev = old[k].dev;
 		l->ino = old[k].ino;
@@ -327,7 +359,8 @@ open_one(const struct service *svc, const struct bindaddr *ba,
 		l->backlog = old[k].backlog;
 		break;
 	}
-	if (l->fd != -1)
+	if (l->fd != -1 || open_passed(svc, ba != NULL ? &l->addr : NULL,
+	    passed, built, nbuilt, l))
 		return 0;
 	if (svc->proto != PROTO_UNIX)
 		return (l->fd = inet_open(svc, ba)) == -1 ? -1 : 0;
@@ -483,7 +516,7 @@ reused_apply(const struct conf *conf, struct listener *ls,
 
 	for (i = 0; i < n; i++) {
 		memset(&prev[i], 0, sizeof(prev[i]));
-		if (!ls[i].reused)
+		if (!ls[i].reused && !ls[i].passed)
 			continue;
 		svc = &conf->services[ls[i].service];
 		if (svc->proto != PROTO_UDP && ls[i].backlog != svc->backlog) {
@@ -530,6 +563,18 @@ int
 listen_open_all(const struct conf *conf, struct listener *old, size_t nold,
     struct listener **out, size_t *nout)
 {
+	return listen_open_passed(conf, old, nold, NULL, out, nout);
+}
+
+/*
+ * listen_open_all(), and where the service manager passed a socket for
+ * a listener (passed, NULL: none), that socket instead of a new one.
+ */
+int
+listen_open_passed(const struct conf *conf, struct listener *old,
+    size_t nold, const struct sdlisten *passed, struct listener **out,
+    size_t *nout)
+{
 	struct listener	*ls = NULL;
 	struct prevopt	*prev = NULL;
 	size_t		 n = 0, cap = 0, i, j, k, na;
@@ -547,7 +592,8 @@ listen_open_all(const struct conf *conf, struct listener *old, size_t nold,
 
 			if (grow(&ls, n, &cap) == -1)
 				goto fail;
-			if (open_one(svc, ba, old, nold, taken, &ls[n]) == 0) {
+			if (open_one(svc, ba, old, nold, taken, passed, ls, n,
+			    &ls[n]) == 0) {
 				ls[n++].service = i;
 				continue;
 			}
@@ -588,6 +634,11 @@ fail:
 	for (i = 0; i < n; i++) {
 		if (ls[i].reused)
 			continue;
+		if (ls[i].passed) {
+			/* The socket stays the manager's. */
+			free(ls[i].path);
+			continue;
+		}
 		if (ls[i].tmp != NULL)
 			(void)unlink(ls[i].tmp);
 		free(ls[i].tmp);
@@ -615,6 +666,13 @@ listen_close_all(struct listener *ls, size_t n)
 	size_t		 i;
 
 	for (i = 0; i < n; i++) {
+		if (ls[i].passed) {
+			/* The manager's: bound for as long as it says. */
+			free(ls[i].path);
+			ls[i].path = NULL;
+			ls[i].fd = -1;
+			continue;
+		}
 		if (ls[i].path != NULL) {
 			if (ls[i].fd != -1 && lstat(ls[i].path, &st) == 0 &&
 			    st.st_dev == ls[i].dev && st.st_ino == ls[i].ino)

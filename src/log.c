@@ -21,6 +21,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -28,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <paths.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,18 @@
 /* Process-wide by nature: syslog(3) itself is. */
 static int	 log_stderr = 1;
 static int	 log_level = LOG_INFO;
+/*
+ * What starts each stderr line: nothing on a terminal; the priority as
+ * "<N>" when stderr is systemd's journal stream, so that the journal
+ * keeps warnings and errors apart; a time stamp, the host and the
+ * process for the daemon's own log file (log = file), as rsyslog's file
+ * format writes them, so that tools reading syslog files read it too.
+ */
+enum line_prefix { PREFIX_NONE, PREFIX_JOURNAL, PREFIX_FILE };
+#define PREFIX_MAX	(64 + HOST_NAME_MAX)
+static enum line_prefix	 log_prefix_kind;
+static char		 log_host[HOST_NAME_MAX + 1];
+static bool		 stderr_is_journal(void);
 /*
  * The caller's stderr while a daemon starts (log_tee()): warnings and
  * errors are copied there until the daemon runs, so that a failed start
@@ -205,6 +219,9 @@ log_init(int to_stderr, int level, int facility)
 	log_level = level;
 	sys_facility = facility;
 	tzset();
+	if (to_stderr && log_prefix_kind != PREFIX_FILE)
+		log_prefix_kind = stderr_is_journal() ? PREFIX_JOURNAL :
+		    PREFIX_NONE;
 	if (to_stderr || sys_fd != -1)
 		return;
 	if (sys_connect() == 0)
@@ -284,22 +301,106 @@ log_batch(void (*hook)(void *), void *arg)
 	return atexit(log_flush);
 }
 
-static void
-log_emit(int pri, char *buf, size_t size)
+/*
+ * Whether stderr is the stream $JOURNAL_STREAM ("DEVICE:INODE") names:
+ * only then is it the journal, not something stderr was redirected to.
+ */
+static bool
+stderr_is_journal(void)
 {
-	size_t	 n = strlen(buf);
+	const char		*v = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+	char			 c;
+
+	if (v == NULL || sscanf(v, "%llu:%llu%c", &dev, &ino, &c) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+/*
+ * stderr is the daemon's log file (on) or no longer is (off): lines get
+ * the file prefix.  The host is looked up once, here.
+ */
+void
+log_file_mode(int on)
+{
+	if (!on) {
+		log_prefix_kind = stderr_is_journal() ? PREFIX_JOURNAL :
+		    PREFIX_NONE;
+		return;
+	}
+	if (gethostname(log_host, sizeof(log_host)) == -1)
+		(void)snprintf(log_host, sizeof(log_host), "localhost");
+	log_host[sizeof(log_host) - 1] = '\0';
+	log_prefix_kind = PREFIX_FILE;
+}
+
+/* "2026-12-07T16:47:14.123456+01:00 host portmuxd[123]: " */
+static int
+file_prefix(char *buf, size_t size)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 stamp[32];
+	long		 off;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    localtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return snprintf(buf, size, "- %s portmuxd[%ld]: ", log_host,
+		    (long)getpid());
+	off = tm.tm_gmtoff / 60;
+	return snprintf(buf, size, "%s.%06ld%c%02ld:%02ld %s portmuxd[%ld]: ",
+	    stamp, ts.tv_nsec / 1000, off < 0 ? '-' : '+',
+	    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60,
+	    log_host, (long)getpid());
+}
+
+/* Write the prefix of a stderr line into buf; its length. */
+static size_t
+line_prefix(int pri, char *buf, size_t size)
+{
+	int	 n = 0;
+
+	if (!log_stderr)
+		return 0;
+	switch (log_prefix_kind) {
+	case PREFIX_NONE:
+		return 0;
+	case PREFIX_JOURNAL:
+		n = snprintf(buf, size, "<%d>", LOG_PRI(pri));
+		break;
+	case PREFIX_FILE:
+		n = file_prefix(buf, size);
+		break;
+	}
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/*
+ * Emit the line at buf + off; buf holds its stderr prefix before off.
+ * Syslog, the caller's stderr and capture see the bare line.
+ */
+static void
+log_emit(int pri, char *buf, size_t off, size_t size)
+{
+	size_t	 n = off + strlen(buf + off);
 
 	if (tee_fd != -1 && pri <= LOG_WARNING) {
 		char	 line[8192];
 		int	 len;
 
-		len = snprintf(line, sizeof(line), "portmuxd: %s\n", buf);
+		len = snprintf(line, sizeof(line), "portmuxd: %s\n", buf + off);
 		if (len > 0)
 			(void)write(tee_fd, line, (size_t)len < sizeof(line) ?
 			    (size_t)len : sizeof(line) - 1);
 	}
 	if (!log_stderr) {
-		sys_emit(pri, buf);
+		sys_emit(pri, buf + off);
 		return;
 	}
 	if (n >= size - 1)
@@ -338,16 +439,18 @@ void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	int	 saved_errno = errno;
-	char	 buf[8192];
+	char	 buf[8192 + PREFIX_MAX];
+	size_t	 off;
 
 	if (pri > log_level && (capture_cb == NULL || pri > LOG_WARNING))
 		return;
-	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	off = line_prefix(pri, buf, PREFIX_MAX);
+	(void)vsnprintf(buf + off, sizeof(buf) - off, fmt, ap);
 	if (capture_cb != NULL && pri <= LOG_WARNING)
-		capture_cb(pri, buf, capture_arg);
+		capture_cb(pri, buf + off, capture_arg);
 	if (pri > log_level)
 		return;
-	log_emit(pri, buf, sizeof(buf));
+	log_emit(pri, buf, off, sizeof(buf));
 	errno = saved_errno;
 }
 
@@ -438,24 +541,27 @@ void
 log_conn(int pri, uint64_t id, const char *service, const char *fmt, ...)
 {
 	int	 saved_errno = errno;
-	char	 buf[8192];
+	char	 buf[8192 + PREFIX_MAX];
+	size_t	 off;
 	int	 n;
 	va_list	 ap;
 
 	if (pri > log_level)
 		return;
+	off = line_prefix(pri, buf, PREFIX_MAX);
 	/* The prefix and the event in one buffer, formatted once. */
 	if (id != 0)
-		n = snprintf(buf, sizeof(buf), "conn=%llu service=%s ",
-		    (unsigned long long)id, service);
+		n = snprintf(buf + off, sizeof(buf) - off, "conn=%llu "
+		    "service=%s ", (unsigned long long)id, service);
 	else
-		n = snprintf(buf, sizeof(buf), "service=%s ", service);
-	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = snprintf(buf + off, sizeof(buf) - off, "service=%s ",
+		    service);
+	if (n < 0 || (size_t)n >= sizeof(buf) - off)
 		n = 0;
 	va_start(ap, fmt);
-	(void)vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	(void)vsnprintf(buf + off + n, sizeof(buf) - off - (size_t)n, fmt, ap);
 	va_end(ap);
-	log_emit(pri, buf, sizeof(buf));
+	log_emit(pri, buf, off, sizeof(buf));
 	errno = saved_errno;
 }
 

@@ -50,5 +50,6 @@ void	log_capture(void (*)(int, const char *, void *), void *);
 int	log_batch(void (*)(void *), void *);
 void	log_flush(void);
 void	log_tee(int);
+void	log_file_mode(int);
 
 #endif /* LOG_H */

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -53,6 +54,8 @@
 #include "nft.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "sdlisten.h"
+#include "sdnotify.h"
 #include "scan.h"
 #include "stats.h"
 
@@ -86,6 +89,7 @@ struct eproc {
 	bool		 draining;
 	uint64_t	 kill_at;	/* monotonic ms, 0: none */
 	uint64_t	 stall_logged;	/* monotonic ms of the last warning */
+	bool		 ready;		/* said MSG_READY */
 };
 
 struct monitor {
@@ -121,6 +125,7 @@ struct monitor {
 };
 
 static void	 mon_loop(struct monitor *);
+static void	 mon_tell(struct monitor *, const char *, const char *);
 static int	 poll_grow(struct pollfd **, struct eproc ***, size_t *, size_t);
 static int	 engine_start(struct monitor *, const char *, bool);
 static void	 stats_names(struct monitor *, const struct conf *);
@@ -238,9 +243,10 @@ monitor_run(struct portmuxd *pmx, struct listener *ls, size_t nls)
 	}
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
 	log_info("action=start pid=%ld engine=%ld user=%s services=%zu "
-	    "nofile=%llu", (long)getpid(), (long)mon.current->pid,
+	    "nofile=%llu passed=%zu", (long)getpid(), (long)mon.current->pid,
 	    mon.conf->user, mon.conf->nservices,
-	    (unsigned long long)rl.rlim_cur);
+	    (unsigned long long)rl.rlim_cur,
+	    pmx->passed != NULL ? pmx->passed->n : 0);
 	if (pmx->ready_fd != -1) {
 		(void)write(pmx->ready_fd, "", 1);
 		close(pmx->ready_fd);
@@ -490,6 +496,8 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		close(mon->sigfd);
 		if (mon->pmx->ready_fd != -1)
 			close(mon->pmx->ready_fd);
+		if (mon->pmx->notify != NULL)
+			sdnotify_close(mon->pmx->notify);
 		log_tee(-1);	/* the caller's stderr stays with the monitor */
 		/* Nor the firewall's netlink socket, opened as root. */
 		if (nft_fd(mon->gate.nft) != -1)
@@ -732,6 +740,18 @@ mon_read(struct monitor *mon, struct eproc *e)
 			break;
 		case MSG_CTL_UNBAN:
 			mon_unban(mon, e, &hdr, buf, fd);
+			break;
+		case MSG_READY:
+			if (hdr.len != 0 || fd != -1) {
+				if (fd != -1)
+					close(fd);
+				eproc_kill(mon, e, "bad ready message");
+				return;
+			}
+			if (e == mon->current && !e->ready) {
+				e->ready = true;
+				mon_tell(mon, "READY=1", "running");
+			}
 			break;
 		default:
 			if (fd != -1)
@@ -1291,21 +1311,34 @@ mon_reload_run(struct monitor *mon)
 	size_t		 nn;
 	struct eproc	*old;
 	struct msg_stop	 ms;
+	struct timespec	 ts;
+	char		 state[64];
 
 	if (mon->stopping)
 		return -1;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	mon_tell(mon, state, "reloading");
 	if ((nconf = conf_load(mon->pmx->conf_path,
-	    mon->pmx->foreground ? 0 : CONF_DAEMON)) == NULL) {
+	    mon->pmx->load_flags)) == NULL) {
 		log_warnx("action=warn msg=\"reload failed, keeping generation "
 		    "%llu\"", (unsigned long long)mon->generation);
+		mon_tell(mon, "READY=1", "reload failed, the previous "
+		    "configuration runs");
 		return -1;
 	}
-	if (listen_open_all(nconf, mon->ls, mon->nls, &nls, &nn) == -1) {
+	if (listen_open_passed(nconf, mon->ls, mon->nls, mon->pmx->passed, &nls,
+	    &nn) == -1) {
 		log_warnx("action=warn msg=\"reload failed, keeping generation "
 		    "%llu\"", (unsigned long long)mon->generation);
+		mon_tell(mon, "READY=1", "reload failed, the previous "
+		    "configuration runs");
 		conf_free(nconf);
 		return -1;
 	}
+	(void)sdlisten_unmatched(mon->pmx->passed, nls, nn, false);
 	listen_close_all(mon->ls, mon->nls);
 	free(mon->ls);
 	mon->ls = nls;
@@ -1334,6 +1367,8 @@ mon_reload_run(struct monitor *mon)
 		log_warn("action=warn msg=\"starting the engine of generation "
 		    "%llu\"", (unsigned long long)mon->generation);
 		mon->restart_at = mono_ms() + 1000;
+		mon_tell(mon, "READY=1", "reloaded, the engine did not start: "
+		    "retrying");
 	} else
 		mon->restart_at = 0;	/* a pending restart is done too */
 	if (old != NULL) {
@@ -1404,6 +1439,7 @@ mon_stop(struct monitor *mon)
 		return;
 	mon->stopping = true;
 	mon->restart_at = 0;
+	mon_tell(mon, "STOPPING=1", "stopping");
 	log_info("action=stop pid=%ld grace_ms=%u", (long)getpid(),
 	    mon->conf->stop_grace_ms);
 	listen_close_all(mon->ls, mon->nls);
@@ -1506,6 +1542,26 @@ stop_groups_timer(struct monitor *mon, uint64_t now)
 		free(mon->stop_pgs);
 		mon->stop_pgs = NULL;
 	}
+}
+
+/*
+ * Tell the service manager that started the daemon (Type=notify) a
+ * state change, with what runs as STATUS=.  Nothing without one; a
+ * message it did not take is logged, the daemon goes on.
+ */
+static void
+mon_tell(struct monitor *mon, const char *state, const char *what)
+{
+	struct sdnotify	*n = mon->pmx->notify;
+
+	if (n == NULL || n->fd == -1)
+		return;
+	if (sdnotify_send(n, "%s\nSTATUS=%s: generation %llu, %zu services, "
+	    "engine %ld", state, what, (unsigned long long)mon->generation,
+	    mon->conf->nservices, mon->current != NULL ?
+	    (long)mon->current->pid : -1L) == -1)
+		log_warn("action=warn msg=\"telling the service manager %s\"",
+		    state);
 }
 
 static void

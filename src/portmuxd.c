@@ -37,12 +37,16 @@
 
 #include "log.h"
 #include "portmuxd.h"
+#include "sdlisten.h"
+#include "sdnotify.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
 
 static struct portmuxd	 portmuxd;
+static struct sdlisten	 passed;
+static struct sdnotify	 notify = { .fd = -1 };
 
 static __dead void
 usage(void)
@@ -198,6 +202,35 @@ daemonize(bool keep_stderr)
 	return p[1];
 }
 
+/*
+ * What systemd hands over: the sockets it bound (LISTEN_*) and its
+ * readiness socket (NOTIFY_SOCKET).  Both are taken once, and removed
+ * from the environment, so that no engine or program inherits them.
+ */
+static int
+manager_take(struct portmuxd *pmx)
+{
+	char	 err[256];
+
+	if (sdlisten_take(&passed, err, sizeof(err)) == -1) {
+		log_errx("action=error msg=\"socket activation: %s\"", err);
+		return -1;
+	}
+	pmx->passed = &passed;
+	return 0;
+}
+
+/* After closefrom(): the socket must not be one of those it closes. */
+static void
+manager_notify(struct portmuxd *pmx)
+{
+	if (sdnotify_init(&notify, getenv("NOTIFY_SOCKET")) == -1)
+		log_warn("action=warn msg=\"NOTIFY_SOCKET=%s: not telling the "
+		    "service manager when ready\"", getenv("NOTIFY_SOCKET"));
+	(void)unsetenv("NOTIFY_SOCKET");
+	pmx->notify = &notify;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -241,9 +274,16 @@ main(int argc, char *argv[])
 		usage();
 
 	std_fds();
-	/* Nothing inherited beyond 0-2 reaches the engine or a service. */
-	closefrom(3);
 	log_init(1, pmx->debug ? LOG_DEBUG : LOG_INFO, LOG_DAEMON);
+	if (!check && manager_take(pmx) == -1)
+		return EX_OSERR;
+	/*
+	 * Nothing inherited beyond 0-2 and the sockets the service manager
+	 * passed reaches the engine or a service.
+	 */
+	closefrom(SDLISTEN_FIRST + (int)passed.n);
+	if (!check)
+		manager_notify(pmx);
 	/* A reload re-reads it after the daemon changed to "/". */
 	if (!check && (conf_abs = realpath(pmx->conf_path, NULL)) != NULL)
 		pmx->conf_path = conf_abs;
@@ -251,8 +291,11 @@ main(int argc, char *argv[])
 		fatal("getrlimit");
 	if (check)
 		check_mode(pmx->conf_path);
+	/* A daemon, or a service of systemd: the default control socket. */
+	if (!pmx->foreground || notify.fd != -1)
+		pmx->load_flags = CONF_DAEMON;
 	pmx->conf = conf_load(pmx->conf_path, (check ? CONF_CHECK_ONLY : 0) |
-	    (pmx->foreground ? 0 : CONF_DAEMON));
+	    pmx->load_flags);
 	if (pmx->conf == NULL) {
 		free(conf_abs);
 		return EX_CONFIG;
@@ -272,8 +315,15 @@ main(int argc, char *argv[])
 			log_warn("action=warn msg=\"raising RLIMIT_NOFILE\"");
 	}
 	control_mkdirs(pmx->conf);
-	if (listen_open_all(pmx->conf, NULL, 0, &ls, &nls) == -1) {
+	if (listen_open_passed(pmx->conf, NULL, 0, pmx->passed, &ls,
+	    &nls) == -1) {
 		rc = EX_OSERR;
+		goto out;
+	}
+	if (sdlisten_unmatched(pmx->passed, ls, nls, true) > 0) {
+		listen_close_all(ls, nls);
+		free(ls);
+		rc = EX_CONFIG;
 		goto out;
 	}
 
@@ -299,6 +349,8 @@ main(int argc, char *argv[])
 	if (pidfile != NULL && unlink(pidfile) == -1 && errno != ENOENT)
 		log_warn("action=warn msg=\"removing pidfile %s\"", pidfile);
 out:
+	sdnotify_close(&notify);
+	sdlisten_free(&passed);
 	free(conf_abs);
 	return rc;
 }

@@ -249,6 +249,7 @@ struct listener {
 	enum proto	 proto;
 	bool		 v6only;
 	bool		 reused;	/* kept from the previous generation */
+	bool		 passed;	/* the service manager's: never closed */
 	int		 backlog;
 	/* protocol = unix */
 	char		*path;		/* owned; unlinked when closed */
@@ -386,6 +387,8 @@ struct knockwin {
 
 /* The daemon's state, one instance in portmuxd.c. */
 struct engine_init;
+struct sdlisten;
+struct sdnotify;
 
 struct portmuxd {
 	const char	*conf_path;
@@ -396,6 +399,9 @@ struct portmuxd {
 	struct rlimit	 orig_nofile;	/* as inherited, for children */
 	/* What a forked engine runs: engine_main; a stand-in in tests. */
 	int		(*engine)(struct engine_init *);
+	struct sdlisten	*passed;	/* sockets passed by systemd, or NULL */
+	struct sdnotify	*notify;	/* its readiness socket, or NULL */
+	int		 load_flags;	/* CONF_DAEMON or 0, for every load */
 };
 
 /* What a freshly forked engine starts from (all inherited by fork). */
@@ -510,6 +516,8 @@ bool		 srcent_unlogged(const struct srcent *);
 /* listen.c */
 int		 listen_open_all(const struct conf *, struct listener *, size_t,
 		    struct listener **, size_t *);
+int		 listen_open_passed(const struct conf *, struct listener *,
+		    size_t, const struct sdlisten *, struct listener **, size_t *);
 void		 listen_close_all(struct listener *, size_t);
 
 /* sniff.c */

@@ -27,7 +27,7 @@
 
 #include "portmuxd.h"
 
-#define PROTO_VERSION	6
+#define PROTO_VERSION	7
 
 struct msg_hdr {
 	uint32_t	 type;
@@ -46,6 +46,7 @@ enum msg_type {
 	MSG_KNOCK_NEW,		/* struct msg_knock: a knock opened a service */
 	MSG_CTL_RELOAD,		/* no payload: portmuxctl reload, id its conn */
 	MSG_CTL_UNBAN,		/* struct msg_unban: portmuxctl unban */
+	MSG_READY,		/* no payload: set up, serving its listeners */
 
 	/* monitor -> engine */
 	MSG_SPAWNED = 200,	/* struct msg_spawned [+ stderr pipe] */
