@@ -170,7 +170,8 @@ static const char *const builtin_words[] = {
 };
 static const char *const none_words[] = { "none", NULL };
 static const char *const stderr_words[] = { "log", "client", "null", NULL };
-static const char *const logdest_words[] = { "syslog", "stderr", NULL };
+static const char *const logdest_words[] = { "syslog", "stderr", "file",
+    NULL };
 static const char *const scan_words[] = { "connect", "syn", NULL };
 static const char *const firewall_words[] = { "none", "nftables", NULL };
 static const char *const proxy_words[] = { "off", "v1", "v2", "any", NULL };
@@ -201,6 +202,7 @@ static const struct keydef keydefs[] = {
 	{ "group",		K_ACCOUNT,	0, 0, NULL },
 	{ "pidfile",		K_PATH,		0, 0, NULL },
 	{ "log",		K_ENUM,		0, 0, logdest_words },
+	{ "log_file",		K_PATH,		0, 0, NULL },
 	{ "log_facility",	K_ENUM,		0, 0, facility_words },
 	{ "log_level",		K_ENUM,		0, 0, level_words },
 	{ "max_children",	K_LIMIT,	0, 0, NULL },
@@ -326,6 +328,7 @@ static cfg_opt_t service_opts[] = {
 /* include() is not here: the pre-pass has already spliced it in. */
 static cfg_opt_t root_opts[] = {
 	SCALAR("user"), SCALAR("group"), SCALAR("pidfile"), SCALAR("log"),
+	SCALAR("log_file"),
 	SCALAR("log_facility"), SCALAR("log_level"), SCALAR("max_children"),
 	LIST("allow"), LIST("deny"), SCALAR("ban_time"), SCALAR("ban_max"),
 	SCALAR("reload_grace"), SCALAR("stop_grace"),
@@ -992,6 +995,29 @@ group_name(gid_t gid)
 	return conf_estrdup(buf);
 }
 
+/*
+ * log = file writes to log_file, which the monitor opens (at start, as
+ * root) and reopens on SIGUSR2 or portmuxctl reopen.
+ */
+static void
+conf_logfile(struct src *s, struct conf *conf)
+{
+	const char	*v = src_str(s, "log_file");
+
+	if (conf->log_dest != LOG_TO_FILE) {
+		if (v != NULL)
+			src_msg(s, LVL_WARN, "log_file", "log_file is used "
+			    "only with log = file");
+		return;
+	}
+	if (v == NULL) {
+		src_msg(s, LVL_ERR, "log", "log = file needs log_file = "
+		    "\"/path\"");
+		return;
+	}
+	conf->log_file = conf_estrdup(v);
+}
+
 static void
 conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 {
@@ -1008,6 +1034,7 @@ conf_global(struct loadctx *ctx, cfg_t *root, struct conf *conf)
 	} else
 		conf->pidfile = conf_estrdup(RUNSTATEDIR "/portmuxd.pid");
 	conf->log_dest = (enum log_dest)src_enum(&s, "log", LOG_TO_SYSLOG);
+	conf_logfile(&s, conf);
 	conf->log_facility = facility_values[src_enum(&s, "log_facility", 0)];
 	conf->log_level = level_values[src_enum(&s, "log_level", 2)];
 	conf->max_children = src_limit(&s, "max_children", 512);
@@ -2067,6 +2094,7 @@ conf_free(struct conf *conf)
 	free(conf->user);
 	free(conf->group);
 	free(conf->pidfile);
+	free(conf->log_file);
 	free(conf->allow.v);
 	free(conf->deny.v);
 	free(conf->never_ban.v);

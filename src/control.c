@@ -274,9 +274,10 @@ control_request(struct conn *c, const char *line, uint32_t uid)
 		(void)evbuffer_add_printf(out, "end\n");
 		return 1;
 	}
-	if (strcmp(cmd, "unban") != 0 && strcmp(cmd, "reload") != 0) {
+	if (strcmp(cmd, "unban") != 0 && strcmp(cmd, "reload") != 0 &&
+	    strcmp(cmd, "reopen") != 0) {
 		reply_error(out, "usage", "unknown command; expected status, "
-		    "connections, bans, stats, unban or reload");
+		    "connections, bans, stats, unban, reload or reopen");
 		return 1;
 	}
 	if (!peer_admin(c, (uid_t)uid)) {
@@ -301,6 +302,11 @@ control_request(struct conn *c, const char *line, uint32_t uid)
 		    "uid=%u command=unban peer=%s", uid, arg);
 		c->ctl_unban = true;
 		engine_send(c->e, MSG_CTL_UNBAN, c->id, &mu, sizeof(mu), -1);
+	} else if (strcmp(cmd, "reopen") == 0) {
+		log_conn(LOG_INFO, c->id, c->service->name, "action=control "
+		    "uid=%u command=reopen", uid);
+		c->ctl_reopen = true;
+		engine_send(c->e, MSG_CTL_REOPEN, c->id, NULL, 0, -1);
 	} else {
 		log_conn(LOG_INFO, c->id, c->service->name, "action=control "
 		    "uid=%u command=reload", uid);
@@ -351,9 +357,15 @@ control_done(struct engine *e, uint64_t id, const struct msg_ctl_done *d)
 		if (c->ctl_unban)
 			(void)evbuffer_add_printf(out, "removed=%u\n",
 			    d->count);
-		else
+		else if (!c->ctl_reopen)
 			(void)evbuffer_add_printf(out, "generation=%llu\n",
 			    (unsigned long long)d->generation);
+	} else if (c->ctl_reopen) {
+		(void)evbuffer_add_printf(out, "portmuxd/%d error code=failed "
+		    "msg=\"the log file was not reopened\"\n",
+		    CONTROL_VERSION);
+		if (c->ctl_lines != NULL)
+			(void)evbuffer_add_buffer(out, c->ctl_lines);
 	} else {
 		(void)evbuffer_add_printf(out, "portmuxd/%d error code=failed "
 		    "msg=\"reload refused, generation %llu kept\"\n",

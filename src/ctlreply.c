@@ -462,6 +462,8 @@ reply_print(const struct reply *r, const char *cmd, bool json, FILE *out,
 	} else if (strcmp(cmd, "reload") == 0) {
 		v = reply_get(one, "generation");
 		fprintf(out, "reloaded: generation %s\n", v != NULL ? v : "?");
+	} else if (strcmp(cmd, "reopen") == 0) {
+		fprintf(out, "log file reopened\n");
 	} else if (strcmp(cmd, "unban") == 0) {
 		v = reply_get(one, "removed");
 		fprintf(out, "unbanned %s\n", v != NULL ? v : "?");

@@ -548,6 +548,16 @@ chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 				fatalx("engine: bad dump message");
 			priv_dump(e);
 			break;
+		case MSG_LOGFD:
+			/* log = file, reopened: what is batched goes first. */
+			if (hdr.len != 0 || pfd == -1)
+				fatalx("engine: bad log file message");
+			log_flush();
+			if (dup2(pfd, STDERR_FILENO) == -1)
+				log_warn("action=warn msg=\"taking the reopened "
+				    "log file\"");
+			close(pfd);
+			break;
 		default:
 			priv_dispatch(e, &hdr, buf, pfd);
 			break;

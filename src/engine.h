@@ -82,6 +82,7 @@ struct conn {
 	/* The control socket: an answer the monitor is to give. */
 	bool			 ctl_wait;
 	bool			 ctl_unban;
+	bool			 ctl_reopen;
 	struct evbuffer		*ctl_lines;	/* reload problems so far */
 };
 

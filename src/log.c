@@ -339,6 +339,14 @@ log_file_mode(int on)
 	log_prefix_kind = PREFIX_FILE;
 }
 
+/* The daemon's log file (log = file), for appending; -1 with errno. */
+int
+log_file_open(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0640);
+}
+
 /* "2026-12-07T16:47:14.123456+01:00 host portmuxd[123]: " */
 static int
 file_prefix(char *buf, size_t size)

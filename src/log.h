@@ -51,5 +51,6 @@ int	log_batch(void (*)(void *), void *);
 void	log_flush(void);
 void	log_tee(int);
 void	log_file_mode(int);
+int	log_file_open(const char *);
 
 #endif /* LOG_H */

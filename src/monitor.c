@@ -140,7 +140,10 @@ static void	 mon_read(struct monitor *, struct eproc *);
 static void	 mon_spawn(struct monitor *, struct eproc *, struct msg_hdr *,
 		    const void *, int);
 static void	 mon_reap(struct monitor *);
-static void	 mon_reload(struct monitor *, struct eproc *, uint64_t);
+static void	 mon_ctl(struct monitor *, struct eproc *, uint64_t,
+		    int (*)(struct monitor *));
+static int	 mon_reload_run(struct monitor *);
+static int	 mon_reopen(struct monitor *);
 static void	 mon_unban(struct monitor *, struct eproc *, struct msg_hdr *,
 		    const void *, int);
 static void	 wait_listeners_check(struct monitor *);
@@ -183,6 +186,7 @@ signals_block(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
 		return -1;
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -424,7 +428,7 @@ mon_signal(struct monitor *mon)
 			mon_reap(mon);
 			break;
 		case SIGHUP:
-			mon_reload(mon, NULL, 0);
+			mon_ctl(mon, NULL, 0, mon_reload_run);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -432,6 +436,9 @@ mon_signal(struct monitor *mon)
 			break;
 		case SIGUSR1:
 			mon_dump(mon);
+			break;
+		case SIGUSR2:
+			mon_ctl(mon, NULL, 0, mon_reopen);
 			break;
 		}
 	}
@@ -730,13 +737,15 @@ mon_read(struct monitor *mon, struct eproc *e)
 			mon_knock(mon, e, &hdr, buf, fd);
 			break;
 		case MSG_CTL_RELOAD:
+		case MSG_CTL_REOPEN:
 			if (hdr.len != 0 || fd != -1) {
 				if (fd != -1)
 					close(fd);
 				eproc_kill(mon, e, "bad control message");
 				return;
 			}
-			mon_reload(mon, e, hdr.id);
+			mon_ctl(mon, e, hdr.id, hdr.type == MSG_CTL_RELOAD ?
+			    mon_reload_run : mon_reopen);
 			break;
 		case MSG_CTL_UNBAN:
 			mon_unban(mon, e, &hdr, buf, fd);
@@ -1300,6 +1309,33 @@ wait_listeners_check(struct monitor *mon)
 }
 
 /*
+ * A reload may move the log file (log_file); where the log goes (log)
+ * is chosen at start, when the daemon leaves the terminal.
+ */
+static void
+reload_log_file(struct monitor *mon, const struct conf *nconf)
+{
+	char	*p;
+
+	if (mon->pmx->log_path == NULL || nconf->log_dest != LOG_TO_FILE) {
+		if ((mon->pmx->log_path != NULL) !=
+		    (nconf->log_dest == LOG_TO_FILE) && !mon->pmx->foreground)
+			log_warnx("action=warn msg=\"a change of log takes "
+			    "effect at the next start\"");
+		return;
+	}
+	if (strcmp(nconf->log_file, mon->pmx->log_path) == 0)
+		return;
+	if ((p = strdup(nconf->log_file)) == NULL) {
+		log_warn("action=warn msg=\"log_file: strdup\"");
+		return;
+	}
+	free(mon->pmx->log_path);
+	mon->pmx->log_path = p;
+	(void)mon_reopen(mon);
+}
+
+/*
  * SIGHUP: all or nothing.  A new configuration that fails to load or to
  * bind leaves the running generation untouched.
  */
@@ -1363,6 +1399,7 @@ mon_reload_run(struct monitor *mon)
 	    &mon->bans);
 	if (!mon->pmx->debug)
 		log_setlevel(nconf->log_level);
+	reload_log_file(mon, nconf);
 	if (engine_start(mon, NULL, false) == -1) {
 		log_warn("action=warn msg=\"starting the engine of generation "
 		    "%llu\"", (unsigned long long)mon->generation);
@@ -1382,6 +1419,49 @@ mon_reload_run(struct monitor *mon)
 	log_info("action=reload generation=%llu services=%zu engine=%ld",
 	    (unsigned long long)mon->generation, nconf->nservices,
 	    mon->current != NULL ? (long)mon->current->pid : -1L);
+	return 0;
+}
+
+/*
+ * log = file: open the log file again (logrotate moved it away) and give
+ * every engine the new one.  On a failure the old file stays in use.
+ */
+static int
+mon_reopen(struct monitor *mon)
+{
+	const char	*path = mon->pmx->log_path;
+	struct eproc	*e;
+	int		 fd, d;
+
+	if (path == NULL) {
+		log_warnx("action=warn msg=\"reopen: the log is not a file "
+		    "(log = file, without -F)\"");
+		return -1;
+	}
+	if ((fd = log_file_open(path)) == -1) {
+		log_warn("action=warn path=%s msg=\"cannot reopen the log "
+		    "file, the old one stays in use\"", path);
+		return -1;
+	}
+	log_flush();
+	if (dup2(fd, STDERR_FILENO) == -1) {
+		log_warn("action=warn path=%s msg=\"cannot reopen the log "
+		    "file, the old one stays in use\"", path);
+		close(fd);
+		return -1;
+	}
+	TAILQ_FOREACH(e, &mon->engines, entry) {
+		if (e->fd == -1)
+			continue;
+		if ((d = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1) {
+			log_warn("action=warn msg=\"the reopened log file for "
+			    "engine %ld\"", (long)e->pid);
+			continue;
+		}
+		eproc_send(e, MSG_LOGFD, 0, NULL, 0, d);
+	}
+	close(fd);
+	log_info("action=reopen path=%s", path);
 	return 0;
 }
 
@@ -1407,11 +1487,13 @@ reload_line(int pri __unused, const char *line, void *arg)
 }
 
 /*
- * SIGHUP, or portmuxctl reload through engine e (then id is its
- * connection, told the problems and the outcome).
+ * A reload or a reopen of the log file: asked by a signal, or by
+ * portmuxctl through engine e (then id is its connection, told the
+ * problems and the outcome).
  */
 static void
-mon_reload(struct monitor *mon, struct eproc *e, uint64_t id)
+mon_ctl(struct monitor *mon, struct eproc *e, uint64_t id,
+    int (*fn)(struct monitor *))
 {
 	struct reload_req	 rq = { e, id, 0 };
 	struct msg_ctl_done	 md;
@@ -1419,7 +1501,7 @@ mon_reload(struct monitor *mon, struct eproc *e, uint64_t id)
 
 	if (e != NULL)
 		log_capture(reload_line, &rq);
-	rc = mon_reload_run(mon);
+	rc = fn(mon);
 	log_capture(NULL, NULL);
 	if (e == NULL || e->fd == -1)
 		return;

@@ -45,7 +45,8 @@ static __attribute__((__noreturn__)) void
 usage(void)
 {
 	fprintf(stderr, "usage: portmuxctl [-jV] [-s socket] [-t seconds] "
-	    "status | connections | bans | stats | reload | unban address\n");
+	    "status | connections | bans | stats | reload | reopen |\n"
+	    "                  unban address\n");
 	exit(EX_USAGE);
 }
 
@@ -192,7 +193,8 @@ main(int argc, char *argv[])
 		usage();
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "connections") != 0 &&
 	    strcmp(cmd, "bans") != 0 && strcmp(cmd, "stats") != 0 &&
-	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "unban") != 0)
+	    strcmp(cmd, "reload") != 0 && strcmp(cmd, "unban") != 0 &&
+	    strcmp(cmd, "reopen") != 0)
 		usage();
 	if (argc == 2 && (strlen(argv[1]) > 128 ||
 	    strcspn(argv[1], " \t\r\n") != strlen(argv[1])))

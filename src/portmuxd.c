@@ -231,6 +231,27 @@ manager_notify(struct portmuxd *pmx)
 	pmx->notify = &notify;
 }
 
+/*
+ * log = file: opened as root before the daemon leaves the terminal, so
+ * that a file that cannot be opened is a start error the caller sees.
+ */
+static int
+log_file_start(struct portmuxd *pmx, int *fd)
+{
+	if ((*fd = log_file_open(pmx->conf->log_file)) == -1) {
+		log_err("action=error path=%s msg=\"cannot open the log "
+		    "file\"", pmx->conf->log_file);
+		return -1;
+	}
+	if ((pmx->log_path = strdup(pmx->conf->log_file)) == NULL) {
+		log_err("action=error msg=\"strdup\"");
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -239,7 +260,7 @@ main(int argc, char *argv[])
 	size_t		 nls;
 	const char	*pidfile_opt = NULL, *pidfile = NULL;
 	bool		 check = false;
-	int		 ch, rc;
+	int		 ch, rc, logfd = -1;
 	struct rlimit	 rl;
 	char		*conf_abs = NULL;
 
@@ -331,11 +352,25 @@ main(int argc, char *argv[])
 		pidfile = pidfile_opt;
 	else if (!pmx->foreground || pmx->conf->pidfile_set)
 		pidfile = pmx->conf->pidfile;
+	if (!pmx->foreground && pmx->conf->log_dest == LOG_TO_FILE &&
+	    log_file_start(pmx, &logfd) == -1) {
+		listen_close_all(ls, nls);
+		free(ls);
+		rc = EX_OSERR;
+		goto out;
+	}
 	if (!pmx->foreground) {
 		pmx->ready_fd = daemonize(pmx->conf->log_dest == LOG_TO_STDERR);
 		if (pmx->conf->log_dest == LOG_TO_SYSLOG)
 			log_init(0, pmx->debug ? LOG_DEBUG :
 			    pmx->conf->log_level, pmx->conf->log_facility);
+		if (logfd != -1) {
+			/* The engine inherits it as its stderr too. */
+			if (dup2(logfd, STDERR_FILENO) == -1)
+				fatal("log file onto stderr");
+			close(logfd);
+			log_file_mode(1);
+		}
 	}
 	if (pidfile != NULL && pidfile_write(pidfile) == -1) {
 		log_err("action=error path=%s msg=\"cannot write pidfile\"",
@@ -351,6 +386,7 @@ main(int argc, char *argv[])
 out:
 	sdnotify_close(&notify);
 	sdlisten_free(&passed);
+	free(pmx->log_path);
 	free(conf_abs);
 	return rc;
 }

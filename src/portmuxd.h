@@ -78,6 +78,7 @@ enum stderr_mode {
 enum log_dest {
 	LOG_TO_SYSLOG,
 	LOG_TO_STDERR,
+	LOG_TO_FILE,
 };
 
 /* An address block: family AF_INET or AF_INET6, network byte order. */
@@ -218,6 +219,7 @@ struct conf {
 	char		*pidfile;	/* NULL: none */
 	bool		 pidfile_set;	/* given in the file */
 	enum log_dest	 log_dest;
+	char		*log_file;	/* log = file: its path */
 	int		 log_facility;	/* LOG_DAEMON ... */
 	int		 log_level;	/* LOG_ERR, LOG_WARNING, LOG_INFO... */
 	uint32_t	 max_children;
@@ -402,6 +404,7 @@ struct portmuxd {
 	struct sdlisten	*passed;	/* sockets passed by systemd, or NULL */
 	struct sdnotify	*notify;	/* its readiness socket, or NULL */
 	int		 load_flags;	/* CONF_DAEMON or 0, for every load */
+	char		*log_path;	/* log = file as a daemon: the file */
 };
 
 /* What a freshly forked engine starts from (all inherited by fork). */

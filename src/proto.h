@@ -47,6 +47,7 @@ enum msg_type {
 	MSG_CTL_RELOAD,		/* no payload: portmuxctl reload, id its conn */
 	MSG_CTL_UNBAN,		/* struct msg_unban: portmuxctl unban */
 	MSG_READY,		/* no payload: set up, serving its listeners */
+	MSG_CTL_REOPEN,		/* no payload: portmuxctl reopen, id its conn */
 
 	/* monitor -> engine */
 	MSG_SPAWNED = 200,	/* struct msg_spawned [+ stderr pipe] */
@@ -60,6 +61,7 @@ enum msg_type {
 	MSG_UNBAN,		/* struct msg_unban: lift the bans it overlaps */
 	MSG_CTL_LINE,		/* struct msg_ctl_line: a reload problem */
 	MSG_CTL_DONE,		/* struct msg_ctl_done: the answer to a MSG_CTL_* */
+	MSG_LOGFD,		/* no payload + the reopened log file */
 };
 
 /* A ban key, or any prefix to lift the bans it overlaps. */
