@@ -203,6 +203,7 @@ static const struct keydef keydefs[] = {
 	{ "pidfile",		K_PATH,		0, 0, NULL },
 	{ "log",		K_ENUM,		0, 0, logdest_words },
 	{ "log_file",		K_PATH,		0, 0, NULL },
+	{ "inetd_conf",		K_PATH,		0, 0, NULL },
 	{ "log_facility",	K_ENUM,		0, 0, facility_words },
 	{ "log_level",		K_ENUM,		0, 0, level_words },
 	{ "max_children",	K_LIMIT,	0, 0, NULL },
@@ -328,7 +329,7 @@ static cfg_opt_t service_opts[] = {
 /* include() is not here: the pre-pass has already spliced it in. */
 static cfg_opt_t root_opts[] = {
 	SCALAR("user"), SCALAR("group"), SCALAR("pidfile"), SCALAR("log"),
-	SCALAR("log_file"),
+	SCALAR("log_file"), SCALAR("inetd_conf"),
 	SCALAR("log_facility"), SCALAR("log_level"), SCALAR("max_children"),
 	LIST("allow"), LIST("deny"), SCALAR("ban_time"), SCALAR("ban_max"),
 	SCALAR("reload_grace"), SCALAR("stop_grace"),

@@ -159,6 +159,11 @@ struct loadctx {
 	long		 eph_lo;	/* net.ipv4.ip_local_port_range */
 	long		 eph_hi;
 	bool		 backlog_warned;
+
+	/* inetd_conf, as the pre-pass found it (confinetd.c). */
+	const char	*inetd_path;	/* interned, NULL: none */
+	const char	*inetd_file;	/* where the key is */
+	int		 inetd_line;
 };
 
 /* conf.c */
@@ -281,6 +286,8 @@ void		 conflex_where(const struct loadctx *, int, const char **,
 int		 conflex_cline(const struct loadctx *, const char *, int);
 int		 conflex_read_conf(struct loadctx *, const char *,
 		    const char *, int, char **, size_t *, struct fileid *);
+char		*confinetd_text(struct loadctx *, const char *, const char *,
+		    int, size_t *);
 int		 conflex_check_text(struct loadctx *, const char *,
 		    const char *, size_t);
 char		*conflex_dir_of(const char *);

@@ -79,6 +79,8 @@ static int	 lex_string(struct lex *);
 static int	 lex_comment(struct lex *);
 static int	 lex_var(struct lex *, bool);
 static bool	 lex_isinclude(const struct lex *);
+static void	 lex_inetd_peek(struct lex *);
+static void	 lex_inetd_splice(struct loadctx *);
 static int	 lex_include(struct lex *);
 static int	 lex_incarg(struct lex *, char *, size_t);
 static void	 lex_skipws(struct lex *);
@@ -353,8 +355,77 @@ conflex_prep(struct loadctx *ctx, const char *file, const char *buf,
 	l.end = buf + len;
 	l.line = 1;
 	seg_push(ctx, file, 1);
-	(void)lex_file(&l);
+	if (lex_file(&l) == 0 && !lex_stopped)
+		lex_inetd_splice(ctx);
 	free(dir);
+}
+
+/*
+ * inetd_conf = "path" at the top of a file: noted for
+ * lex_inetd_splice(), and left in the text for libconfuse, which checks
+ * its value like any other.  The pre-pass needs the path before the
+ * parse, so it takes only a plain quoted one.
+ */
+static void
+lex_inetd_peek(struct lex *l)
+{
+	const char	*p = l->p + 10, *v;
+	char		 q, path[PATH_MAX];
+	size_t		 n;
+
+	if (l->end - l->p < 11 || memcmp(l->p, "inetd_conf", 10) != 0 ||
+	    wordc(*p))
+		return;
+	while (p < l->end && strchr(" \t", *p) != NULL)
+		p++;
+	if (p == l->end || *p++ != '=')
+		return;
+	while (p < l->end && strchr(" \t", *p) != NULL)
+		p++;
+	if (p == l->end || (*p != '"' && *p != '\''))
+		return;		/* libconfuse reports what it is */
+	q = *p++;
+	for (v = p; p < l->end && *p != q && *p != '\n'; p++)
+		if (*p == '\\' || *p == '$') {
+			conf_report(l->ctx, LVL_ERR, l->file, l->line,
+			    "inetd_conf: give the path plainly, without '\\' "
+			    "or '$'");
+			return;
+		}
+	n = (size_t)(p - v);
+	if (p == l->end || *p != q || n == 0 || n >= sizeof(path))
+		return;
+	memcpy(path, v, n);
+	path[n] = '\0';
+	l->ctx->inetd_path = conflex_intern(l->ctx, path);
+	l->ctx->inetd_file = l->file;
+	l->ctx->inetd_line = l->line;
+}
+
+/* After the main file: the sections converted from inetd_conf. */
+static void
+lex_inetd_splice(struct loadctx *ctx)
+{
+	struct lex	 l;
+	char		*text;
+	size_t		 len;
+
+	if (ctx->inetd_path == NULL || ctx->inetd_path[0] != '/')
+		return;
+	if ((text = confinetd_text(ctx, ctx->inetd_path, ctx->inetd_file,
+	    ctx->inetd_line, &len)) == NULL)
+		return;
+	if (ctx->outlen > 0 && ctx->out[ctx->outlen - 1] != '\n')
+		out_put(ctx, '\n');
+	memset(&l, 0, sizeof(l));
+	l.ctx = ctx;
+	l.file = ctx->inetd_path;
+	l.p = text;
+	l.end = text + len;
+	l.line = 1;
+	seg_push(ctx, l.file, 1);
+	(void)lex_file(&l);
+	free(text);
 }
 
 /*
@@ -393,6 +464,8 @@ lex_file(struct lex *l)
 			return -1;
 		c = *l->p;
 		n = l->p + 1 < l->end ? l->p[1] : '\0';
+		if (c == 'i' && !l->inword && l->braces == 0)
+			lex_inetd_peek(l);
 		if (c == '"' || c == '\'') {
 			if (lex_string(l) == -1)
 				return -1;
