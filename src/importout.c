@@ -108,20 +108,45 @@ iout_problem(struct iout_problems *ps, const char *file, int line,
 }
 
 /*
- * The problems from index from on in the order of their lines, those of
- * one line in the order they came: a converter finds some only when it
- * looks at all lines together.  Insertion sort: stable, and the lists
- * are short.
+ * The problems from index from on in the order of their files (as the
+ * nfiles names of files give it, in reading order; NULL: one file) and
+ * of their lines, those of one line in the order they came: a converter
+ * finds some only when it looks at all lines together.  Insertion sort:
+ * stable, and the lists are short.
  */
+static size_t
+file_rank(const struct iout_problem *p, const char *const *files,
+    size_t nfiles)
+{
+	size_t	 i;
+
+	for (i = 0; i < nfiles; i++)
+		if (p->file != NULL && strcmp(p->file, files[i]) == 0)
+			return i;
+	return nfiles;
+}
+
+static bool
+before(const struct iout_problem *a, const struct iout_problem *b,
+    const char *const *files, size_t nfiles)
+{
+	size_t	 ra = file_rank(a, files, nfiles), rb = file_rank(b, files,
+		    nfiles);
+
+	return ra < rb || (ra == rb && a->line < b->line);
+}
+
 void
-iout_problems_sort(struct iout_problems *ps, size_t from)
+iout_problems_sort(struct iout_problems *ps, size_t from,
+    const char *const *files, size_t nfiles)
 {
 	struct iout_problem	 t;
 	size_t			 i, j;
 
 	for (i = from + 1; i < ps->n; i++) {
 		t = ps->v[i];
-		for (j = i; j > from && ps->v[j - 1].line > t.line; j--)
+		for (j = i; j > from && before(&t, &ps->v[j - 1], files,
+		    nfiles); j--)
 			ps->v[j] = ps->v[j - 1];
 		ps->v[j] = t;
 	}

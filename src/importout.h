@@ -76,7 +76,8 @@ void		 iout_problems_clear(struct iout_problems *);
 void		 iout_problem(struct iout_problems *, const char *, int,
 		    enum iout_level, const char *, ...)
 		    __attribute__((__format__(__printf__, 5, 6)));
-void		 iout_problems_sort(struct iout_problems *, size_t);
+void		 iout_problems_sort(struct iout_problems *, size_t,
+		    const char *const *, size_t);
 enum iout_level	 iout_problems_worst(const struct iout_problems *);
 const char	*iout_level_name(enum iout_level);
 

@@ -217,7 +217,7 @@ inetd_convert(const char *name, const char *buf, size_t len, int flags,
 			render_lines(&ctx, &out);
 	}
 	if (ps != NULL)
-		iout_problems_sort(ps, first);
+		iout_problems_sort(ps, first, NULL, 0);
 	if (ctx.nomem || ctx.names.failed || (ps != NULL && ps->nomem))
 		out.failed = true;
 	ctx_clear(&ctx);
