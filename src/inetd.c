@@ -174,6 +174,7 @@ static void	 find_overlaps(struct ctx *);
 static bool	 overlap(const struct svc *, const struct svc *);
 static void	 check_tcpmux(struct ctx *);
 static void	 name_all(struct ctx *);
+static void	 no_service(struct ctx *);
 static void	 name_one(struct ctx *, struct svc *);
 static const char *suffix_of(const struct svc *);
 static int	 pass_of(const struct svc *);
@@ -211,6 +212,7 @@ inetd_convert(const char *name, const char *buf, size_t len, int flags,
 		find_overlaps(&ctx);
 		check_tcpmux(&ctx);
 		name_all(&ctx);
+		no_service(&ctx);
 		if (flags & INETD_PRETTY)
 			render_pretty(&ctx, &out);
 		else
@@ -1276,6 +1278,23 @@ name_all(struct ctx *ctx)
 			}
 			name_one(ctx, s);
 		}
+}
+
+/*
+ * portmuxd refuses a file without a section, as a fresh Debian
+ * inetd.conf is, all comments: say so at its first line.
+ */
+static void
+no_service(struct ctx *ctx)
+{
+	size_t	 i;
+
+	for (i = 0; i < ctx->nsvcs; i++)
+		if (active(&ctx->svcs[i]) && ctx->svcs[i].title != NULL)
+			return;
+	iout_problem(ctx->ps, ctx->name, 1, IOUT_WARN, "no service line is "
+	    "converted, and portmuxd refuses a file without a service "
+	    "section");
 }
 
 /* "key = value" as a line of a section, or on one line after a blank. */

@@ -198,6 +198,7 @@ static void	 kv_list(struct ctx *, struct xsvc *, const char *, char **,
 static bool	 parse_count(const char *, long, long, long *);
 static void	 name_all(struct ctx *);
 static void	 check_overlaps(struct ctx *);
+static void	 no_service(struct ctx *, const char *);
 static void	 render(struct ctx *, struct iout_buf *, const char *);
 static void	 render_svc(struct iout_buf *, const struct xsvc *);
 static void	 ctx_clear(struct ctx *);
@@ -247,6 +248,7 @@ xinetd_convert(const char *name, const char *buf, size_t len,
 	}
 	name_all(&ctx);
 	check_overlaps(&ctx);
+	no_service(&ctx, name);
 	render(&ctx, &out, name);
 
 	if (ps != NULL)
@@ -1934,9 +1936,11 @@ conv_env(struct ctx *ctx, struct xsvc *svc, bool noprog)
 
 	n = attr_list(ctx, svc, "env", &v);
 	a = find_attr(svc->sec, "env");
-	if (n != (size_t)-1 && noprog && n > 0)
-		say(ctx, svc, a, IOUT_NOTE, "env is dropped: no program "
-		    "runs");
+	if (n != (size_t)-1 && noprog && n > 0) {
+		if (a != NULL)
+			say(ctx, svc, a, IOUT_NOTE, "env is dropped: no "
+			    "program runs");
+	}
 	else if (n != (size_t)-1) {
 		for (i = 0; i < n; i++) {
 			eq = strchr(v[i], '=');
@@ -1965,8 +1969,10 @@ conv_env(struct ctx *ctx, struct xsvc *svc, bool noprog)
 	if (n == (size_t)-1 || n == 0)
 		return;
 	if (noprog) {
-		say(ctx, svc, find_attr(svc->sec, "passenv"), IOUT_NOTE,
-		    "passenv is dropped: no program runs");
+		/* Silent when it comes from defaults, as portmuxd's. */
+		if (find_attr(svc->sec, "passenv") != NULL)
+			say(ctx, svc, find_attr(svc->sec, "passenv"),
+			    IOUT_NOTE, "passenv is dropped: no program runs");
 		return;
 	}
 	kv_list(ctx, svc, "passenv", v, n);
@@ -1994,9 +2000,6 @@ conv_rest(struct ctx *ctx, struct xsvc *svc, bool prog)
 		{ "mdns", IOUT_NOTE, "portmuxd registers nothing with mDNS" },
 		{ "log_type", IOUT_WARN, "portmuxd's log is global: log and "
 		    "log_facility outside sections" },
-		{ "deny_time", IOUT_NOTE, "a trap bans for the global "
-		    "ban_time (set it outside sections: ban_time = 60m for "
-		    "deny_time = 60)" },
 		{ "id", IOUT_NOTE, NULL },
 		{ "enabled", IOUT_WARN, "it belongs in defaults: xinetd "
 		    "ignores it here" },
@@ -2010,7 +2013,8 @@ conv_rest(struct ctx *ctx, struct xsvc *svc, bool prog)
 		"instances", "per_source", "cps", "rlimit_as", "rlimit_cpu",
 		"rlimit_files", "rlimit_data", "rlimit_rss", "rlimit_stack",
 		"env", "passenv", "nice", "umask", "groups", "log_on_success",
-		"log_on_failure", "rpc_version", "rpc_number", NULL
+		"log_on_failure", "rpc_version", "rpc_number", "deny_time",
+		NULL
 	};
 	struct xattr	*a;
 	char		 buf[16];
@@ -2102,8 +2106,20 @@ conv_rest(struct ctx *ctx, struct xsvc *svc, bool prog)
 		    "log_on_failure are dropped: portmuxd logs every "
 		    "connection, refused ones too, with the peer, the pid, "
 		    "the exit status and the duration");
+	if ((a = attr(ctx, NULL, svc->sec, "deny_time")) != NULL && a->n == 1)
+		say(ctx, svc, a, IOUT_NOTE, "deny_time is dropped: a trap "
+		    "bans for the global ban_time; for the same, write "
+		    "ban_time = %sm outside sections (FOREVER and NEVER have "
+		    "no equivalent)", a->v[0]);
 	for (i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
-		if ((a = attr(ctx, NULL, svc->sec, dropped[i].name)) == NULL)
+		/* These may come from defaults too (xinetd.conf(5)). */
+		if (strncmp(dropped[i].name, "banner", 6) == 0 ||
+		    strcmp(dropped[i].name, "max_load") == 0 ||
+		    strcmp(dropped[i].name, "mdns") == 0)
+			a = attr_any(ctx, svc, dropped[i].name);
+		else
+			a = attr(ctx, NULL, svc->sec, dropped[i].name);
+		if (a == NULL)
 			continue;
 		if (dropped[i].what != NULL)
 			say(ctx, svc, a, dropped[i].level, "%s is dropped: %s",
@@ -2206,6 +2222,20 @@ check_overlaps(struct ctx *ctx)
 			break;
 		}
 	}
+}
+
+/* portmuxd refuses a file without a section: say so where it starts. */
+static void
+no_service(struct ctx *ctx, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < ctx->nitems; i++)
+		if (ctx->items[i].svc != NULL && ctx->items[i].svc->title !=
+		    NULL && !ctx->items[i].svc->error)
+			return;
+	problem(ctx, name, 1, IOUT_WARN, "no service is converted, and "
+	    "portmuxd refuses a file without a service section");
 }
 
 static void

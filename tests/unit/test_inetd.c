@@ -686,6 +686,18 @@ test_inetd_error_lines(void **state __unused)
 	res_free(&r);
 }
 
+/* A fresh Debian inetd.conf is all comments: portmuxd wants a service. */
+static void
+test_inetd_no_service(void **state __unused)
+{
+	struct res	 r;
+
+	conv(&r, "# nothing\n#echo stream tcp nowait root internal\n", 0);
+	assert_problem(&r, 1, IOUT_WARN, "no service line is converted");
+	assert_int_equal(r.ps.n, 1);
+	res_free(&r);
+}
+
 /* Problems come in the order of the lines, whichever pass found them. */
 static void
 test_inetd_problem_order(void **state __unused)
@@ -731,6 +743,7 @@ main(void)
 		cmocka_unit_test(test_inetd_line_endings),
 		cmocka_unit_test(test_inetd_error_lines),
 		cmocka_unit_test(test_inetd_problem_order),
+		cmocka_unit_test(test_inetd_no_service),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

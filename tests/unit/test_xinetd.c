@@ -589,6 +589,19 @@ test_xinetd_names_overlap(void **state __unused)
 }
 
 static void
+test_xinetd_no_service(void **state __unused)
+{
+	struct res	 r;
+
+	conv(&r, "# only a comment\ndefaults\n{\n}\n");
+	assert_problem(&r, 1, IOUT_WARN, "no service is converted");
+	res_free(&r);
+	conv(&r, SVC("a", "5000", "\tdisable = yes\n"));
+	assert_int_equal(r.ps.n, 0);
+	res_free(&r);
+}
+
+static void
 write_file(const char *path, const char *text)
 {
 	FILE	*f;
@@ -684,6 +697,7 @@ main(void)
 		cmocka_unit_test(test_xinetd_numeric_user),
 		cmocka_unit_test(test_xinetd_names_overlap),
 		cmocka_unit_test(test_xinetd_includes),
+		cmocka_unit_test(test_xinetd_no_service),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
