@@ -439,7 +439,8 @@ classify(struct ctx *ctx)
 		len = (size_t)(ctx->lines[k - 1].p + ctx->lines[k - 1].len -
 		    (l->p + j));
 		n = fields(ctx, l->p + j, len, &f);
-		if (n == 1 && f[0][strlen(f[0]) - 1] == ':') {
+		if (n == 1 && f[0][0] != '\0' && f[0][strlen(f[0]) - 1] ==
+		    ':' && memchr(l->p, '\0', len + j) == NULL) {
 			l->kind = L_DEFADDR;
 			parse_defaddr(ctx, f[0], (int)i + 1);
 			entry = true;
@@ -455,7 +456,11 @@ classify(struct ctx *ctx)
 		l->kind = L_ENTRY;
 		l->svc = idx;
 		entry = true;
-		parse_entry(ctx, svc, f, n);
+		if (memchr(l->p + j, '\0', len) != NULL)
+			say(ctx, svc, IOUT_ERROR, "a NUL byte in the entry: "
+			    "not converted");
+		else
+			parse_entry(ctx, svc, f, n);
 		if (k > i + 1)
 			say(ctx, svc, IOUT_NOTE, "line%s %zu%s%.0zu continue%s "
 			    "this entry, as BSD inetd reads a line that "

@@ -655,6 +655,23 @@ test_inetd_line_endings(void **state __unused)
 	free(out);
 	iout_problems_clear(&r.ps);
 
+	/* A NUL in an entry: a comment, never a field cut short. */
+	{
+		const char	 nul[] = "\0:\necho st\0ream tcp nowait root "
+		    "internal\n";
+
+		iout_problems_init(&r.ps);
+		out = inetd_convert("in.conf", nul, sizeof(nul) - 1, 0,
+		    &r.ps);
+		assert_non_null(out);
+		assert_int_equal(count_lines(out), 2);
+		assert_line(out, 2, "# echo st?ream tcp nowait root internal");
+		assert_problem(&r, 1, IOUT_ERROR, "a NUL byte");
+		assert_problem(&r, 2, IOUT_ERROR, "a NUL byte");
+		free(out);
+		iout_problems_clear(&r.ps);
+	}
+
 	out = inetd_convert(NULL, "", 0, 0, NULL);
 	assert_non_null(out);
 	assert_string_equal(out, "");
