@@ -181,7 +181,7 @@ static void	 convert(struct ctx *, struct xsvc *);
 static void	 convert_defaults(struct ctx *, struct xsec *);
 static bool	 conv_kind(struct ctx *, struct xsvc *, bool *, const char **,
 		    bool *, bool *);
-static void	 conv_program(struct ctx *, struct xsvc *, bool);
+static void	 conv_program(struct ctx *, struct xsvc *, bool *);
 static void	 conv_address(struct ctx *, struct xsvc *);
 static void	 conv_acl(struct ctx *, struct xsvc *);
 static void	 conv_limits(struct ctx *, struct xsvc *, bool, bool);
@@ -1148,7 +1148,7 @@ convert(struct ctx *ctx, struct xsvc *svc)
 	if (builtin != NULL)
 		kv(ctx, svc, "builtin", builtin);
 	if (!redirect && builtin == NULL)
-		conv_program(ctx, svc, wait);
+		conv_program(ctx, svc, &wait);
 	if (svc->error)
 		return;
 	if (svc->mux)
@@ -1219,10 +1219,13 @@ conv_kind(struct ctx *ctx, struct xsvc *svc, bool *waitp,
 	wa = attr(ctx, svc, sec, "wait");
 	if (st == NULL || st->n != 1 || (!is_word(st->v[0], "stream") &&
 	    !is_word(st->v[0], "dgram"))) {
-		say(ctx, svc, st, IOUT_ERROR, st == NULL ? "no socket_type: "
-		    "xinetd drops the service" : "socket_type %s is not "
-		    "supported: portmuxd serves stream (tcp) and dgram (udp)",
-		    st->n > 0 ? st->v[0] : "");
+		if (st == NULL)
+			say(ctx, svc, NULL, IOUT_ERROR, "no socket_type: "
+			    "xinetd drops the service");
+		else
+			say(ctx, svc, st, IOUT_ERROR, "socket_type %s is not "
+			    "supported: portmuxd serves stream (tcp) and "
+			    "dgram (udp)", st->n > 0 ? st->v[0] : "");
 		return false;
 	}
 	stream = is_word(st->v[0], "stream");
@@ -1280,6 +1283,12 @@ conv_kind(struct ctx *ctx, struct xsvc *svc, bool *waitp,
 
 	re = attr(ctx, svc, sec, "redirect");
 	if (*trapp) {
+		if (svc->mux) {
+			say(ctx, svc, fl, IOUT_ERROR, "flags SENSOR on a "
+			    "TCPMUX service: portmuxd's trap has a port of "
+			    "its own");
+			return false;
+		}
 		if (!stream) {
 			say(ctx, svc, fl, IOUT_ERROR, "flags SENSOR on udp: "
 			    "portmuxd's trap is tcp only, since a datagram's "
@@ -1345,8 +1354,9 @@ conv_kind(struct ctx *ctx, struct xsvc *svc, bool *waitp,
 }
 
 /* server, server_args (with NAMEINARGS), user, group, wait. */
+/* *waitp becomes true for a udp program, which portmuxd runs so. */
 static void
-conv_program(struct ctx *ctx, struct xsvc *svc, bool wait)
+conv_program(struct ctx *ctx, struct xsvc *svc, bool *waitp)
 {
 	struct xsec	*sec = svc->sec;
 	struct xattr	*se, *sa, *us, *gr, *fl;
@@ -1434,13 +1444,13 @@ conv_program(struct ctx *ctx, struct xsvc *svc, bool wait)
 		} else
 			kv(ctx, svc, "group", gr->v[0]);
 	}
-	if (svc->udp && !wait) {
+	if (svc->udp && !*waitp) {
 		say(ctx, svc, attr(ctx, NULL, sec, "wait"), IOUT_WARN, "udp "
 		    "with wait = no becomes wait = true: portmuxd starts a "
 		    "udp program with the socket and waits for it to exit");
-		wait = true;
+		*waitp = true;
 	}
-	if (wait)
+	if (*waitp)
 		kv(ctx, svc, "wait", "true");
 }
 

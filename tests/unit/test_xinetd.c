@@ -503,6 +503,17 @@ test_xinetd_sensor(void **state __unused)
 	assert_problem(&r, 1, IOUT_NOTE, "only_from and no_access are "
 	    "dropped: a trap");
 	assert_problem(&r, 19, IOUT_ERROR, "portmuxd's trap is tcp only");
+	res_free(&r);
+
+	/* A udp program is a wait service: no limits, even from cps. */
+	conv(&r, "service u\n{\n\ttype = UNLISTED\n\tport = 5001\n"
+	    "\tsocket_type = dgram\n\twait = no\n\tuser = nobody\n"
+	    "\tserver = /bin/cat\n\tinstances = 3\n}\n"
+	    "service m\n{\n\ttype = TCPMUX UNLISTED\n\tflags = SENSOR\n"
+	    "\tsocket_type = stream\n\twait = no\n}\n");
+	assert_contains(r.out, "\twait = true\n}\n");
+	assert_lacks(r.out, "instances = 3");
+	assert_problem(&r, 14, IOUT_ERROR, "flags SENSOR on a TCPMUX service");
 	assert_loads(r.out);
 	res_free(&r);
 }
