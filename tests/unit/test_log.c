@@ -22,12 +22,16 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <regex.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +39,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -63,6 +68,52 @@ cap_start(void)
 	cap_rd = p[0];
 }
 
+/*
+ * Put a regular file on fd 2 (JOURNAL_STREAM names a stream by its
+ * device and inode, so the file must stay the same one): its fd.
+ */
+static int
+fcap_start(void)
+{
+	char	 path[] = "/tmp/test_log.XXXXXX";
+	int	 fd;
+
+	assert_true((fd = mkostemp(path, O_CLOEXEC)) != -1);
+	assert_int_equal(unlink(path), 0);
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	assert_true(saved_stderr != -1);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	return fd;
+}
+
+/* Restore fd 2 and return what the file holds, NUL-terminated. */
+static size_t
+fcap_stop(int fd, char *buf, size_t size)
+{
+	ssize_t	 n;
+
+	(void)dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	n = pread(fd, buf, size - 1, 0);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+/* "DEV:INO" of fd, as systemd writes $JOURNAL_STREAM. */
+static void
+journal_value(int fd, char *buf, size_t size)
+{
+	struct stat	 st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	(void)snprintf(buf, size, "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino);
+}
+
 /* Restore fd 2 and return what was written to it, NUL-terminated. */
 static size_t
 cap_stop(char *buf, size_t size)
@@ -85,11 +136,28 @@ cap_stop(char *buf, size_t size)
 	return o;
 }
 
+/* The TZ the tests started with, put back after each that sets one. */
+static char	*saved_tz;
+
 static int
 setup(void **state)
 {
+	const char	*tz = getenv("TZ");
+
 	(void)state;
+	/* A runner's journal must not prefix the lines captured here. */
+	(void)unsetenv("JOURNAL_STREAM");
+	if (tz != NULL && (saved_tz = strdup(tz)) == NULL)
+		return -1;
 	log_init(1, LOG_INFO, LOG_DAEMON);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	free(saved_tz);
 	return 0;
 }
 
@@ -403,6 +471,400 @@ test_log_fatalx_exit(void **state)
 	    "action=fatal msg=\"engine: bad message\"\n");
 }
 
+/*
+ * The lines logged while JOURNAL_STREAM is value (NULL: as the file
+ * itself says) and stderr is a file: log_init() decides, at that point,
+ * whether stderr is the journal.  Afterwards the prefix is reset with
+ * stderr back on the terminal or pipe it was.
+ */
+static void
+journal_lines(const char *value, char *out, size_t size)
+{
+	char	 jv[64];
+	int	 fd;
+
+	fd = fcap_start();
+	journal_value(fd, jv, sizeof(jv));
+	(void)setenv("JOURNAL_STREAM", value != NULL ? value : jv, 1);
+	log_init(1, LOG_DEBUG, LOG_DAEMON);
+	log_info("action=start gen=%d", 1);
+	log_warnx("action=warn msg=%s", "w");
+	log_errx("action=error msg=%s", "e");
+	log_debug("action=debug");
+	logit(LOG_NOTICE, "action=notice");
+	log_conn(LOG_INFO, 7, "echo", "action=accept proto=tcp");
+	log_conn(LOG_WARNING, 0, "echo", "action=refuse reason=rate");
+	errno = EADDRINUSE;
+	log_warn("action=warn msg=bind");
+	fcap_stop(fd, out, size);
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(1, LOG_INFO, LOG_DAEMON);
+}
+
+/* The lines journal_lines() logs, each after its prefix (or none). */
+static void
+journal_want(char *buf, size_t size, bool prefixed)
+{
+	(void)snprintf(buf, size,
+	    "%saction=start gen=1\n"
+	    "%saction=warn msg=w\n"
+	    "%saction=error msg=e\n"
+	    "%saction=debug\n"
+	    "%saction=notice\n"
+	    "%sconn=7 service=echo action=accept proto=tcp\n"
+	    "%sservice=echo action=refuse reason=rate\n"
+	    "%saction=warn msg=bind error=\"%s\"\n",
+	    prefixed ? "<6>" : "", prefixed ? "<4>" : "",
+	    prefixed ? "<3>" : "", prefixed ? "<7>" : "",
+	    prefixed ? "<5>" : "", prefixed ? "<6>" : "",
+	    prefixed ? "<4>" : "", prefixed ? "<4>" : "",
+	    strerror(EADDRINUSE));
+}
+
+/* stderr is the journal's stream: each line starts with its priority. */
+static void
+test_log_journal_prefix(void **state)
+{
+	char	 out[CAPMAX], want[1024];
+
+	(void)state;
+	journal_lines(NULL, out, sizeof(out));
+	journal_want(want, sizeof(want), true);
+	assert_string_equal(out, want);
+
+	/* Back on a stream that is not the journal: no prefix. */
+	cap_start();
+	log_info("action=start");
+	cap_stop(out, sizeof(out));
+	assert_string_equal(out, "action=start\n");
+}
+
+/*
+ * stderr was redirected somewhere else than the stream the variable
+ * names, or the variable is not "DEV:INO": no prefix, the line as is.
+ */
+static void
+test_log_journal_other(void **state)
+{
+	char		 out[CAPMAX], want[1024], jv[80];
+	const char	*bad[] = { "1:2x", "abc", "", ":", "1:", "1:2:3" };
+	char		 path[] = "/tmp/test_log.XXXXXX";
+	size_t		 i;
+	int		 fd;
+
+	(void)state;
+	journal_want(want, sizeof(want), false);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		journal_lines(bad[i], out, sizeof(out));
+		assert_string_equal(out, want);
+	}
+	/* Another file's device and inode. */
+	assert_true((fd = mkostemp(path, O_CLOEXEC)) != -1);
+	journal_value(fd, jv, sizeof(jv));
+	journal_lines(jv, out, sizeof(out));
+	close(fd);
+	assert_int_equal(unlink(path), 0);
+	assert_string_equal(out, want);
+}
+
+/* The right stream with something after it is not the right stream. */
+static void
+test_log_journal_trailing(void **state)
+{
+	char	 out[CAPMAX], jv[80];
+	int	 fd;
+
+	(void)state;
+	fd = fcap_start();
+	journal_value(fd, jv, sizeof(jv) - 1);
+	(void)strcat(jv, "x");
+	(void)setenv("JOURNAL_STREAM", jv, 1);
+	log_init(1, LOG_INFO, LOG_DAEMON);
+	log_info("action=start");
+	fcap_stop(fd, out, sizeof(out));
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(1, LOG_INFO, LOG_DAEMON);
+	assert_string_equal(out, "action=start\n");
+}
+
+/* Whole seconds of the clock log.c reads (time() may lag behind it). */
+static time_t
+real_s(void)
+{
+	struct timespec	 ts;
+
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return ts.tv_sec;
+}
+
+static void
+tz_set(const char *tz)
+{
+	if (tz != NULL)
+		assert_int_equal(setenv("TZ", tz, 1), 0);
+	else
+		assert_int_equal(unsetenv("TZ"), 0);
+	tzset();
+}
+
+/*
+ * Check one line of the log file format, "STAMP HOST portmuxd[PID]:
+ * MESSAGE", that STAMP shows the offset off_want and that, read with
+ * it, STAMP lies between t0 and t1.
+ */
+static void
+assert_file_line(const char *line, const char *msg, time_t t0, time_t t1,
+    const char *off_want)
+{
+	regex_t		 re;
+	regmatch_t	 m[11];
+	char		 host[HOST_NAME_MAX + 1], rest[512], off[32];
+	struct tm	 tm;
+	time_t		 t;
+	long		 f[10];
+	int		 i;
+
+	assert_int_equal(regcomp(&re, "^([0-9]{4})-([0-9]{2})-([0-9]{2})T"
+	    "([0-9]{2}):([0-9]{2}):([0-9]{2})\\.([0-9]{6})([+-])([0-9]{2}):"
+	    "([0-9]{2}) ", REG_EXTENDED), 0);
+	i = regexec(&re, line, 11, m, 0);
+	regfree(&re);
+	if (i != 0)
+		fail_msg("not a log file line: \"%s\"", line);
+	for (i = 0; i < 10; i++)
+		f[i] = i == 7 ? 0 : strtol(line + m[i + 1].rm_so, NULL, 10);
+
+	/* The rest: host, process and the message, nothing else. */
+	assert_int_equal(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	(void)snprintf(rest, sizeof(rest), "%s portmuxd[%ld]: %s", host,
+	    (long)getpid(), msg);
+	assert_string_equal(line + m[0].rm_eo, rest);
+
+	(void)snprintf(off, sizeof(off), "%c%02ld:%02ld", line[m[8].rm_so],
+	    f[8], f[9]);
+	assert_string_equal(off, off_want);
+
+	/* The local time, less its offset, is the time of the call. */
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (int)f[0] - 1900;
+	tm.tm_mon = (int)f[1] - 1;
+	tm.tm_mday = (int)f[2];
+	tm.tm_hour = (int)f[3];
+	tm.tm_min = (int)f[4];
+	tm.tm_sec = (int)f[5];
+	t = timegm(&tm) - (line[m[8].rm_so] == '-' ? -1 : 1) *
+	    (f[8] * 3600 + f[9] * 60);
+	assert_true(t >= t0 && t <= t1);
+	assert_true(f[6] >= 0 && f[6] <= 999999);
+}
+
+/*
+ * log_file_mode(1) lines in zone tz, checked, then the mode is off.
+ * off_want: the offset they must show; "" for tm_gmtoff's now.
+ */
+static void
+file_mode_in(const char *tz, const char *off_want)
+{
+	char		 out[CAPMAX], *nl, *second, off[32];
+	struct tm	 now;
+	time_t		 t0, t1;
+	int		 m;
+
+	tz_set(tz);
+	log_file_mode(1);
+	t0 = real_s();
+	assert_non_null(localtime_r(&t0, &now));
+	m = (int)(now.tm_gmtoff / 60);
+	(void)snprintf(off, sizeof(off), "%c%02d:%02d", m < 0 ? '-' : '+',
+	    abs(m) / 60, abs(m) % 60);
+	if (off_want[0] == '\0')
+		off_want = off;
+	else
+		assert_string_equal(off, off_want);
+	cap_start();
+	log_info("action=start gen=%d", 3);
+	log_conn(LOG_WARNING, 9, "echo", "action=refuse reason=acl");
+	/* A log_init() after (as a reload's) keeps the mode. */
+	log_init(1, LOG_INFO, LOG_DAEMON);
+	log_errx("action=error");
+	cap_stop(out, sizeof(out));
+	t1 = real_s();
+	log_file_mode(0);
+	tz_set(saved_tz);
+
+	assert_non_null(nl = strchr(out, '\n'));
+	*nl = '\0';
+	assert_file_line(out, "action=start gen=3", t0, t1, off_want);
+	second = nl + 1;
+	assert_non_null(nl = strchr(second, '\n'));
+	*nl = '\0';
+	assert_file_line(second, "conn=9 service=echo action=refuse "
+	    "reason=acl", t0, t1, off_want);
+	second = nl + 1;
+	assert_non_null(nl = strchr(second, '\n'));
+	*nl = '\0';
+	assert_file_line(second, "action=error", t0, t1, off_want);
+	assert_string_equal(nl + 1, "");
+}
+
+static bool
+have_zone(const char *name)
+{
+	char	 path[256];
+
+	(void)snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
+	return access(path, R_OK) == 0;
+}
+
+/* The daemon's own log file: rsyslog's file format, in local time. */
+static void
+test_log_file_mode(void **state)
+{
+	char	 out[CAPMAX];
+
+	(void)state;
+	/* POSIX zones need no zoneinfo: "<+0545>-5:45" is 5:45 east. */
+	file_mode_in("UTC0", "+00:00");
+	file_mode_in("<+0545>-5:45", "+05:45");
+	file_mode_in("<-0330>3:30", "-03:30");
+	file_mode_in("<-10>10", "-10:00");
+	if (have_zone("UTC"))
+		file_mode_in("UTC", "+00:00");
+	if (have_zone("Asia/Kolkata"))
+		file_mode_in("Asia/Kolkata", "+05:30");
+	if (have_zone("America/St_Johns"))
+		file_mode_in("America/St_Johns", "");
+	file_mode_in(saved_tz, "");
+
+	/* Off again: the bare line. */
+	cap_start();
+	log_info("action=start");
+	cap_stop(out, sizeof(out));
+	assert_string_equal(out, "action=start\n");
+}
+
+/* Leaving file mode on the journal's stream goes back to "<N>". */
+static void
+test_log_file_mode_journal(void **state)
+{
+	char	 out[CAPMAX], jv[64], *p;
+	int	 fd;
+
+	(void)state;
+	fd = fcap_start();
+	journal_value(fd, jv, sizeof(jv));
+	(void)setenv("JOURNAL_STREAM", jv, 1);
+	log_init(1, LOG_INFO, LOG_DAEMON);
+	log_info("action=one");
+	log_file_mode(1);
+	log_info("action=two");
+	log_file_mode(0);
+	log_info("action=three");
+	fcap_stop(fd, out, sizeof(out));
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(1, LOG_INFO, LOG_DAEMON);
+	assert_memory_equal(out, "<6>action=one\n", 14);
+	p = out + 14;
+	assert_true(strlen(p) > 20);
+	assert_memory_equal(p, "20", 2);
+	assert_non_null(p = strstr(p, "]: action=two\n<6>action=three\n"));
+	assert_string_equal(p, "]: action=two\n<6>action=three\n");
+}
+
+/* What log_capture() handed over. */
+struct captured {
+	int	 n;
+	int	 pri[4];
+	char	 line[4][256];
+};
+
+static void
+capture_cb(int pri, const char *line, void *arg)
+{
+	struct captured	*c = arg;
+
+	if (c->n >= 4)
+		return;
+	c->pri[c->n] = pri;
+	(void)snprintf(c->line[c->n], sizeof(c->line[c->n]), "%s", line);
+	c->n++;
+	/* A callback may well fail a call of its own. */
+	errno = EBADF;
+}
+
+/* Lines while capture and tee are on; stderr gets the prefix kind set. */
+static void
+capture_and_tee(struct captured *c, char *tee, size_t teesize)
+{
+	int	 p[2];
+	ssize_t	 n;
+
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	log_capture(capture_cb, c);
+	log_tee(p[1]);		/* owned by log.c from here */
+	log_info("action=start");
+	log_warnx("action=warn msg=%s", "w");
+	log_errx("action=error msg=%s", "e");
+	log_conn(LOG_WARNING, 4, "echo", "action=refuse reason=acl");
+	log_tee(-1);
+	log_capture(NULL, NULL);
+	n = read(p[0], tee, teesize - 1);
+	close(p[0]);
+	assert_true(n >= 0);
+	tee[n] = '\0';
+}
+
+static void
+assert_bare(const struct captured *c, const char *tee)
+{
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->pri[0], LOG_WARNING);
+	assert_string_equal(c->line[0], "action=warn msg=w");
+	assert_int_equal(c->pri[1], LOG_ERR);
+	assert_string_equal(c->line[1], "action=error msg=e");
+	assert_string_equal(tee, "portmuxd: action=warn msg=w\n"
+	    "portmuxd: action=error msg=e\n"
+	    "portmuxd: conn=4 service=echo action=refuse reason=acl\n");
+}
+
+/*
+ * The reply to portmuxctl (log_capture()) and the caller's stderr
+ * (log_tee()) get the bare line whatever prefix stderr's lines carry.
+ */
+static void
+test_log_capture_tee_bare(void **state)
+{
+	struct captured	 c;
+	char		 out[CAPMAX], tee[1024], jv[64];
+	int		 fd;
+
+	(void)state;
+	fd = fcap_start();
+	journal_value(fd, jv, sizeof(jv));
+	(void)setenv("JOURNAL_STREAM", jv, 1);
+	log_init(1, LOG_INFO, LOG_DAEMON);
+	capture_and_tee(&c, tee, sizeof(tee));
+	fcap_stop(fd, out, sizeof(out));
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(1, LOG_INFO, LOG_DAEMON);
+	assert_bare(&c, tee);
+	assert_string_equal(out, "<6>action=start\n<4>action=warn msg=w\n"
+	    "<3>action=error msg=e\n"
+	    "<4>conn=4 service=echo action=refuse reason=acl\n");
+
+	cap_start();
+	log_file_mode(1);
+	capture_and_tee(&c, tee, sizeof(tee));
+	log_file_mode(0);
+	cap_stop(out, sizeof(out));
+	assert_bare(&c, tee);
+	assert_non_null(strstr(out, "]: action=warn msg=w\n"));
+	/* Each stderr line starts with the stamp, not with the event. */
+	assert_true(out[0] >= '0' && out[0] <= '9');
+}
+
 int
 main(void)
 {
@@ -420,7 +882,13 @@ main(void)
 		cmocka_unit_test(test_log_errno_preserved),
 		cmocka_unit_test(test_log_long_line_one_write),
 		cmocka_unit_test(test_log_fatalx_exit),
+		cmocka_unit_test(test_log_journal_prefix),
+		cmocka_unit_test(test_log_journal_other),
+		cmocka_unit_test(test_log_journal_trailing),
+		cmocka_unit_test(test_log_file_mode),
+		cmocka_unit_test(test_log_file_mode_journal),
+		cmocka_unit_test(test_log_capture_tee_bare),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, group_teardown);
 }
