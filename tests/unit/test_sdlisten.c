@@ -581,6 +581,40 @@ test_sdlisten_take_sockets(void **state)
 	dir_rm(dir, "ctl.sock");
 }
 
+/*
+ * Linux sets IPV6_V6ONLY itself when a socket binds a specific IPv6
+ * address, whatever was asked: the manager's [::1] socket always says
+ * v6only = 1.  A service at ::1 with v6only = false binds the very same
+ * socket (listen.c gets the same forced flag), so it must take the
+ * passed one instead of failing the start on an "unmatched" socket.
+ */
+static void
+test_sdlisten_take_v6_specific(void **state)
+{
+	struct sdlisten	 p;
+	struct svcfix	 f;
+	char		 err[256];
+	int		 fds[1];
+	uint16_t	 port;
+
+	(void)state;
+	if (!have_ipv6_loopback())
+		skip();
+	fds[0] = inet_sock(SOCK_STREAM, "::1", 0, 0);
+	port = port_of(fds[0]);
+	slots_place(fds, 1);
+	env_own("1", NULL);
+	assert_int_equal(sdlisten_take(&p, err, sizeof(err)), 0);
+	assert_int_equal(p.n, 1);
+	assert_passed(&p.v[0], 3, AF_INET6, SOCK_STREAM, true, "");
+	assert_int_equal(match(&p, svc_inet(&f, PROTO_TCP, "::1", port,
+	    true)), 0);
+	assert_int_equal(match(&p, svc_inet(&f, PROTO_TCP, "::1", port,
+	    false)), 0);
+	sdlisten_free(&p);
+	slots_clear();
+}
+
 /* Names go by position; an empty or missing one is "", a long one cut. */
 static void
 test_sdlisten_take_names(void **state)
@@ -1022,6 +1056,8 @@ main(void)
 		cmocka_unit_test(test_sdlisten_count_bad_pid),
 		cmocka_unit_test(test_sdlisten_count_bad_fds),
 		cmocka_unit_test_teardown(test_sdlisten_take_sockets,
+		    teardown),
+		cmocka_unit_test_teardown(test_sdlisten_take_v6_specific,
 		    teardown),
 		cmocka_unit_test_teardown(test_sdlisten_take_names, teardown),
 		cmocka_unit_test_teardown(test_sdlisten_take_pipe, teardown),
