@@ -249,7 +249,14 @@ matches(const struct sdpassed *sp, const struct service *svc,
 		    sp->domain != ba->ss.ss_family || sp->len != ba->len ||
 		    memcmp(&sp->ss, &ba->ss, ba->len) != 0)
 			return false;
-		return sp->domain != AF_INET6 || sp->v6only == svc->v6only;
+		/*
+		 * Linux sets IPV6_V6ONLY itself when a socket binds a
+		 * specific IPv6 address, whatever was asked: the flag
+		 * tells sockets apart only on the wildcard address.
+		 */
+		return sp->domain != AF_INET6 || !IN6_IS_ADDR_UNSPECIFIED(
+		    &((const struct sockaddr_in6 *)&sp->ss)->sin6_addr) ||
+		    sp->v6only == svc->v6only;
 	}
 	return false;
 }
