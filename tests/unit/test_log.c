@@ -865,6 +865,38 @@ test_log_capture_tee_bare(void **state)
 	assert_true(out[0] >= '0' && out[0] <= '9');
 }
 
+/*
+ * A warning below the level still goes to the capture: errno must
+ * come back as it was, even when the callback changed it.
+ */
+static void
+test_log_capture_errno(void **state)
+{
+	struct captured	 c;
+	char		 out[CAPMAX];
+	int		 e1, e2;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	log_setlevel(LOG_ERR);
+	log_capture(capture_cb, &c);
+	cap_start();
+	errno = ENOENT;
+	log_warnx("action=warn msg=filtered");
+	e1 = errno;
+	errno = EACCES;
+	log_errx("action=error msg=shown");
+	e2 = errno;
+	cap_stop(out, sizeof(out));
+	log_capture(NULL, NULL);
+	log_setlevel(LOG_INFO);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.line[0], "action=warn msg=filtered");
+	assert_string_equal(out, "action=error msg=shown\n");
+	assert_int_equal(e2, EACCES);
+	assert_int_equal(e1, ENOENT);
+}
+
 int
 main(void)
 {
@@ -888,6 +920,7 @@ main(void)
 		cmocka_unit_test(test_log_file_mode),
 		cmocka_unit_test(test_log_file_mode_journal),
 		cmocka_unit_test(test_log_capture_tee_bare),
+		cmocka_unit_test(test_log_capture_errno),
 	};
 
 	return cmocka_run_group_tests(tests, setup, group_teardown);
