@@ -456,9 +456,8 @@ vlog(int pri, const char *fmt, va_list ap)
 	(void)vsnprintf(buf + off, sizeof(buf) - off, fmt, ap);
 	if (capture_cb != NULL && pri <= LOG_WARNING)
 		capture_cb(pri, buf + off, capture_arg);
-	if (pri > log_level)
-		return;
-	log_emit(pri, buf, off, sizeof(buf));
+	if (pri <= log_level)
+		log_emit(pri, buf, off, sizeof(buf));
 	errno = saved_errno;
 }
 
