@@ -580,11 +580,11 @@ test_control_errors(void **state)
 		    "expected \"portmuxctl/1 COMMAND [ARG]\"" },
 		{ "", "usage", "expected \"portmuxctl/1 COMMAND [ARG]\"" },
 		{ "portmuxctl/1 frobnicate", "usage", "unknown command; "
-		    "expected status, connections, bans, stats, unban or "
-		    "reload" },
+		    "expected status, connections, bans, stats, unban, "
+		    "reload or reopen" },
 		{ "portmuxctl/1 STATUS", "usage", "unknown command; "
-		    "expected status, connections, bans, stats, unban or "
-		    "reload" },
+		    "expected status, connections, bans, stats, unban, "
+		    "reload or reopen" },
 		{ "portmuxctl/1 unban", "usage",
 		    "unban takes one address or prefix" },
 		{ "portmuxctl/1 unban 192.0.2.1 192.0.2.2", "usage",
