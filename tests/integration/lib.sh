@@ -352,6 +352,21 @@ wait_count()
 	[ "$(log_count "$1")" -ge "$2" ]
 }
 
+# wait_file FILE REGEX [N] [TIMEOUT]: until at least N lines of FILE
+# (default 1) match an extended REGEX (default 10s).
+wait_file()
+{
+	local n i
+
+	n=$(awk -v t="${4:-10}" 'BEGIN { printf "%d", t * 20 }')
+	for i in $(seq 1 "$n"); do
+		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] &&
+		    return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # engine_pid: the monitor's (newest) child named portmuxd-engine.
 engine_pid()
 {

@@ -32,18 +32,6 @@ service echo {
 EOF
 }
 
-# file_wait FILE REGEX [N]: until N lines (default 1) of FILE match.
-file_wait()
-{
-	local i
-
-	for i in $(seq 1 200); do
-		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] &&
-		    return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 echo_n()	# echo_n N: N echo connections, each checked
 {
@@ -62,11 +50,11 @@ PIDS+=("$MONPID")
 [ -s "$T/start.out" ] && fail "a start with log = file wrote to the terminal: $(cat "$T/start.out")"
 host=$(hostname)
 stamp='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}[+-][0-9]{2}:[0-9]{2}'
-file_wait "$flog" "^$stamp $host portmuxd\[$MONPID\]: action=start pid=$MONPID " ||
+wait_file "$flog" "^$stamp $host portmuxd\[$MONPID\]: action=start pid=$MONPID " ||
     fail "no start line in the file format: $(cat "$flog")"
 echo_n 3
 eng=$(pgrep -n -P "$MONPID" -x portmuxd-engine)
-file_wait "$flog" "^$stamp $host portmuxd\[$eng\]: conn=[0-9]+ service=echo action=close " 3 ||
+wait_file "$flog" "^$stamp $host portmuxd\[$eng\]: conn=[0-9]+ service=echo action=close " 3 ||
     fail "the engine's lines are not in the file: $(cat "$flog")"
 bad=$(grep -Evc "^$stamp $host portmuxd\[[0-9]+\]: " "$flog")
 [ "$bad" = 0 ] || fail "$bad lines without the prefix: $(cat "$flog")"
@@ -80,9 +68,9 @@ sed -e "s|/var/log/portmuxd.log|$flog|" \
 logrotate -s "$T/logrotate.state" -f "$T/logrotate.conf" >"$T/lr.out" 2>&1 ||
     fail "logrotate: $(cat "$T/lr.out")"
 [ -s "$flog.1" ] || fail "logrotate did not rotate: $(ls -l "$T")"
-file_wait "$flog" "action=reopen path=$flog" || fail "no reopen line in the new file"
+wait_file "$flog" "action=reopen path=$flog" || fail "no reopen line in the new file"
 echo_n 4
-file_wait "$flog" 'service=echo action=close ' 4 ||
+wait_file "$flog" 'service=echo action=close ' 4 ||
     fail "the new file does not get the connections: $(cat "$flog")"
 after=$(grep -c 'service=echo action=close ' "$flog.1")
 [ "$after" = 3 ] || fail "$after echo lines in the rotated file, not 3"
@@ -90,27 +78,27 @@ after=$(grep -c 'service=echo action=close ' "$flog.1")
 # SIGUSR2 reopens as well.
 mv "$flog" "$flog.usr2"
 kill -USR2 "$MONPID"
-file_wait "$flog" "action=reopen path=$flog" || fail "SIGUSR2 did not reopen"
+wait_file "$flog" "action=reopen path=$flog" || fail "SIGUSR2 did not reopen"
 echo_n 2
-file_wait "$flog" 'service=echo action=close ' 2 || fail "nothing logged after SIGUSR2"
+wait_file "$flog" 'service=echo action=close ' 2 || fail "nothing logged after SIGUSR2"
 
 # A reload that moves log_file.
 write_conf "$T/moved.log"
 "$CTL" -s "$T/ctl.sock" reload >"$T/ctl.out" 2>&1 || fail "reload: $(cat "$T/ctl.out")"
-file_wait "$T/moved.log" "action=reopen path=$T/moved.log" || fail "log_file change not followed"
+wait_file "$T/moved.log" "action=reopen path=$T/moved.log" || fail "log_file change not followed"
 echo_n 1
-file_wait "$T/moved.log" 'service=echo action=close ' 1 || fail "nothing in the moved log"
+wait_file "$T/moved.log" 'service=echo action=close ' 1 || fail "nothing in the moved log"
 
 # A reopen that fails keeps the old file and says so to portmuxctl.
 write_conf "$T/nodir/x.log"
 "$CTL" -s "$T/ctl.sock" reload >"$T/ctl.out" 2>&1 || fail "reload: $(cat "$T/ctl.out")"
-file_wait "$T/moved.log" "cannot reopen the log file, the old one stays in use" ||
+wait_file "$T/moved.log" "cannot reopen the log file, the old one stays in use" ||
     fail "a failed reopen does not say so"
 "$CTL" -s "$T/ctl.sock" reopen >"$T/ctl.out" 2>&1 &&
     fail "portmuxctl reopen succeeded on a missing directory"
 grep -q 'the log file was not reopened' "$T/ctl.out" || fail "reopen reply: $(cat "$T/ctl.out")"
 echo_n 1
-file_wait "$T/moved.log" 'service=echo action=close ' 2 || fail "the old file stopped taking lines"
+wait_file "$T/moved.log" 'service=echo action=close ' 2 || fail "the old file stopped taking lines"
 
 kill -TERM "$MONPID"
 wait_exit "$MONPID" 10 || fail "no stop"

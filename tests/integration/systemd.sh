@@ -40,17 +40,10 @@ done
 [ -S "$NSOCK" ] || fail "the notify listener did not start"
 : >"$NLOG"
 
-# wait_notify REGEX N [SECS]: until N notify messages match.
+# wait_notify REGEX N: until N notify messages match.
 wait_notify()
 {
-	local i n
-
-	n=$(awk -v t="${3:-10}" 'BEGIN { printf "%d", t * 20 }')
-	for i in $(seq 1 "$n"); do
-		[ "$(grep -Ec -- "$1" "$NLOG")" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	return 1
+	wait_file "$NLOG" "$1" "$2"
 }
 
 echo_ok()	# echo_ok ADDRESS...: the echo service there answers
