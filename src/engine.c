@@ -586,16 +586,16 @@ peer_fmt(int fd, const struct sockaddr *sa, char *buf, size_t size)
 		    (unsigned long)uc.uid, (long)uc.pid);
 }
 
-/* A service's name by its hash; "unknown" for an older generation's. */
-const char *
-engine_svc_name(struct engine *e, uint32_t h)
+/* A service by its name's hash; NULL for an older generation's. */
+const struct service *
+engine_svc_by_hash(struct engine *e, uint32_t h)
 {
 	size_t	 i;
 
 	for (i = 0; i < e->conf->nservices; i++)
 		if (e->svc_hash[i] == h)
-			return e->conf->services[i].name;
-	return "unknown";
+			return &e->conf->services[i];
+	return NULL;
 }
 
 /*

@@ -225,7 +225,7 @@ struct svcstat	*engine_stat(struct engine *, long);
 void		 engine_count_accept(struct engine *, long);
 void		 engine_count_refusal(struct engine *, long, int);
 void		 engine_count_bytes(struct engine *, long, uint64_t, uint64_t);
-const char	*engine_svc_name(struct engine *, uint32_t);
+const struct service *engine_svc_by_hash(struct engine *, uint32_t);
 void		 engine_serve(struct engine *, size_t, int, uint64_t,
 		    const struct sockaddr *, const char *,
 		    const struct bindaddr *, const struct origin *);

@@ -245,11 +245,19 @@ static void
 summary_log(struct engine *e, const struct srcent *se, int reason,
     uint32_t repeat)
 {
-	char	 g[80];
+	const struct service	*svc = engine_svc_by_hash(e, se->svc);
+	char			 g[80];
 
+	/*
+	 * proto= as on the per-connection line, so that a filter can tell
+	 * a UDP source (which may be forged) from a TCP one; "unknown"
+	 * for a service that a reload removed.
+	 */
 	guard_group_fmt(&se->key, g, sizeof(g));
-	log_info("service=%s action=refuse peer=%s reason=%s repeat=%u",
-	    engine_svc_name(e, se->svc), g, guard_reason(reason), repeat);
+	log_info("service=%s action=refuse proto=%s peer=%s reason=%s "
+	    "repeat=%u", svc != NULL ? svc->name : "unknown",
+	    svc != NULL ? conf_proto_name(svc->proto) : "unknown", g,
+	    guard_reason(reason), repeat);
 }
 
 static void

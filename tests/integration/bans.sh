@@ -191,7 +191,7 @@ left=$(( $(date -u -d "${until%Z} UTC" +%s) - $(date +%s) ))
 
 # Another address of the group, on every service.
 banned 127.0.1.3 "after the ban"
-wait_log '^(conn=[0-9]+ service=open action=refuse proto=tcp peer=127\.0\.1\.3:[0-9]+|service=open action=refuse peer=127\.0\.1\.0/24) reason=banned( |$)' ||
+wait_log '^(conn=[0-9]+ service=open action=refuse proto=tcp peer=127\.0\.1\.3:[0-9]+|service=open action=refuse proto=tcp peer=127\.0\.1\.0/24) reason=banned( |$)' ||
     fail "no refusal of 127.0.1.3 with reason=banned on service open"
 wait_log '^conn=[0-9]+ service=uecho action=refuse proto=udp peer=127\.0\.1\.3:[0-9]+ reason=banned$' ||
     fail "no 'service=uecho action=refuse proto=udp peer=127.0.1.3:PORT reason=banned' line"

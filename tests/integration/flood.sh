@@ -141,10 +141,10 @@ for p in "${flooders[@]}"; do
 done
 flood_s=$(( ($(date +%s%N) - flood_start) / 1000000000 + 1 ))
 # How many refusal lines the flood wrote, of its own or as summaries.
-flood_lines=$(grep -cE "action=refuse (proto=tcp peer=$FLOODER:|peer=$FLOODER/32 )" "$LOG")
+flood_lines=$(grep -cE "action=refuse proto=tcp peer=($FLOODER:|$FLOODER/32 )" "$LOG")
 echo_from $FLOODER whilebanned &&
     fail "$FLOODER was served while banned"
-wait_log "^(conn=[0-9]+ service=echo action=refuse proto=tcp peer=$FLOODER:[0-9]+|service=echo action=refuse peer=$FLOODER/32) reason=banned( |\$)" ||
+wait_log "^(conn=[0-9]+ service=echo action=refuse proto=tcp peer=$FLOODER:[0-9]+|service=echo action=refuse proto=tcp peer=$FLOODER/32) reason=banned( |\$)" ||
     fail "no refusal with reason=banned for $FLOODER"
 [ "$(log_count '^action=ban ')" = 1 ] ||
     fail "one ban expected, the log has: $(grep '^action=ban ' "$LOG")"
@@ -165,14 +165,14 @@ grep -q "action=refuse .*peer=${GOOD}[:/]" "$LOG" &&
 # What the log must show of the flood.
 wait_log "^conn=[0-9]+ service=echo action=refuse proto=tcp peer=$FLOODER:[0-9]+ reason=rate\$" ||
     fail "no 'conn=N service=echo action=refuse proto=tcp peer=$FLOODER:PORT reason=rate' line"
-wait_log "^service=echo action=refuse peer=$FLOODER/32 reason=(rate|banned) repeat=[0-9]+\$" 3 ||
-    fail "no summary 'service=echo action=refuse peer=$FLOODER/32 reason=rate|banned repeat=N'"
+wait_log "^service=echo action=refuse proto=tcp peer=$FLOODER/32 reason=(rate|banned) repeat=[0-9]+\$" 3 ||
+    fail "no summary 'service=echo action=refuse proto=tcp peer=$FLOODER/32 reason=rate|banned repeat=N'"
 # However the reasons interleave (per_source, rate, banned), a source
 # group gets at most one line a second per reason: the lines before the
 # flood stopped are bounded by its duration, not by its connections.
 # The bound holds on a slow machine and a fast one alike.
 floods=$(log_count "action=refuse proto=tcp peer=$FLOODER:")
-attempts=$(awk -v g=" action=refuse peer=$FLOODER/32 " 'index($0, g) {
+attempts=$(awk -v g=" action=refuse proto=tcp peer=$FLOODER/32 " 'index($0, g) {
     sub(/.* repeat=/, ""); n += $1 } END { print n + 0 }' "$LOG")
 max_lines=$((3 * (flood_s + 2) + 1))
 say "$floods refusal lines and $attempts summarised repeats for $FLOODER; $flood_lines refusal lines in the ${flood_s}s of the flood (at most $max_lines)"
@@ -233,7 +233,7 @@ made=$((2 + 1 + fok + 1 + 1 + 2 + 5 + 5))
 logged=$(awk -v p="peer=$FLOODER:" -v g="peer=$FLOODER/32" '
 	index($0, " action=accept ") && index($0, p) { n++ }
 	index($0, " action=refuse proto=tcp ") && index($0, p) { n++ }
-	$1 == "service=echo" && index($0, " action=refuse " g " ") {
+	$1 == "service=echo" && index($0, " action=refuse proto=tcp " g " ") {
 		sub(/.* repeat=/, ""); n += $1
 	}
 	END { print n + 0 }' "$LOG")

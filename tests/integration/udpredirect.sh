@@ -733,8 +733,8 @@ send 127.0.0.1 3007 127.0.0.3 0 0.5 -n1 a1 a2 a3 a4 a5
 unanswered "part 7: 127.0.0.3, outside allow"
 wait_log "^conn=[0-9]+ service=acl action=refuse proto=udp peer=$(re "$PEER") reason=acl\$" ||
     fail "part 7: no 'action=refuse proto=udp peer=$PEER reason=acl' line"
-wait_log "^service=acl action=refuse peer=127\\.0\\.0\\.3/32 reason=acl repeat=4\$" 5 ||
-    fail "part 7: no summary 'service=acl action=refuse peer=127.0.0.3/32 reason=acl repeat=4' for the 4 other datagrams"
+wait_log "^service=acl action=refuse proto=udp peer=127\\.0\\.0\\.3/32 reason=acl repeat=4\$" 5 ||
+    fail "part 7: no summary 'service=acl action=refuse proto=udp peer=127.0.0.3/32 reason=acl repeat=4' for the 4 other datagrams"
 [ "$(log_count '^conn=[0-9]+ service=acl action=refuse ')" = 1 ] ||
     fail "part 7: 5 refused datagrams within a second gave $(log_count '^conn=[0-9]+ service=acl action=refuse ') refuse lines, expected 1"
 send 127.0.0.1 3007 127.0.0.1 0 3 ok
@@ -770,8 +770,8 @@ OUT=$(u burst 127.0.0.1 3009 127.0.0.5 20 0.5) || fail "part 8: the burst client
     fail "part 8: 20 clients of 127.0.0.5 with rate = 2/1m: '$OUT', expected 20 ports and 2 answers"
 wait_log '^conn=[0-9]+ service=rated action=refuse proto=udp peer=127\.0\.0\.5:[0-9]+ reason=rate$' ||
     fail "part 8: no reason=rate refuse line"
-wait_log '^service=rated action=refuse peer=127\.0\.0\.5/32 reason=rate repeat=17$' 5 ||
-    fail "part 8: no summary 'service=rated action=refuse peer=127.0.0.5/32 reason=rate repeat=17'"
+wait_log '^service=rated action=refuse proto=udp peer=127\.0\.0\.5/32 reason=rate repeat=17$' 5 ||
+    fail "part 8: no summary 'service=rated action=refuse proto=udp peer=127.0.0.5/32 reason=rate repeat=17'"
 [ "$(log_count '^conn=[0-9]+ service=rated action=accept ')" = 2 ] ||
     fail "part 8: $(log_count '^conn=[0-9]+ service=rated action=accept ') sessions with rate = 2/1m"
 send 127.0.0.1 3001 127.0.0.5 0 3 still
