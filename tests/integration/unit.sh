@@ -2,7 +2,8 @@
 # The systemd unit (contrib/portmuxd.service.in), checked with systemd's
 # own tools where no systemd runs as PID 1:
 # - systemd-analyze verify takes it (Type=notify, ExecReload, hardening
-#   options all known to this systemd);
+#   options all known to this systemd), and the path unit that reloads
+#   it when /etc/inetd.conf changes;
 # - systemd-analyze security scores it as its comment says (the figure
 #   recorded there is the one measured here);
 # - the daemon, started inside the unit's CapabilityBoundingSet (setpriv
@@ -23,9 +24,20 @@ unit=$T/portmuxd.service
 sed -e "s|@SBINDIR[@]|$top_builddir/src|g" -e "s|@RUNSTATEDIR[@]|$T|g" \
     -e "s|@SYSCONFDIR[@]|$T|g" "$in" >"$unit" || fail "cannot make $unit"
 
-out=$(systemd-analyze verify --man=no "$unit" 2>&1) ||
+# With the watch on /etc/inetd.conf that reloads it (inetd_conf), which
+# verify checks against the unit it starts and the one it is part of.
+for u in portmuxd-inetd.path portmuxd-inetd.service; do
+	cp "$top_srcdir/contrib/$u" "$T/$u" || fail "cannot copy $u"
+done
+out=$(systemd-analyze verify --man=no "$unit" "$T/portmuxd-inetd.path" \
+    "$T/portmuxd-inetd.service" 2>&1) ||
     fail "systemd-analyze verify: $out"
 [ -z "$out" ] || fail "systemd-analyze verify complains: $out"
+grep -qx 'PathChanged=/etc/inetd.conf' "$T/portmuxd-inetd.path" ||
+    fail "portmuxd-inetd.path does not watch /etc/inetd.conf"
+grep -qx 'ExecStart=systemctl try-reload-or-restart portmuxd.service' \
+    "$T/portmuxd-inetd.service" ||
+    fail "portmuxd-inetd.service does not reload portmuxd.service"
 
 score=$(systemd-analyze security --offline=true "$unit" 2>&1 |
     sed -n 's/.*Overall exposure level for portmuxd.service: \([0-9.]*\) .*/\1/p')
