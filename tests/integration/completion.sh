@@ -25,7 +25,7 @@ complete_line()
 	local file=$1
 	shift
 	timeout 10 bash -c '
-	    file=$1; shift; set -- "$@"; words=("$@")
+	    file=$1; shift; words=("$@")
 	    . "$0" && . "$file" || exit 1
 	    set -- "${words[@]}"
 	    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
