@@ -44,6 +44,7 @@
 #include "log.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "udpaddr.h"
 
 #define BACKOFF_MIN_MS	50
@@ -51,6 +52,7 @@
 #define WAIT_BACKOFF_MAX_MS 5000
 
 static void	 drop_privileges(const struct conf *);
+static void	 engine_sandbox(const struct engine_init *);
 static void	 chan_read_cb(evutil_socket_t, short, void *);
 static void	 chan_write_cb(evutil_socket_t, short, void *);
 static void	 accept_cb(struct evconnlistener *, evutil_socket_t,
@@ -108,6 +110,9 @@ drop_privileges(const struct conf *conf)
 		fatal("engine: PR_SET_NO_NEW_PRIVS");
 	if (!conf->as_root)
 		return;
+	/* Only root may chroot; see sandbox.c for the directory. */
+	if (sandbox_chroot() == -1)
+		fatal("engine: chroot to an empty directory");
 	if (setgroups(0, NULL) == -1)
 		fatal("engine: setgroups");
 	if (setresgid(conf->gid, conf->gid, conf->gid) == -1)
@@ -115,6 +120,27 @@ drop_privileges(const struct conf *conf)
 	if (setresuid(conf->uid, conf->uid, conf->uid) == -1)
 		fatal("engine: setresuid %lu", (unsigned long)conf->uid);
 	verify_dropped(conf->uid);
+}
+
+/*
+ * Set up, the engine gives up every call its loop does not make.  Syslog
+ * cannot be reached again from the empty root, nor a socket of its family
+ * made under the filter: a lost syslog socket is then said once, on it.
+ */
+static void
+engine_sandbox(const struct engine_init *ei)
+{
+	const char	*why;
+
+	log_sandboxed();
+	if (sandbox_filter(ei->trap_fd) == -1)
+		fatal("engine: seccomp filter");
+	if ((why = sandbox_relaxed()) != NULL)
+		log_debug("action=sandbox engine=%ld msg=\"relaxed: %s\"",
+		    (long)getpid(), why);
+	/* Not after a crash: the engine the monitor starts then must live. */
+	if (!ei->fresh && getenv(SANDBOX_SELFTEST_ENV) != NULL)
+		sandbox_selftest();
 }
 
 /*
@@ -465,6 +491,7 @@ engine_main(struct engine_init *ei)
 		fatalx("engine: log batch");
 	listeners_start(&e, ei->ls, ei->nls);
 	priv_adopt_inherited(&e, ei->children, ei->fresh);
+	engine_sandbox(ei);
 	/* The monitor tells the service manager (READY=1). */
 	engine_send(&e, MSG_READY, 0, NULL, 0, -1);
 

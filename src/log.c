@@ -86,6 +86,7 @@ static int	 sys_type = SOCK_DGRAM;
 static int	 sys_facility = LOG_DAEMON;
 static int	 con_fd = -1;
 static time_t	 sys_retry_at;
+static int	 sys_sandboxed;	/* the socket cannot be made again */
 static unsigned long sys_lost;		/* lines not sent to syslog */
 
 static time_t
@@ -207,6 +208,13 @@ sys_emit(int pri, const char *buf)
 	}
 	sys_lost++;
 	con_write(buf);
+}
+
+/* In the engine's sandbox: no new syslog socket, ever. */
+void
+log_sandboxed(void)
+{
+	sys_sandboxed = 1;
 }
 
 void

@@ -27,6 +27,7 @@
 #endif
 
 void	log_init(int, int, int);
+void	log_sandboxed(void);
 void	log_setlevel(int);
 int	log_getlevel(void);
 void	log_procname(const char *);

@@ -54,6 +54,7 @@
 #include "nft.h"
 #include "portmuxd.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "sdlisten.h"
 #include "sdnotify.h"
 #include "scan.h"
@@ -90,6 +91,7 @@ struct eproc {
 	uint64_t	 kill_at;	/* monotonic ms, 0: none */
 	uint64_t	 stall_logged;	/* monotonic ms of the last warning */
 	bool		 ready;		/* said MSG_READY */
+	int		 trap_fd;	/* what its sandbox trapped, or -1 */
 };
 
 struct monitor {
@@ -468,7 +470,7 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 {
 	struct eproc		*e, *o;
 	struct engine_init	 ei;
-	int			 sp[2], sfd;
+	int			 sp[2], tp[2], sfd;
 	pid_t			 pid;
 
 	/*
@@ -492,14 +494,22 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0, sp) == -1)
 		goto fail;
+	if (pipe2(tp, O_CLOEXEC | O_NONBLOCK) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		goto fail;
+	}
 	if ((pid = fork()) == -1) {
 		close(sp[0]);
 		close(sp[1]);
+		close(tp[0]);
+		close(tp[1]);
 		goto fail;
 	}
 	if (pid == 0) {
 		/* The engine keeps none of the monitor's own descriptors. */
 		close(sp[0]);
+		close(tp[0]);
 		close(mon->sigfd);
 		if (mon->pmx->ready_fd != -1)
 			close(mon->pmx->ready_fd);
@@ -509,9 +519,12 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		/* Nor the firewall's netlink socket, opened as root. */
 		if (nft_fd(mon->gate.nft) != -1)
 			close(nft_fd(mon->gate.nft));
-		TAILQ_FOREACH(o, &mon->engines, entry)
+		TAILQ_FOREACH(o, &mon->engines, entry) {
 			if (o->fd != -1)
 				close(o->fd);
+			if (o->trap_fd != -1)
+				close(o->trap_fd);
+		}
 		memset(&ei, 0, sizeof(ei));
 		ei.conf = mon->conf;
 		ei.generation = mon->generation;
@@ -526,15 +539,18 @@ engine_start(struct monitor *mon, const char *reason, bool fresh)
 		ei.fresh = fresh;
 		ei.debug = mon->pmx->debug;
 		ei.sniff_fd = sfd;
+		ei.trap_fd = tp[1];
 		ei.knocks = mongate_windows(&mon->gate, &ei.nknocks);
 		_exit(mon->pmx->engine != NULL ? mon->pmx->engine(&ei) :
 		    engine_main(&ei));
 	}
 	close(sp[1]);
+	close(tp[1]);
 	if (sfd != -1)
 		close(sfd);
 	e->pid = pid;
 	e->fd = sp[0];
+	e->trap_fd = tp[0];
 	msgq_init(&e->q);
 	e->conf = mon->conf;
 	e->generation = mon->generation;
@@ -591,16 +607,40 @@ eproc_kill(struct monitor *mon __unused, struct eproc *e, const char *why)
 	msgq_clear(&e->q);
 }
 
+/*
+ * Killed by SIGSYS: the sandbox said which call on the trap pipe, before
+ * it died (sandbox.c); logged even for an engine that was on its way out.
+ */
+static bool
+engine_trapped(struct eproc *e)
+{
+	struct sandbox_trap	 t;
+	char			 name[64];
+
+	if (read(e->trap_fd, &t, sizeof(t)) != (ssize_t)sizeof(t)) {
+		log_warnx("action=warn msg=\"engine %ld killed by SIGSYS, "
+		    "no system call reported\"", (long)e->pid);
+		return true;
+	}
+	log_warnx("action=warn msg=\"engine %ld killed by its sandbox: "
+	    "forbidden system call\" syscall=%ld name=%s", (long)e->pid,
+	    (long)t.nr, sandbox_syscall_name(&t, name, sizeof(name)));
+	return true;
+}
+
 /* The engine process exited (reaped with status st). */
 static void
 engine_gone(struct monitor *mon, struct eproc *e, int st)
 {
 	uint64_t	 now = mono_ms();
-	bool		 was_current = e == mon->current;
+	bool		 was_current = e == mon->current, told = false;
 	size_t		 i, recent = 0;
 
 	if (e->fd != -1)
 		close(e->fd);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		told = engine_trapped(e);
+	close(e->trap_fd);
 	msgq_clear(&e->q);
 	TAILQ_REMOVE(&mon->engines, e, entry);
 	if (e->own_conf)
@@ -612,7 +652,9 @@ engine_gone(struct monitor *mon, struct eproc *e, int st)
 		free(e);
 		return;
 	}
-	if (WIFSIGNALED(st))
+	if (told)
+		;
+	else if (WIFSIGNALED(st))
 		log_warnx("action=warn msg=\"engine %ld killed by signal %d\"",
 		    (long)e->pid, WTERMSIG(st));
 	else

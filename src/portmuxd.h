@@ -422,6 +422,7 @@ struct engine_init {
 	bool		 fresh;		/* after a crash: recount connections */
 	bool		 debug;
 	int		 sniff_fd;	/* the packet socket, -1: none */
+	int		 trap_fd;	/* where a sandbox trap is told */
 	const struct knockwin *knocks;	/* windows still open */
 	size_t		 nknocks;
 };
