@@ -52,7 +52,7 @@
 #define WAIT_BACKOFF_MAX_MS 5000
 
 static void	 drop_privileges(const struct conf *);
-static void	 engine_sandbox(const struct engine_init *);
+static void	 engine_sandbox(struct engine *, const struct engine_init *);
 static void	 chan_read_cb(evutil_socket_t, short, void *);
 static void	 chan_write_cb(evutil_socket_t, short, void *);
 static void	 accept_cb(struct evconnlistener *, evutil_socket_t,
@@ -122,17 +122,26 @@ drop_privileges(const struct conf *conf)
 	verify_dropped(conf->uid);
 }
 
+/* Syslog is lost: the monitor connects a socket and sends it. */
+static void
+syslog_ask(void *arg)
+{
+	struct engine	*e = arg;
+
+	engine_send(e, MSG_SYSLOG, 0, NULL, 0, -1);
+}
+
 /*
  * Set up, the engine gives up every call its loop does not make.  Syslog
- * cannot be reached again from the empty root, nor a socket of its family
- * made under the filter: a lost syslog socket is then said once, on it.
+ * cannot be reached from the empty root, nor a socket of its family made
+ * under the filter: the monitor makes it.
  */
 static void
-engine_sandbox(const struct engine_init *ei)
+engine_sandbox(struct engine *e, const struct engine_init *ei)
 {
 	const char	*why;
 
-	log_sandboxed();
+	log_sandboxed(syslog_ask, e);
 	if (sandbox_filter(ei->trap_fd) == -1)
 		fatal("engine: seccomp filter");
 	if ((why = sandbox_relaxed()) != NULL)
@@ -491,7 +500,7 @@ engine_main(struct engine_init *ei)
 		fatalx("engine: log batch");
 	listeners_start(&e, ei->ls, ei->nls);
 	priv_adopt_inherited(&e, ei->children, ei->fresh);
-	engine_sandbox(ei);
+	engine_sandbox(&e, ei);
 	/* The monitor tells the service manager (READY=1). */
 	engine_send(&e, MSG_READY, 0, NULL, 0, -1);
 
@@ -584,6 +593,11 @@ chan_read_cb(evutil_socket_t fd __unused, short ev __unused, void *arg)
 				log_warn("action=warn msg=\"taking the reopened "
 				    "log file\"");
 			close(pfd);
+			break;
+		case MSG_SYSLOGFD:
+			if (hdr.len != 0 || pfd == -1)
+				fatalx("engine: bad syslog socket message");
+			log_syslog_fd(pfd);
 			break;
 		default:
 			priv_dispatch(e, &hdr, buf, pfd);

@@ -86,7 +86,9 @@ static int	 sys_type = SOCK_DGRAM;
 static int	 sys_facility = LOG_DAEMON;
 static int	 con_fd = -1;
 static time_t	 sys_retry_at;
-static int	 sys_sandboxed;	/* the socket cannot be made again */
+/* Sandboxed, the socket is asked for instead of made (log_sandboxed()). */
+static void	(*sys_ask)(void *);
+static void	*sys_ask_arg;
 static unsigned long sys_lost;		/* lines not sent to syslog */
 
 static time_t
@@ -140,6 +142,19 @@ con_write(const char *buf)
 		    (size_t)n : sizeof(line) - 1);
 }
 
+/* A socket connected to _PATH_LOG, for a sandboxed engine; or -1. */
+int
+log_syslog_connect(void)
+{
+	int	 fd = sys_fd, t = sys_type, r;
+
+	sys_fd = -1;
+	r = sys_connect() == 0 ? sys_fd : -1;
+	sys_fd = fd;
+	sys_type = t;
+	return r;
+}
+
 /* One line to the syslog socket, RFC 3164 framed as syslog(3) does. */
 static int
 sys_send(int pri, const char *buf)
@@ -180,21 +195,29 @@ sys_down(const char *why, int err)
 	sys_retry_at = mono_s() + SYSLOG_RETRY;
 }
 
+static void
+sys_back(void)
+{
+	char	 back[256];
+
+	(void)snprintf(back, sizeof(back), "action=syslog path=%s "
+	    "msg=\"syslog is reachable again\" lost=%lu", _PATH_LOG,
+	    sys_lost);
+	if (sys_send(LOG_INFO, back) == 0)
+		sys_lost = 0;
+}
+
 /* A line for syslog: sent, or to the console while syslog is away. */
 static void
 sys_emit(int pri, const char *buf)
 {
-	char	 back[256];
-
 	if (sys_fd == -1 && mono_s() >= sys_retry_at) {
-		if (sys_connect() == 0) {
-			(void)snprintf(back, sizeof(back), "action=syslog "
-			    "path=%s msg=\"syslog is reachable again\" "
-			    "lost=%lu", _PATH_LOG, sys_lost);
-			if (sys_send(LOG_INFO, back) == 0)
-				sys_lost = 0;
-		} else
-			sys_retry_at = mono_s() + SYSLOG_RETRY;
+		sys_retry_at = mono_s() + SYSLOG_RETRY;
+		/* Set first: asking may log. */
+		if (sys_ask != NULL)
+			sys_ask(sys_ask_arg);
+		else if (sys_connect() == 0)
+			sys_back();
 	}
 	if (sys_fd != -1) {
 		int	 err;
@@ -210,11 +233,35 @@ sys_emit(int pri, const char *buf)
 	con_write(buf);
 }
 
-/* In the engine's sandbox: no new syslog socket, ever. */
+/*
+ * In the engine's sandbox no socket reaches _PATH_LOG: a lost one is
+ * asked for with ask(arg), at most every SYSLOG_RETRY seconds, and
+ * comes back through log_syslog_fd().
+ */
 void
-log_sandboxed(void)
+log_sandboxed(void (*ask)(void *), void *arg)
 {
-	sys_sandboxed = 1;
+	sys_ask = ask;
+	sys_ask_arg = arg;
+}
+
+/* The socket the monitor connected for us; taken over. */
+void
+log_syslog_fd(int fd)
+{
+	int		 type;
+	socklen_t	 len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    (type != SOCK_DGRAM && type != SOCK_STREAM)) {
+		(void)close(fd);
+		return;
+	}
+	if (sys_fd != -1)
+		(void)close(sys_fd);
+	sys_fd = fd;
+	sys_type = type;
+	sys_back();
 }
 
 void

@@ -27,7 +27,9 @@
 #endif
 
 void	log_init(int, int, int);
-void	log_sandboxed(void);
+void	log_sandboxed(void (*)(void *), void *);
+void	log_syslog_fd(int);
+int	log_syslog_connect(void);
 void	log_setlevel(int);
 int	log_getlevel(void);
 void	log_procname(const char *);

@@ -92,6 +92,7 @@ struct eproc {
 	uint64_t	 stall_logged;	/* monotonic ms of the last warning */
 	bool		 ready;		/* said MSG_READY */
 	int		 trap_fd;	/* what its sandbox trapped, or -1 */
+	uint64_t	 syslog_at;	/* monotonic ms of its last syslog socket */
 };
 
 struct monitor {
@@ -128,6 +129,7 @@ struct monitor {
 
 static void	 mon_loop(struct monitor *);
 static void	 mon_tell(struct monitor *, const char *, const char *);
+static void	 mon_syslog(struct eproc *);
 static int	 poll_grow(struct pollfd **, struct eproc ***, size_t *, size_t);
 static int	 engine_start(struct monitor *, const char *, bool);
 static void	 stats_names(struct monitor *, const struct conf *);
@@ -792,6 +794,15 @@ mon_read(struct monitor *mon, struct eproc *e)
 		case MSG_CTL_UNBAN:
 			mon_unban(mon, e, &hdr, buf, fd);
 			break;
+		case MSG_SYSLOG:
+			if (hdr.len != 0 || fd != -1) {
+				if (fd != -1)
+					close(fd);
+				eproc_kill(mon, e, "bad syslog message");
+				return;
+			}
+			mon_syslog(e);
+			break;
 		case MSG_READY:
 			if (hdr.len != 0 || fd != -1) {
 				if (fd != -1)
@@ -811,6 +822,28 @@ mon_read(struct monitor *mon, struct eproc *e)
 			return;
 		}
 	}
+}
+
+/*
+ * The engine lost its syslog socket and cannot make one in its sandbox.
+ * At most one a second, whatever it asks: each is a connect to syslog.
+ * If syslog is still away, no answer; the engine asks again later.
+ */
+static void
+mon_syslog(struct eproc *e)
+{
+	uint64_t	 now = mono_ms();
+	int		 fd;
+
+	if (e->syslog_at != 0 && now - e->syslog_at < 1000)
+		return;
+	e->syslog_at = now;
+	if ((fd = log_syslog_connect()) == -1) {
+		log_debug("action=syslog engine=%ld msg=\"syslog is still "
+		    "away\" error=\"%s\"", (long)e->pid, strerror(errno));
+		return;
+	}
+	eproc_send(e, MSG_SYSLOGFD, 0, NULL, 0, fd);
 }
 
 /*

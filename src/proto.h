@@ -27,7 +27,7 @@
 
 #include "portmuxd.h"
 
-#define PROTO_VERSION	7
+#define PROTO_VERSION	8
 
 struct msg_hdr {
 	uint32_t	 type;
@@ -48,6 +48,7 @@ enum msg_type {
 	MSG_CTL_UNBAN,		/* struct msg_unban: portmuxctl unban */
 	MSG_READY,		/* no payload: set up, serving its listeners */
 	MSG_CTL_REOPEN,		/* no payload: portmuxctl reopen, id its conn */
+	MSG_SYSLOG,		/* no payload: lost syslog, asks for a socket */
 
 	/* monitor -> engine */
 	MSG_SPAWNED = 200,	/* struct msg_spawned [+ stderr pipe] */
@@ -62,6 +63,7 @@ enum msg_type {
 	MSG_CTL_LINE,		/* struct msg_ctl_line: a reload problem */
 	MSG_CTL_DONE,		/* struct msg_ctl_done: the answer to a MSG_CTL_* */
 	MSG_LOGFD,		/* no payload + the reopened log file */
+	MSG_SYSLOGFD,		/* no payload + a socket connected to syslog */
 };
 
 /* A ban key, or any prefix to lift the bans it overlaps. */

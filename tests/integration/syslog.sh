@@ -43,7 +43,8 @@ PIDS+=("$MONPID")
 proc_alive "$MONPID" || fail "the daemon ($MONPID) is not running"
 wait_port 10007 || fail "daemon mode: no answer on 10007"
 
-# A syslog socket appears; the engine (an ordinary user) must reach it.
+# A syslog socket appears; the engine (an ordinary user, sandboxed) must
+# reach it, through the monitor.
 : >"$T/syslog.out"
 socat -u UNIX-RECV:/dev/log,perm=0666 OPEN:"$T/syslog.out",append &
 PIDS+=("$!")
@@ -68,6 +69,12 @@ for i in $(seq 1 75); do
 	sleep 0.2
 done
 [ $got = 1 ] || fail "no lines at /dev/log within 15s: '$(cat "$T/syslog.out")'"
+# The engine's sandbox cannot reach /dev/log: the monitor connected the
+# socket for the engine that was already running, which must still be.
+grep -q 'killed by' "$T/syslog.out" &&
+    fail "an engine died on the way: $(grep 'killed by' "$T/syslog.out")"
+grep -q 'reason=restart' "$T/syslog.out" &&
+    fail "the engine was restarted instead of given a socket"
 grep -q '^<30>' "$T/syslog.out" || fail "lines lack <30> (daemon.info): '$(head -3 "$T/syslog.out")'"
 kill -TERM "$MONPID"
 for i in $(seq 1 100); do
