@@ -51,8 +51,9 @@
 #define BACKOFF_MAX_MS	2000
 #define WAIT_BACKOFF_MAX_MS 5000
 
-static void	 drop_privileges(const struct conf *);
-static void	 engine_sandbox(struct engine *, const struct engine_init *);
+static int	 drop_privileges(const struct conf *);
+static void	 engine_sandbox(struct engine *, const struct engine_init *,
+		    int);
 static void	 chan_read_cb(evutil_socket_t, short, void *);
 static void	 chan_write_cb(evutil_socket_t, short, void *);
 static void	 accept_cb(struct evconnlistener *, evutil_socket_t,
@@ -103,15 +104,18 @@ verify_dropped(uid_t uid)
 		fatalx("engine: capabilities left after dropping privileges");
 }
 
-static void
+/* 1 if the root is now an empty directory (sandbox.c), else 0. */
+static int
 drop_privileges(const struct conf *conf)
 {
+	int	 rooted;
+
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("engine: PR_SET_NO_NEW_PRIVS");
 	if (!conf->as_root)
-		return;
+		return 0;
 	/* Only root may chroot; see sandbox.c for the directory. */
-	if (sandbox_chroot() == -1)
+	if ((rooted = sandbox_chroot()) == -1)
 		fatal("engine: chroot to an empty directory");
 	if (setgroups(0, NULL) == -1)
 		fatal("engine: setgroups");
@@ -120,6 +124,7 @@ drop_privileges(const struct conf *conf)
 	if (setresuid(conf->uid, conf->uid, conf->uid) == -1)
 		fatal("engine: setresuid %lu", (unsigned long)conf->uid);
 	verify_dropped(conf->uid);
+	return rooted;
 }
 
 /* Syslog is lost: the monitor connects a socket and sends it. */
@@ -137,16 +142,23 @@ syslog_ask(void *arg)
  * under the filter: the monitor makes it.
  */
 static void
-engine_sandbox(struct engine *e, const struct engine_init *ei)
+engine_sandbox(struct engine *e, const struct engine_init *ei, int rooted)
 {
 	const char	*why;
+	int		 abi;
 
 	log_sandboxed(syslog_ask, e);
+	if ((abi = sandbox_landlock()) == -1)
+		fatal("engine: Landlock ruleset");
 	if (sandbox_filter(ei->trap_fd) == -1)
 		fatal("engine: seccomp filter");
 	if ((why = sandbox_relaxed()) != NULL)
 		log_debug("action=sandbox engine=%ld msg=\"relaxed: %s\"",
 		    (long)getpid(), why);
+	else
+		log_debug("action=sandbox engine=%ld root=%s landlock=%d "
+		    "seccomp=on", (long)getpid(), rooted ? "empty" : "kept",
+		    abi);
 	/* Not after a crash: the engine the monitor starts then must live. */
 	if (!ei->fresh && getenv(SANDBOX_SELFTEST_ENV) != NULL)
 		sandbox_selftest();
@@ -433,9 +445,10 @@ engine_main(struct engine_init *ei)
 {
 	struct engine	 e;
 	size_t		 i;
+	int		 rooted;
 
 	(void)prctl(PR_SET_NAME, "portmuxd-engine", 0, 0, 0);
-	drop_privileges(ei->conf);
+	rooted = drop_privileges(ei->conf);
 	/* After the drop: changing credentials clears the death signal. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	engine_signals();
@@ -500,7 +513,7 @@ engine_main(struct engine_init *ei)
 		fatalx("engine: log batch");
 	listeners_start(&e, ei->ls, ei->nls);
 	priv_adopt_inherited(&e, ei->children, ei->fresh);
-	engine_sandbox(&e, ei);
+	engine_sandbox(&e, ei, rooted);
 	/* The monitor tells the service manager (READY=1). */
 	engine_send(&e, MSG_READY, 0, NULL, 0, -1);
 

@@ -32,6 +32,7 @@ struct sandbox_trap {
 /* Why a sandbox is weaker than the full one, or NULL when it is not. */
 const char	*sandbox_relaxed(void);
 int		 sandbox_chroot(void);
+int		 sandbox_landlock(void);
 int		 sandbox_filter(int);
 void		 sandbox_selftest(void);
 const char	*sandbox_syscall_name(const struct sandbox_trap *, char *,

@@ -122,6 +122,8 @@ else
 	    fail "engine $eng's root is not empty"
 	ls -d /tmp/portmuxd-engine.* >/dev/null 2>&1 &&
 	    fail "an engine root directory was left behind: $(ls -d /tmp/portmuxd-engine.*)"
+	grep -Eq "^action=sandbox engine=$eng root=empty landlock=[0-9]+ seccomp=on\$" "$LOG" ||
+	    fail "no action=sandbox line for engine $eng: $(grep 'action=sandbox' "$LOG")"
 fi
 
 # tcp_line PORT TEXT: what a line sent to PORT brings back (first line).

@@ -16,13 +16,15 @@
  * engine's loop and lives, or makes one forbidden call and must die by
  * SIGSYS with that call's number on the trap pipe.  The chroot, as root
  * only, must leave a root where no path names anything and nothing can
- * be made, and no directory behind.
+ * be made, and no directory behind.  The Landlock ruleset, for anyone,
+ * must refuse every path while descriptors already open keep working.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -257,6 +259,58 @@ test_sandbox_chroot(void **state)
 	assert_int_equal(leftovers(), before);
 }
 
+/* No path opens, whoever we are; descriptors opened before still work. */
+static int
+in_landlock(const char *dir)
+{
+	char	 sub[64];
+	int	 before, abi;
+
+	if ((before = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		return 20;
+	(void)snprintf(sub, sizeof(sub), "%s/x", dir);
+	if ((abi = sandbox_landlock()) == 0)
+		return 77;
+	if (abi < 0)
+		return 21;
+	if (open("/etc/passwd", O_RDONLY | O_CLOEXEC) != -1 || errno != EACCES)
+		return 22;
+	if (mkdir(sub, 0700) != -1 || errno != EACCES)
+		return 23;
+	if (rmdir(dir) != -1)
+		return 24;
+	if (write(before, "x", 1) != 1)
+		return 25;
+	return 0;
+}
+
+static void
+test_sandbox_landlock(void **state)
+{
+	char	 dir[] = "/tmp/test_sandbox.XXXXXX";
+	pid_t	 pid;
+	int	 st;
+
+	(void)state;
+	if (sandbox_relaxed() != NULL)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		/* Landlock wants no_new_privs, as the engine has it. */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+			_exit(19);
+		_exit(in_landlock(dir));
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(rmdir(dir), 0);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int
 main(void)
 {
@@ -265,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_sandbox_traps),
 		cmocka_unit_test(test_sandbox_name_unknown),
 		cmocka_unit_test(test_sandbox_chroot),
+		cmocka_unit_test(test_sandbox_landlock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
