@@ -101,9 +101,12 @@ mono_s(void)
 	return ts.tv_sec;
 }
 
-/* Connect to _PATH_LOG, datagram first, as syslog(3) does; 0 or -1. */
+/*
+ * A socket connected to _PATH_LOG, datagram first, as syslog(3) does,
+ * its type in *type; or -1.
+ */
 static int
-sys_connect(void)
+syslog_open(int *type)
 {
 	struct sockaddr_un	 sun;
 	int			 fd, types[] = { SOCK_DGRAM, SOCK_STREAM };
@@ -116,15 +119,26 @@ sys_connect(void)
 		if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
 			return -1;
 		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			sys_fd = fd;
-			sys_type = types[i];
-			return 0;
+			*type = types[i];
+			return fd;
 		}
 		(void)close(fd);
 		if (errno != EPROTOTYPE)
 			return -1;
 	}
 	return -1;
+}
+
+/* Our own syslog socket, connected again; 0 or -1. */
+static int
+sys_connect(void)
+{
+	int	 fd;
+
+	if ((fd = syslog_open(&sys_type)) == -1)
+		return -1;
+	sys_fd = fd;
+	return 0;
 }
 
 static void
@@ -146,13 +160,9 @@ con_write(const char *buf)
 int
 log_syslog_connect(void)
 {
-	int	 fd = sys_fd, t = sys_type, r;
+	int	 type;
 
-	sys_fd = -1;
-	r = sys_connect() == 0 ? sys_fd : -1;
-	sys_fd = fd;
-	sys_type = t;
-	return r;
+	return syslog_open(&type);
 }
 
 /* One line to the syslog socket, RFC 3164 framed as syslog(3) does. */

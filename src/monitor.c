@@ -130,6 +130,8 @@ struct monitor {
 static void	 mon_loop(struct monitor *);
 static void	 mon_tell(struct monitor *, const char *, const char *);
 static void	 mon_syslog(struct eproc *);
+static bool	 msg_bare(struct monitor *, struct eproc *,
+		    const struct msg_hdr *, int, const char *);
 static int	 poll_grow(struct pollfd **, struct eproc ***, size_t *, size_t);
 static int	 engine_start(struct monitor *, const char *, bool);
 static void	 stats_names(struct monitor *, const struct conf *);
@@ -613,7 +615,7 @@ eproc_kill(struct monitor *mon __unused, struct eproc *e, const char *why)
  * Killed by SIGSYS: the sandbox said which call on the trap pipe, before
  * it died (sandbox.c); logged even for an engine that was on its way out.
  */
-static bool
+static void
 engine_trapped(struct eproc *e)
 {
 	struct sandbox_trap	 t;
@@ -622,12 +624,11 @@ engine_trapped(struct eproc *e)
 	if (read(e->trap_fd, &t, sizeof(t)) != (ssize_t)sizeof(t)) {
 		log_warnx("action=warn msg=\"engine %ld killed by SIGSYS, "
 		    "no system call reported\"", (long)e->pid);
-		return true;
+		return;
 	}
 	log_warnx("action=warn msg=\"engine %ld killed by its sandbox: "
 	    "forbidden system call\" syscall=%ld name=%s", (long)e->pid,
 	    (long)t.nr, sandbox_syscall_name(&t, name, sizeof(name)));
-	return true;
 }
 
 /* The engine process exited (reaped with status st). */
@@ -635,13 +636,14 @@ static void
 engine_gone(struct monitor *mon, struct eproc *e, int st)
 {
 	uint64_t	 now = mono_ms();
-	bool		 was_current = e == mon->current, told = false;
+	bool		 was_current = e == mon->current;
+	bool		 trapped = WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS;
 	size_t		 i, recent = 0;
 
 	if (e->fd != -1)
 		close(e->fd);
-	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
-		told = engine_trapped(e);
+	if (trapped)
+		engine_trapped(e);
 	close(e->trap_fd);
 	msgq_clear(&e->q);
 	TAILQ_REMOVE(&mon->engines, e, entry);
@@ -654,8 +656,8 @@ engine_gone(struct monitor *mon, struct eproc *e, int st)
 		free(e);
 		return;
 	}
-	if (told)
-		;
+	if (trapped)
+		;	/* said above, with the call */
 	else if (WIFSIGNALED(st))
 		log_warnx("action=warn msg=\"engine %ld killed by signal %d\"",
 		    (long)e->pid, WTERMSIG(st));
@@ -782,12 +784,8 @@ mon_read(struct monitor *mon, struct eproc *e)
 			break;
 		case MSG_CTL_RELOAD:
 		case MSG_CTL_REOPEN:
-			if (hdr.len != 0 || fd != -1) {
-				if (fd != -1)
-					close(fd);
-				eproc_kill(mon, e, "bad control message");
+			if (!msg_bare(mon, e, &hdr, fd, "bad control message"))
 				return;
-			}
 			mon_ctl(mon, e, hdr.id, hdr.type == MSG_CTL_RELOAD ?
 			    mon_reload_run : mon_reopen);
 			break;
@@ -795,21 +793,13 @@ mon_read(struct monitor *mon, struct eproc *e)
 			mon_unban(mon, e, &hdr, buf, fd);
 			break;
 		case MSG_SYSLOG:
-			if (hdr.len != 0 || fd != -1) {
-				if (fd != -1)
-					close(fd);
-				eproc_kill(mon, e, "bad syslog message");
+			if (!msg_bare(mon, e, &hdr, fd, "bad syslog message"))
 				return;
-			}
 			mon_syslog(e);
 			break;
 		case MSG_READY:
-			if (hdr.len != 0 || fd != -1) {
-				if (fd != -1)
-					close(fd);
-				eproc_kill(mon, e, "bad ready message");
+			if (!msg_bare(mon, e, &hdr, fd, "bad ready message"))
 				return;
-			}
 			if (e == mon->current && !e->ready) {
 				e->ready = true;
 				mon_tell(mon, "READY=1", "running");
@@ -822,6 +812,22 @@ mon_read(struct monitor *mon, struct eproc *e)
 			return;
 		}
 	}
+}
+
+/*
+ * A message that must carry neither payload nor descriptor: true if so;
+ * else the engine is killed for it, with any descriptor closed.
+ */
+static bool
+msg_bare(struct monitor *mon, struct eproc *e, const struct msg_hdr *hdr,
+    int fd, const char *why)
+{
+	if (hdr->len == 0 && fd == -1)
+		return true;
+	if (fd != -1)
+		close(fd);
+	eproc_kill(mon, e, why);
+	return false;
 }
 
 /*
